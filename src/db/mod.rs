@@ -1,0 +1,105 @@
+//! The SQLite store: one file in the data folder, opened with the pragmas that make it
+//! crash-safe (WAL, `synchronous=FULL`, foreign keys, a busy timeout), migrated on open
+//! (after a backup when the file already held data), and written only through
+//! `BEGIN IMMEDIATE` transactions so that concurrent writers queue instead of failing midway.
+
+mod backup;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+use crate::{Error, Result};
+
+pub use backup::backup_to;
+
+/// The embedded, forward-only migrations.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// File name of the database inside the data folder.
+pub const DB_FILE: &str = "feedesk.sqlite";
+
+/// A write transaction (`BEGIN IMMEDIATE`).
+pub type WriteTx = Transaction<'static, Sqlite>;
+
+/// An open, migrated database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database in `data_dir`, backs it up if it holds data
+    /// that a pending migration would change, and applies the migrations.
+    pub async fn open(data_dir: &Path) -> Result<Db> {
+        std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
+        let path = data_dir.join(DB_FILE);
+        let existed = path.exists();
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| Error::Storage(format!("cannot open {}: {e}", path.display())))?;
+        let db = Db { pool, path };
+        if existed && db.has_pending_migrations().await? {
+            backup::backup_before_migrate(&db).await?;
+        }
+        MIGRATOR.run(&db.pool).await?;
+        Ok(db)
+    }
+
+    /// The connection pool, for reads.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Starts a write transaction that holds the write lock from its first statement.
+    pub async fn write(&self) -> Result<WriteTx> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Closes the pool, checkpointing the WAL.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    async fn has_pending_migrations(&self) -> Result<bool> {
+        let table: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        if table.is_none() {
+            // A file that exists but was never migrated: back it up only if it holds anything.
+            let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master")
+                .fetch_one(&self.pool)
+                .await?;
+            return Ok(tables > 0);
+        }
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
+        let latest = MIGRATOR.iter().map(|m| m.version).max();
+        Ok(latest > applied)
+    }
+}

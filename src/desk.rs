@@ -1,0 +1,91 @@
+//! [`FeeDesk`]: an open data folder, the clock, and the person acting. Every use case takes
+//! one, so the CLI and the desktop shell call the core the same way.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::Result;
+use crate::clock::{Clock, SystemClock};
+use crate::db::Db;
+
+/// An open FeeDesk data folder.
+#[derive(Clone)]
+pub struct FeeDesk {
+    db: Db,
+    data_dir: PathBuf,
+    clock: Arc<dyn Clock>,
+    actor: String,
+}
+
+impl std::fmt::Debug for FeeDesk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeeDesk")
+            .field("data_dir", &self.data_dir)
+            .field("actor", &self.actor)
+            .finish()
+    }
+}
+
+impl FeeDesk {
+    /// Opens (creating and migrating as needed) the data folder, acting as the local OS user.
+    pub async fn open(data_dir: &Path) -> Result<FeeDesk> {
+        Self::open_with(data_dir, Arc::new(SystemClock), local_actor()).await
+    }
+
+    /// Opens with an explicit clock and actor (tests, scheduled jobs).
+    pub async fn open_with(
+        data_dir: &Path,
+        clock: Arc<dyn Clock>,
+        actor: String,
+    ) -> Result<FeeDesk> {
+        let db = Db::open(data_dir).await?;
+        Ok(FeeDesk {
+            db,
+            data_dir: data_dir.to_path_buf(),
+            clock,
+            actor,
+        })
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The data folder.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Who is acting, as recorded in the audit log.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// The current time as stored: RFC 3339 UTC with milliseconds.
+    pub fn now_text(&self) -> String {
+        self.clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+}
+
+/// The local OS user, until FeeDesk has its own users and roles.
+pub fn local_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("local:{user}")
+}
+
+/// The default data folder: the platform's per-user data directory.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("feedesk")
+}

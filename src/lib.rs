@@ -1,0 +1,28 @@
+//! FeeDesk core: the domain, storage and use cases behind both faces of the product,
+//! the `feedesk` CLI and the desktop shell. Nothing here knows about a window or a terminal.
+//!
+//! Crate map, one module per capability:
+//! - [`error`]: the crate's error type and the stable [`ErrorCode`] every surface branches on.
+//! - [`clock`]: the injectable clock, so tests and dry runs control time.
+//! - [`db`]: the SQLite store: pragmas, migrations, backups, write transactions.
+//! - [`audit`]: the append-only, hash-chained audit log every change writes to.
+//! - [`desk`]: [`FeeDesk`], an open data folder plus who is acting and what time it is.
+//! - [`org`]: the organisation tree (HQ -> regions -> stores), terms, classes and members.
+//! - [`roster`]: roster import from Excel/ODS/CSV: detect, map, normalise, validate, commit, undo.
+//! - [`progress`]: progress reporting and cancellation for long work.
+
+pub mod audit;
+pub mod clock;
+pub mod db;
+pub mod desk;
+pub mod error;
+pub mod org;
+pub mod progress;
+pub mod roster;
+pub mod text;
+
+pub use desk::FeeDesk;
+pub use error::{Error, ErrorCode, Result};
+
+/// The version of the FeeDesk core, shown by both surfaces.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

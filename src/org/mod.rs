@@ -1,0 +1,15 @@
+//! The institution: its organisation tree (HQ -> regions -> stores, each keeping its own
+//! books), its terms, the classes each store runs in a term, and the members of each store.
+
+mod classes;
+mod members;
+mod terms;
+mod units;
+
+pub use classes::{Class, add_class, find_class, list_classes};
+pub use members::{Member, MemberFilter, list_members, mask_id_number, mask_phone};
+pub use terms::{Term, add_term, find_term, list_terms};
+pub use units::{
+    Unit, UnitKind, UnitNode, add_unit, archive_unit, find_unit, init, list_units, move_unit,
+    rename_unit, subtree_ids, tree,
+};

@@ -1,0 +1,238 @@
+//! Roster import: the first thing finance staff do with FeeDesk is load their people from the
+//! spreadsheets they already keep.
+//!
+//! The pipeline: [`source`] reads the file (bounds first, see [`bounds`]); [`parse`] finds the
+//! header ([`header`]), normalises ([`normalize`], [`id_number`]) and validates ([`validate`])
+//! every row; [`plan`] compares the valid rows with the database; [`commit`] writes the plan in
+//! one transaction; [`error_workbook`] hands the rejected rows back; [`undo`] takes a batch back.
+
+pub mod bounds;
+pub mod cell;
+mod commit;
+pub mod error_workbook;
+pub mod header;
+pub mod id_number;
+pub mod normalize;
+mod parse;
+mod plan;
+pub mod source;
+mod undo;
+pub mod validate;
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use header::{Column, Field, MapOverride};
+pub use undo::{UndoReport, undo_batch};
+pub use validate::RowError;
+
+use crate::org::{self, UnitKind};
+use crate::progress::{CancelToken, ProgressFn};
+use crate::{Error, FeeDesk, Result};
+
+/// How rows with problems affect the commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportMode {
+    /// Commit only when every row is valid (all or nothing).
+    All,
+    /// Commit the valid rows, report the rest.
+    Valid,
+}
+
+impl ImportMode {
+    fn as_str(self) -> &'static str {
+        match self {
+            ImportMode::All => "all",
+            ImportMode::Valid => "valid",
+        }
+    }
+}
+
+/// What to import and how.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub file: PathBuf,
+    /// The unit imported into: the default store, and the subtree rows may name stores from.
+    pub unit_code: String,
+    /// The term the class column refers to.
+    pub term_name: Option<String>,
+    pub sheet: Option<String>,
+    pub overrides: Vec<MapOverride>,
+    pub create_classes: bool,
+    pub mode: ImportMode,
+    pub dry_run: bool,
+    /// Where to write the error workbook, if wanted.
+    pub errors_out: Option<PathBuf>,
+}
+
+/// The outcome of an import (or dry run).
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub file: String,
+    pub sheet: String,
+    /// 1-based row of the detected header.
+    pub header_row: u32,
+    /// How each column was mapped.
+    pub columns: Vec<Column>,
+    /// The batch written; `None` for dry runs, refused imports, and imports that change nothing.
+    pub batch_id: Option<i64>,
+    pub rows_read: u64,
+    pub imported: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub blank: u64,
+    /// Rows rejected because of problems.
+    pub rejected: u64,
+    pub classes_created: u64,
+    pub committed: bool,
+    pub dry_run: bool,
+    pub errors: Vec<RowError>,
+    /// The error workbook written, if one was asked for.
+    pub errors_workbook: Option<String>,
+}
+
+/// Imports a roster. File-level problems are errors; row problems are in the report.
+pub async fn import_roster(
+    desk: &FeeDesk,
+    req: &ImportRequest,
+    progress: ProgressFn<'_>,
+    cancel: &CancelToken,
+) -> Result<ImportReport> {
+    let scope = org::find_unit(desk, &req.unit_code).await?;
+    if scope.archived {
+        return Err(Error::Validation(format!("{} is archived; import into an active unit", scope.code)));
+    }
+    let units = org::list_units(desk).await?;
+    let allowed: HashSet<i64> = org::subtree_ids(desk, &scope.code).await?.into_iter().collect();
+    let term = match &req.term_name {
+        Some(t) => Some(org::find_term(desk, t).await?),
+        None => None,
+    };
+    let term_classes: HashSet<(i64, String)> = match &term {
+        Some(t) => sqlx::query_as("SELECT unit_id, name FROM classes WHERE term_id = ?")
+            .bind(t.id)
+            .fetch_all(desk.db().pool())
+            .await?
+            .into_iter()
+            .collect(),
+        None => HashSet::new(),
+    };
+    let stores = validate::StoreScope::new(
+        units.into_iter().filter(|u| u.kind == UnitKind::Store || u.id == scope.id).collect(),
+        &scope,
+        allowed,
+    );
+
+    let file = source::RosterFile::open(&req.file)?;
+    let file_sha256 = sha256_file(&req.file)?;
+    let ctx = parse::Context {
+        stores: &stores,
+        classes: &term_classes,
+        create_classes: req.create_classes,
+        has_term: term.is_some(),
+        overrides: &req.overrides,
+    };
+    // Parsing is CPU-bound; keep it off the async workers so a desktop UI stays responsive.
+    let parsed = tokio::task::block_in_place(|| parse::parse(&file, req.sheet.as_deref(), &ctx, progress, cancel))?;
+
+    let plan = plan::build(desk, &parsed.candidates, term.as_ref().map(|t| t.id), &term_classes).await?;
+    let rejected = parsed.error_rows.len() as u64;
+    let refused = req.mode == ImportMode::All && rejected > 0;
+    let mut batch_id = None;
+    if !req.dry_run && !refused && !plan.is_empty() {
+        let info = commit::BatchInfo {
+            file_name: file_name(&req.file),
+            file_sha256,
+            sheet: parsed.sheet.clone(),
+            unit_id: scope.id,
+            term_id: term.as_ref().map(|t| t.id),
+            mode: req.mode.as_str(),
+            rows_read: parsed.rows_read,
+            rejected,
+        };
+        batch_id = Some(commit::apply(desk, &plan, &info, progress, cancel).await?);
+    }
+    let errors_workbook = match &req.errors_out {
+        Some(path) => {
+            error_workbook::write(path, &parsed.header_cells, &parsed.columns, &parsed.error_rows, &parsed.errors)?;
+            Some(path.display().to_string())
+        }
+        None => None,
+    };
+    Ok(ImportReport {
+        file: req.file.display().to_string(),
+        sheet: parsed.sheet,
+        header_row: parsed.header_row,
+        columns: parsed.columns,
+        batch_id,
+        rows_read: parsed.rows_read,
+        imported: plan.creates.len() as u64,
+        updated: plan.updated(),
+        unchanged: plan.unchanged,
+        blank: parsed.blank,
+        rejected,
+        classes_created: plan.new_classes.len() as u64,
+        committed: !req.dry_run && !refused,
+        dry_run: req.dry_run,
+        errors: parsed.errors,
+        errors_workbook,
+    })
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// One import batch, for the history list.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Batch {
+    pub id: i64,
+    pub file_name: String,
+    pub sheet: String,
+    pub unit: String,
+    pub mode: String,
+    pub rows_read: i64,
+    pub imported: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub actor: String,
+    pub created_at: String,
+    pub undone_at: Option<String>,
+}
+
+/// Every import batch, newest first.
+pub async fn list_batches(desk: &FeeDesk) -> Result<Vec<Batch>> {
+    Ok(sqlx::query_as(
+        "SELECT b.id, b.file_name, b.sheet, u.code AS unit, b.mode, b.rows_read, b.imported, b.updated,
+                b.unchanged, b.rejected, b.actor, b.created_at, b.undone_at
+         FROM import_batches b JOIN units u ON u.id = b.unit_id ORDER BY b.id DESC",
+    )
+    .fetch_all(desk.db().pool())
+    .await?)
+}
+
+/// Keeps the sharing type used by the desktop shell's progress forwarding in one place.
+pub type SharedCancel = Arc<CancelToken>;

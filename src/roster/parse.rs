@@ -1,0 +1,241 @@
+//! The read-and-validate pass over a roster sheet: choose the sheet, find the header row, map
+//! the columns, then check every row below it. Runs on a blocking thread; touches no database.
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+
+use super::cell::Cell;
+use super::header::{self, Column, Field, MapOverride};
+use super::source::RosterFile;
+use super::validate::{Candidate, RowError, StoreScope, Validator};
+use crate::progress::{CancelToken, Progress, ProgressFn};
+use crate::text::normalize;
+use crate::{Error, Result};
+
+/// Fields a roster must have a column for.
+const REQUIRED: [Field; 3] = [Field::MemberNo, Field::Name, Field::GuardianPhone];
+
+/// What the pass found.
+#[derive(Debug)]
+pub struct Parsed {
+    pub sheet: String,
+    /// 1-based row of the header.
+    pub header_row: u32,
+    pub header_cells: Vec<Cell>,
+    pub columns: Vec<Column>,
+    pub candidates: Vec<Candidate>,
+    pub errors: Vec<RowError>,
+    /// The original cells of every row with a problem, for the error workbook.
+    pub error_rows: Vec<(u32, Vec<Cell>)>,
+    /// Rows below the header through the last one holding anything.
+    pub rows_read: u64,
+    /// Of those, rows with nothing in them.
+    pub blank: u64,
+}
+
+/// What the pass needs to know about the institution.
+pub struct Context<'a> {
+    pub stores: &'a StoreScope,
+    pub classes: &'a HashSet<(i64, String)>,
+    pub create_classes: bool,
+    pub has_term: bool,
+    pub overrides: &'a [MapOverride],
+}
+
+/// Reads and validates `sheet` (or the first sheet with a recognisable header) in one pass:
+/// the top rows are held back until the header is known, then every row streams through.
+pub fn parse(
+    file: &RosterFile,
+    sheet: Option<&str>,
+    ctx: &Context<'_>,
+    progress: ProgressFn<'_>,
+    cancel: &CancelToken,
+) -> Result<Parsed> {
+    let names = file.sheet_names()?;
+    let sheets: Vec<String> = match sheet {
+        Some(w) => {
+            let found = names.iter().find(|n| normalize(n) == normalize(w));
+            vec![found.cloned().ok_or_else(|| {
+                Error::ImportFormat(format!("no sheet named '{w}'; the sheets are: {}", names.join(", ")))
+            })?]
+        }
+        None => names,
+    };
+    for name in &sheets {
+        if let Some(parsed) = parse_sheet(file, name, ctx, progress, cancel)? {
+            return Ok(parsed);
+        }
+    }
+    let where_ = match sheet {
+        Some(w) => format!("sheet '{w}'"),
+        None => "any sheet".into(),
+    };
+    Err(Error::ImportFormat(format!(
+        "no header row found in the first {} rows of {where_}; expected headers such as 学号, 姓名, 家长手机号码 (or member no, name, guardian phone), or map them with --map 'HEADER=field'",
+        header::HEADER_SEARCH_ROWS
+    )))
+}
+
+/// The pass over one sheet; `None` when its top rows hold no header.
+fn parse_sheet(
+    file: &RosterFile,
+    sheet: &str,
+    ctx: &Context<'_>,
+    progress: ProgressFn<'_>,
+    cancel: &CancelToken,
+) -> Result<Option<Parsed>> {
+    let mut top: Vec<(u32, Vec<Cell>)> = Vec::new();
+    let mut body: Option<Body<'_>> = None;
+    let mut no_header = false;
+    file.read_rows(sheet, &mut |row, cells| {
+        if let Some(body) = body.as_mut() {
+            body.row(row, cells, progress, cancel)?;
+            return Ok(ControlFlow::Continue(()));
+        }
+        top.push((row, cells));
+        if top.len() < header::HEADER_SEARCH_ROWS {
+            return Ok(ControlFlow::Continue(()));
+        }
+        match Body::start(sheet, std::mem::take(&mut top), ctx, progress, cancel)? {
+            Some(b) => {
+                body = Some(b);
+                Ok(ControlFlow::Continue(()))
+            }
+            None => {
+                no_header = true;
+                Ok(ControlFlow::Break(()))
+            }
+        }
+    })?;
+    if no_header {
+        return Ok(None);
+    }
+    let body = match body {
+        Some(b) => b,
+        // A sheet shorter than the search window: decide on what there is.
+        None => match Body::start(sheet, top, ctx, progress, cancel)? {
+            Some(b) => b,
+            None => return Ok(None),
+        },
+    };
+    cancel.check()?;
+    Ok(Some(body.finish(sheet, progress)))
+}
+
+/// The rows below the header, being validated.
+struct Body<'a> {
+    header_row: u32,
+    header_cells: Vec<Cell>,
+    validator: Validator<'a>,
+    candidates: Vec<Candidate>,
+    errors: Vec<RowError>,
+    error_rows: Vec<(u32, Vec<Cell>)>,
+    last_row: u32,
+    non_blank: u64,
+}
+
+impl<'a> Body<'a> {
+    /// Finds the header among the top rows and validates the rows after it.
+    fn start(
+        sheet: &str,
+        top: Vec<(u32, Vec<Cell>)>,
+        ctx: &Context<'a>,
+        progress: ProgressFn<'_>,
+        cancel: &CancelToken,
+    ) -> Result<Option<Body<'a>>> {
+        let Some((header_row, columns)) = header::detect(&top, ctx.overrides) else {
+            return Ok(None);
+        };
+        check_columns(sheet, &columns, ctx)?;
+        let mut body = Body {
+            header_row,
+            header_cells: Vec::new(),
+            validator: Validator::new(columns, ctx.stores, ctx.classes, ctx.create_classes),
+            candidates: Vec::new(),
+            errors: Vec::new(),
+            error_rows: Vec::new(),
+            last_row: header_row,
+            non_blank: 0,
+        };
+        for (row, cells) in top {
+            if row == header_row {
+                body.header_cells = cells;
+            } else if row > header_row {
+                body.row(row, cells, progress, cancel)?;
+            }
+        }
+        Ok(Some(body))
+    }
+
+    fn row(&mut self, row: u32, cells: Vec<Cell>, progress: ProgressFn<'_>, cancel: &CancelToken) -> Result<()> {
+        self.last_row = row;
+        if cells.iter().all(Cell::is_blank) {
+            return Ok(());
+        }
+        self.non_blank += 1;
+        if self.non_blank.is_multiple_of(4096) {
+            cancel.check()?;
+            progress(Progress { phase: "read", done: self.non_blank, total: None });
+        }
+        match self.validator.check(row, &cells) {
+            Ok(c) => self.candidates.push(c),
+            Err(mut e) => {
+                self.errors.append(&mut e);
+                self.error_rows.push((row, cells));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, sheet: &str, progress: ProgressFn<'_>) -> Parsed {
+        progress(Progress { phase: "read", done: self.non_blank, total: Some(self.non_blank) });
+        let rows_read = u64::from(self.last_row - self.header_row);
+        Parsed {
+            sheet: sheet.to_string(),
+            header_row: self.header_row,
+            header_cells: self.header_cells,
+            columns: self.validator.into_columns(),
+            candidates: self.candidates,
+            errors: self.errors,
+            error_rows: self.error_rows,
+            rows_read,
+            blank: rows_read - self.non_blank,
+        }
+    }
+}
+
+fn check_columns(sheet: &str, columns: &[Column], ctx: &Context<'_>) -> Result<()> {
+    for o in ctx.overrides {
+        let key = crate::text::match_key(&o.header);
+        if !columns.iter().any(|c| crate::text::match_key(&c.header) == key) {
+            return Err(Error::ImportFormat(format!(
+                "--map names the column '{}', but the header row of sheet '{sheet}' has no such column",
+                o.header
+            )));
+        }
+    }
+    let has = |f: Field| columns.iter().any(|c| c.field == Some(f));
+    let missing: Vec<String> = REQUIRED
+        .iter()
+        .filter(|f| !has(**f))
+        .map(|f| format!("{} ({})", f.label_zh(), f.as_str()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::ImportFormat(format!(
+            "sheet '{sheet}' has no column for {}; rename the header or map it with --map 'HEADER=field'",
+            missing.join(", ")
+        )));
+    }
+    if !has(Field::Store) && ctx.stores.default_store.is_none() {
+        return Err(Error::ImportFormat(format!(
+            "sheet '{sheet}' has no store column (校区/门店/store) and {} is not a store; add the column or import with --unit STORE_CODE",
+            ctx.stores.scope_code
+        )));
+    }
+    if has(Field::Class) && !ctx.has_term {
+        return Err(Error::ImportFormat(format!(
+            "sheet '{sheet}' has a class column; name the term the classes belong to with --term"
+        )));
+    }
+    Ok(())
+}

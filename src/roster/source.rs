@@ -1,0 +1,316 @@
+//! Reading roster files: .xlsx, .xlsm, .xlsb, .xls, .ods (through calamine) and .csv (UTF-8 or
+//! GBK), handed to the importer one row at a time.
+//!
+//! The format is taken from the file's bytes, not its name, because exported rosters often carry
+//! the wrong extension. Bounds are checked first (see [`super::bounds`]). XLSX and XLSB sheets are
+//! streamed cell by cell, so a big roster never sits in memory twice.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use calamine::{Reader, Xls, Xlsb, Xlsx, Ods};
+
+use super::bounds;
+use super::cell::Cell;
+use crate::{Error, Result};
+
+/// The container format of a roster file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Xlsb,
+    Xls,
+    Ods,
+    Csv,
+}
+
+/// Called with each row that holds at least one cell: its 1-based sheet row number and cells.
+pub type RowVisitor<'a> = dyn FnMut(u32, Vec<Cell>) -> Result<ControlFlow<()>> + 'a;
+
+/// An opened, bounds-checked roster file.
+#[derive(Debug, Clone)]
+pub struct RosterFile {
+    path: PathBuf,
+    format: Format,
+}
+
+impl RosterFile {
+    /// Checks the bounds and detects the format.
+    pub fn open(path: &Path) -> Result<RosterFile> {
+        let len = bounds::check_file_size(path)?;
+        let format = detect_format(path)?;
+        if matches!(format, Format::Xlsx | Format::Xlsb | Format::Ods) {
+            bounds::check_zip_ratio(path, len)?;
+        }
+        Ok(RosterFile {
+            path: path.to_path_buf(),
+            format,
+        })
+    }
+
+    /// The detected format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The sheets, in workbook order (a CSV file is one sheet named after the file).
+    pub fn sheet_names(&self) -> Result<Vec<String>> {
+        Ok(match self.format {
+            Format::Xlsx => self.xlsx()?.sheet_names(),
+            Format::Xlsb => self.xlsb()?.sheet_names(),
+            Format::Xls => self.xls()?.sheet_names(),
+            Format::Ods => self.ods()?.sheet_names(),
+            Format::Csv => vec![csv_sheet_name(&self.path)],
+        })
+    }
+
+    /// Visits every non-empty row of `sheet` in order until the visitor breaks.
+    pub fn read_rows(&self, sheet: &str, visit: &mut RowVisitor<'_>) -> Result<()> {
+        match self.format {
+            Format::Xlsx => {
+                let mut wb = self.xlsx()?;
+                let mut reader = wb.worksheet_cells_reader(sheet).map_err(|e| self.bad(e))?;
+                bounds::check_cells(sheet, reader.dimensions().len())?;
+                stream(sheet, visit, || {
+                    reader
+                        .next_cell()
+                        .map(|c| c.map(|c| (c.get_position(), Cell::from(c.get_value().clone()))))
+                        .map_err(|e| self.bad(e))
+                })
+            }
+            Format::Xlsb => {
+                let mut wb = self.xlsb()?;
+                let mut reader = wb.worksheet_cells_reader(sheet).map_err(|e| self.bad(e))?;
+                bounds::check_cells(sheet, reader.dimensions().len())?;
+                stream(sheet, visit, || {
+                    reader
+                        .next_cell()
+                        .map(|c| c.map(|c| (c.get_position(), Cell::from(c.get_value().clone()))))
+                        .map_err(|e| self.bad(e))
+                })
+            }
+            Format::Xls => {
+                let range = self.xls()?.worksheet_range(sheet).map_err(|e| self.bad(e))?;
+                visit_range(sheet, &range, visit)
+            }
+            Format::Ods => {
+                let range = self.ods()?.worksheet_range(sheet).map_err(|e| self.bad(e))?;
+                visit_range(sheet, &range, visit)
+            }
+            Format::Csv => read_csv(&self.path, visit),
+        }
+    }
+
+    fn bad(&self, err: impl std::fmt::Display) -> Error {
+        Error::ImportFormat(format!("{} cannot be read: {err}", self.path.display()))
+    }
+
+    fn reader(&self) -> Result<BufReader<File>> {
+        Ok(BufReader::new(
+            File::open(&self.path).map_err(|e| Error::io(&self.path, e))?,
+        ))
+    }
+
+    fn xlsx(&self) -> Result<Xlsx<BufReader<File>>> {
+        Xlsx::new(self.reader()?).map_err(|e| self.bad(e))
+    }
+    fn xlsb(&self) -> Result<Xlsb<BufReader<File>>> {
+        Xlsb::new(self.reader()?).map_err(|e| self.bad(e))
+    }
+    fn xls(&self) -> Result<Xls<BufReader<File>>> {
+        Xls::new(self.reader()?).map_err(|e| self.bad(e))
+    }
+    fn ods(&self) -> Result<Ods<BufReader<File>>> {
+        Ods::new(self.reader()?).map_err(|e| self.bad(e))
+    }
+}
+
+/// Groups a stream of cells (row-major, as XLSX/XLSB store them) into rows.
+fn stream(
+    sheet: &str,
+    visit: &mut RowVisitor<'_>,
+    mut next: impl FnMut() -> Result<Option<((u32, u32), Cell)>>,
+) -> Result<()> {
+    let mut cells_seen: u64 = 0;
+    let mut current: Option<u32> = None;
+    let mut row: Vec<Cell> = Vec::new();
+    while let Some(((r, c), value)) = next()? {
+        if value == Cell::Empty {
+            continue;
+        }
+        cells_seen += 1;
+        bounds::check_cells(sheet, cells_seen)?;
+        if current != Some(r) {
+            if let Some(prev) = current
+                && visit(prev + 1, std::mem::take(&mut row))?.is_break()
+            {
+                return Ok(());
+            }
+            current = Some(r);
+        }
+        let c = c as usize;
+        if row.len() <= c {
+            row.resize(c + 1, Cell::Empty);
+        }
+        row[c] = value;
+    }
+    if let Some(prev) = current {
+        let _ = visit(prev + 1, row)?;
+    }
+    Ok(())
+}
+
+fn visit_range(
+    sheet: &str,
+    range: &calamine::Range<calamine::Data>,
+    visit: &mut RowVisitor<'_>,
+) -> Result<()> {
+    let (rows, cols) = range.get_size();
+    bounds::check_cells(sheet, (rows as u64).saturating_mul(cols as u64))?;
+    let Some((first_row, first_col)) = range.start() else {
+        return Ok(());
+    };
+    for (i, cells) in range.rows().enumerate() {
+        if cells.iter().all(|c| *c == calamine::Data::Empty) {
+            continue;
+        }
+        // Absolute columns, so that column letters match what a person sees.
+        let mut row = vec![Cell::Empty; first_col as usize];
+        row.extend(cells.iter().map(Cell::from));
+        if visit(first_row + i as u32 + 1, row)?.is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn csv_sheet_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "csv".into())
+}
+
+/// Decodes a CSV file: UTF-8 (with or without BOM) or, failing that, GBK/GB18030 as saved by
+/// Excel on Chinese Windows.
+pub fn decode_text(path: &Path, bytes: &[u8]) -> Result<String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_string());
+    }
+    let (text, _, had_errors) = encoding_rs::GB18030.decode(bytes);
+    if had_errors {
+        return Err(Error::ImportFormat(format!(
+            "{} is neither UTF-8 nor GBK text; save it again as CSV UTF-8 or as .xlsx",
+            path.display()
+        )));
+    }
+    Ok(text.into_owned())
+}
+
+/// The delimiter most used in the first line among `,`, tab and `;`.
+fn sniff_delimiter(text: &str) -> u8 {
+    let first = text.lines().next().unwrap_or("");
+    [b',', b'\t', b';']
+        .into_iter()
+        .max_by_key(|d| first.bytes().filter(|b| b == d).count())
+        .unwrap_or(b',')
+}
+
+fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
+    let mut bytes = Vec::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| Error::io(path, e))?;
+    let text = decode_text(path, &bytes)?;
+    drop(bytes);
+    let sheet = csv_sheet_name(path);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sniff_delimiter(&text))
+        .from_reader(text.as_bytes());
+    let mut cells_seen: u64 = 0;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader.read_record(&mut record).map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            Error::ImportFormat(format!(
+                "{} line {line} is not valid CSV: {e}",
+                path.display()
+            ))
+        })?;
+        if !more {
+            return Ok(());
+        }
+        let line = record.position().map(|p| p.line() as u32).unwrap_or(0);
+        let cells: Vec<Cell> = record
+            .iter()
+            .map(|v| {
+                if v.is_empty() {
+                    Cell::Empty
+                } else {
+                    Cell::Text(v.to_string())
+                }
+            })
+            .collect();
+        cells_seen += cells.iter().filter(|c| **c != Cell::Empty).count() as u64;
+        bounds::check_cells(&sheet, cells_seen)?;
+        if cells.iter().all(Cell::is_blank) {
+            continue;
+        }
+        if visit(line, cells)?.is_break() {
+            return Ok(());
+        }
+    }
+}
+
+/// Detects the format from the file's first bytes (and, for zips, the entries inside).
+fn detect_format(path: &Path) -> Result<Format> {
+    let mut head = [0u8; 8];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| Error::io(path, e))?;
+    let head = &head[..n];
+    if head.starts_with(b"PK\x03\x04") {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let archive = zip::ZipArchive::new(file).map_err(|e| {
+            Error::ImportFormat(format!("{} is a damaged zip/workbook: {e}", path.display()))
+        })?;
+        let has = |name: &str| archive.file_names().any(|n| n.is_ok_and(|n| n.eq_ignore_ascii_case(name)));
+        return if has("xl/workbook.xml") {
+            Ok(Format::Xlsx)
+        } else if has("xl/workbook.bin") {
+            Ok(Format::Xlsb)
+        } else if has("content.xml") {
+            Ok(Format::Ods)
+        } else {
+            Err(Error::ImportFormat(format!(
+                "{} is a zip file but not a workbook (.xlsx, .xlsb or .ods)",
+                path.display()
+            )))
+        };
+    }
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Ok(Format::Xls);
+    }
+    let trimmed: Vec<u8> = head
+        .iter()
+        .copied()
+        .skip_while(|b| b.is_ascii_whitespace() || *b == 0xEF || *b == 0xBB || *b == 0xBF)
+        .collect();
+    if trimmed.first() == Some(&b'<') {
+        return Err(Error::ImportFormat(format!(
+            "{} is a web page saved with a spreadsheet name; open it in Excel or WPS and save it as .xlsx",
+            path.display()
+        )));
+    }
+    if head.contains(&0) {
+        return Err(Error::ImportFormat(format!(
+            "{} is not a spreadsheet: use .xlsx, .xls, .xlsb, .ods or .csv",
+            path.display()
+        )));
+    }
+    Ok(Format::Csv)
+}

@@ -1,0 +1,350 @@
+//! Checking every roster row and turning it into a clean candidate member, or into precise
+//! problems, each pinned to the sheet row and column a person sees.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::cell::Cell;
+use super::header::{Column, Field};
+use super::id_number::{self, IdProblem};
+use super::normalize;
+use crate::org::{Unit, UnitKind};
+use crate::text::{match_key, normalize, normalize_name};
+
+/// One problem in one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// 1-based sheet row, as Excel shows it.
+    pub row: u32,
+    /// The header text of the offending column.
+    pub column: String,
+    /// The field that column carries.
+    pub field: Option<Field>,
+    /// Stable problem code, e.g. `phone_invalid`.
+    pub code: &'static str,
+    /// What is wrong and what to do, for a person.
+    pub message: String,
+}
+
+/// A valid row: the member as it should be after import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub row: u32,
+    pub unit_id: i64,
+    pub member_no: String,
+    pub name: String,
+    pub guardian_name: Option<String>,
+    pub guardian_phone: Option<String>,
+    pub id_number: Option<String>,
+    pub enrolled_on: Option<NaiveDate>,
+    pub status: Option<&'static str>,
+    /// Class names (normalised) in the import's term at the member's store.
+    pub classes: Vec<String>,
+}
+
+/// Where the roster's stores may come from.
+#[derive(Debug)]
+pub struct StoreScope {
+    /// The store used when a row names none (the `--unit`, when it is a store).
+    pub default_store: Option<i64>,
+    /// Units a row may name: the `--unit` subtree.
+    pub allowed: HashSet<i64>,
+    /// Every unit by code and by name key.
+    pub by_code: HashMap<String, Unit>,
+    pub by_name: HashMap<String, Vec<Unit>>,
+    /// The `--unit` code, for messages.
+    pub scope_code: String,
+}
+
+impl StoreScope {
+    /// Builds the scope for an import into `scope` (a unit and its subtree).
+    pub fn new(units: Vec<Unit>, scope: &Unit, allowed: HashSet<i64>) -> StoreScope {
+        let mut by_code = HashMap::new();
+        let mut by_name: HashMap<String, Vec<Unit>> = HashMap::new();
+        for u in units {
+            by_name.entry(match_key(&u.name)).or_default().push(u.clone());
+            by_code.insert(u.code.clone(), u);
+        }
+        StoreScope {
+            default_store: (scope.kind == UnitKind::Store).then_some(scope.id),
+            allowed,
+            by_code,
+            by_name,
+            scope_code: scope.code.clone(),
+        }
+    }
+}
+
+/// Checks rows one by one, remembering what earlier rows claimed.
+#[derive(Debug)]
+pub struct Validator<'a> {
+    columns: Vec<Column>,
+    stores: &'a StoreScope,
+    /// Classes of the import's term: (store id, class name) exists.
+    classes: &'a HashSet<(i64, String)>,
+    create_classes: bool,
+    seen_members: HashMap<(i64, String), u32>,
+    seen_ids: HashMap<String, (u32, String)>,
+}
+
+impl<'a> Validator<'a> {
+    pub fn new(
+        columns: Vec<Column>,
+        stores: &'a StoreScope,
+        classes: &'a HashSet<(i64, String)>,
+        create_classes: bool,
+    ) -> Self {
+        Validator {
+            columns,
+            stores,
+            classes,
+            create_classes,
+            seen_members: HashMap::new(),
+            seen_ids: HashMap::new(),
+        }
+    }
+
+    /// The column mapping, given back when validation is done.
+    pub fn into_columns(self) -> Vec<Column> {
+        self.columns
+    }
+
+    /// Validates one non-blank row.
+    pub fn check(&mut self, row: u32, cells: &[Cell]) -> Result<Candidate, Vec<RowError>> {
+        let mut errors = Vec::new();
+        let columns = &self.columns;
+        let mut err = |field: Field, code: &'static str, message: String| {
+            errors.push(RowError {
+                row,
+                column: header_of(columns, field),
+                field: Some(field),
+                code,
+                message,
+            })
+        };
+        let cell = |field: Field| -> Option<&Cell> {
+            columns
+                .iter()
+                .find(|c| c.field == Some(field))
+                .and_then(|c| cells.get(c.index))
+                .filter(|c| !c.is_blank())
+        };
+
+        let member_no = cell(Field::MemberNo).map(|c| normalize(&c.to_text()));
+        match &member_no {
+            None => err(Field::MemberNo, "required", "member number is missing; every member needs one, unique in the store".into()),
+            Some(no) if no.chars().count() > 32 => err(Field::MemberNo, "too_long", format!("member number '{no}' is longer than 32 characters")),
+            _ => {}
+        }
+        let name = cell(Field::Name).map(|c| normalize_name(&c.to_text()));
+        match &name {
+            None => err(Field::Name, "required", "name is missing".into()),
+            Some(n) if n.chars().count() > 50 => err(Field::Name, "too_long", format!("name '{n}' is longer than 50 characters")),
+            _ => {}
+        }
+        let guardian_phone = match cell(Field::GuardianPhone) {
+            None => {
+                err(Field::GuardianPhone, "required", "guardian phone is missing; reminders and receipts need it".into());
+                None
+            }
+            Some(c) => normalize::phone(c).or_else(|| {
+                err(Field::GuardianPhone, "phone_invalid", format!(
+                    "'{}' is not a mainland mobile number: 11 digits starting with 13-19 (spaces, dashes and +86 are fine)",
+                    c.to_text()
+                ));
+                None
+            }),
+        };
+        let guardian_name = cell(Field::GuardianName).map(|c| normalize_name(&c.to_text()));
+        let id_number = match cell(Field::IdNumber) {
+            None => None,
+            Some(c) => match check_id(c) {
+                Ok(id) => Some(id),
+                Err((code, message)) => {
+                    err(Field::IdNumber, code, message);
+                    None
+                }
+            },
+        };
+        let enrolled_on = match cell(Field::EnrolledOn) {
+            None => None,
+            Some(c) => normalize::date(c).or_else(|| {
+                err(Field::EnrolledOn, "date_invalid", format!(
+                    "'{}' is not a date; write it like 2026-09-01, 2026/9/1 or 2026年9月1日",
+                    c.to_text()
+                ));
+                None
+            }),
+        };
+        let status = match cell(Field::Status) {
+            None => None,
+            Some(c) => normalize::status(c).or_else(|| {
+                err(Field::Status, "status_invalid", format!(
+                    "'{}' is not a status; use 在读/active or 退学/withdrawn",
+                    c.to_text()
+                ));
+                None
+            }),
+        };
+        let unit_id = match self.resolve_store(cell(Field::Store)) {
+            Ok(id) => Some(id),
+            Err((code, message)) => {
+                err(Field::Store, code, message);
+                None
+            }
+        };
+        let classes: Vec<String> = cell(Field::Class)
+            .map(|c| {
+                normalize(&c.to_text())
+                    .split(['、', ',', ';', '，', '；'])
+                    .map(normalize)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(unit_id) = unit_id
+            && !self.create_classes
+        {
+            for class in &classes {
+                if !self.classes.contains(&(unit_id, class.clone())) {
+                    let store = self.store_code(unit_id);
+                    err(Field::Class, "unknown_class", format!(
+                        "{store} has no class '{class}' in this term; add it first or import with --create-classes"
+                    ));
+                }
+            }
+        }
+
+        // Duplicates are judged only between rows whose identity is readable; the later row
+        // is the one reported.
+        if let (Some(unit_id), Some(no)) = (unit_id, &member_no) {
+            match self.seen_members.get(&(unit_id, no.clone())) {
+                Some(first) => err(Field::MemberNo, "duplicate_in_file", format!(
+                    "member number {no} already appears in row {first} for the same store; keep one row per member"
+                )),
+                None => {
+                    self.seen_members.insert((unit_id, no.clone()), row);
+                }
+            }
+            if let Some(id) = &id_number {
+                match self.seen_ids.get(id) {
+                    Some((first, other_no)) if other_no != no => err(Field::IdNumber, "duplicate_id_number", format!(
+                        "this ID number is already used by member {other_no} in row {first}"
+                    )),
+                    Some(_) => {}
+                    None => {
+                        self.seen_ids.insert(id.clone(), (row, no.clone()));
+                    }
+                }
+            }
+        }
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let (Some(unit_id), Some(member_no), Some(name)) = (unit_id, member_no, name) else {
+            unreachable!("missing identity is always reported as an error above")
+        };
+        Ok(Candidate {
+            row,
+            unit_id,
+            member_no,
+            name,
+            guardian_name,
+            guardian_phone,
+            id_number,
+            enrolled_on,
+            status,
+            classes,
+        })
+    }
+
+    fn store_code(&self, unit_id: i64) -> String {
+        self.stores
+            .by_code
+            .values()
+            .find(|u| u.id == unit_id)
+            .map(|u| u.code.clone())
+            .unwrap_or_default()
+    }
+
+    fn resolve_store(&self, cell: Option<&Cell>) -> Result<i64, (&'static str, String)> {
+        let scope = &self.stores.scope_code;
+        let Some(cell) = cell else {
+            return self.stores.default_store.ok_or_else(|| ("required", format!(
+                "no store given, and {scope} is not a store; fill in the store column (code or name)"
+            )));
+        };
+        let text = normalize(&cell.to_text());
+        let unit = match self.stores.by_code.get(&text.to_ascii_uppercase()) {
+            Some(u) => u.clone(),
+            None => match self.stores.by_name.get(&match_key(&text)).map(Vec::as_slice) {
+                Some([u]) => u.clone(),
+                Some([_, _, ..]) => {
+                    return Err(("ambiguous_store", format!(
+                        "several units are named '{text}'; use the store code instead"
+                    )));
+                }
+                _ => {
+                    return Err(("unknown_store", format!(
+                        "no store '{text}'; use a store code or name from `feedesk org list`"
+                    )));
+                }
+            },
+        };
+        if unit.kind != UnitKind::Store {
+            return Err(("not_a_store", format!("{} is a {}, not a store", unit.code, unit.kind.as_str())));
+        }
+        if unit.archived {
+            return Err(("store_archived", format!("store {} is archived; members cannot be added to it", unit.code)));
+        }
+        if !self.stores.allowed.contains(&unit.id) {
+            return Err(("store_outside_unit", format!(
+                "store {} is not under {scope}; import it with --unit {} or a unit above it",
+                unit.code, unit.code
+            )));
+        }
+        Ok(unit.id)
+    }
+}
+
+fn header_of(columns: &[Column], field: Field) -> String {
+    columns
+        .iter()
+        .find(|c| c.field == Some(field))
+        .map(|c| c.header.clone())
+        .unwrap_or_else(|| field.label_zh().to_string())
+}
+
+/// Validates an identity number cell. A number cell cannot hold 18 digits: Excel keeps 15
+/// significant digits and silently zeroes the rest, so such a value is refused, not guessed.
+fn check_id(cell: &Cell) -> Result<String, (&'static str, String)> {
+    let raw = normalize(&cell.to_text());
+    let lost = |raw: &str| {
+        ("id_number_lost_digits", format!(
+            "ID number {raw} was stored as a number, and Excel keeps only 15 digits; format the column as Text and type the number again"
+        ))
+    };
+    if cell.is_number() {
+        let digits = raw.chars().filter(char::is_ascii_digit).count();
+        if digits >= 16 || raw.contains(['e', 'E']) {
+            return Err(lost(&raw));
+        }
+    }
+    let upper = raw.to_ascii_uppercase();
+    if upper.contains("E+") {
+        return Err(lost(&raw));
+    }
+    let id: String = upper.chars().filter(|c| !c.is_whitespace()).collect();
+    id_number::validate(&id).map(|()| id.clone()).map_err(|p| {
+        let message = match p {
+            IdProblem::OldFifteenDigit => format!("{id} is an old 15-digit ID number; enter the 18-digit number"),
+            IdProblem::Shape => format!("'{id}' is not an 18-character ID number (17 digits and a digit or X)"),
+            IdProblem::BirthDate => format!("ID number {id} has no valid birth date in it; check the digits"),
+            IdProblem::Checksum => format!("ID number {id} fails its check digit; a digit was probably mistyped"),
+        };
+        ("id_number_invalid", message)
+    })
+}
