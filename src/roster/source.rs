@@ -233,6 +233,7 @@ fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
         .from_reader(text.as_bytes());
     let mut cells_seen: u64 = 0;
     let mut record = csv::StringRecord::new();
+    let (mut line, mut counted_to) = (1u32, 0usize);
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -244,7 +245,13 @@ fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
         if !more {
             return Ok(());
         }
-        let line = record.position().map(|p| p.line() as u32).unwrap_or(0);
+        // The csv crate miscounts lines after CRLF; count the newlines before the record.
+        let mut byte = record.position().map(|p| p.byte() as usize).unwrap_or(counted_to).min(text.len());
+        while matches!(text.as_bytes().get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        line += text.as_bytes()[counted_to..byte].iter().filter(|b| **b == b'\n').count() as u32;
+        counted_to = byte;
         let cells: Vec<Cell> = record
             .iter()
             .map(|v| {
