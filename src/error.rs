@@ -94,7 +94,9 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::PoolTimedOut => {
                 Error::Storage("the database is busy; try again in a moment".into())
             }
-            sqlx::Error::Io(e) => Error::Storage(format!("the database file could not be used: {e}")),
+            sqlx::Error::Io(e) => {
+                Error::Storage(format!("the database file could not be used: {e}"))
+            }
             _ => Error::Storage(format!("database failure ({})", sqlx_kind(&err))),
         }
     }

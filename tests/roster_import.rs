@@ -29,7 +29,15 @@ async fn import(desk: &FeeDesk, req: &ImportRequest) -> feedesk::Result<ImportRe
 }
 
 async fn members(desk: &FeeDesk) -> Vec<org::Member> {
-    org::list_members(desk, &MemberFilter { show_pii: true, ..Default::default() }).await.unwrap()
+    org::list_members(
+        desk,
+        &MemberFilter {
+            show_pii: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
 }
 
 async fn audit_len(desk: &FeeDesk) -> usize {
@@ -42,13 +50,26 @@ async fn all_mode_rejects_the_whole_file_and_names_every_problem() {
     let desk = env.desk().await;
     institution(&desk).await;
     let file = env.path("messy.xlsx");
-    write_xlsx(&file, Some("2026秋季学期 华东区学员名单"), &messy_rows(), &["说明"]);
+    write_xlsx(
+        &file,
+        Some("2026秋季学期 华东区学员名单"),
+        &messy_rows(),
+        &["说明"],
+    );
     let before = audit_len(&desk).await;
 
-    let report = import(&desk, &request(&file, ImportMode::All)).await.unwrap();
+    let report = import(&desk, &request(&file, ImportMode::All))
+        .await
+        .unwrap();
 
-    assert_eq!(report.sheet, "学员名单", "the instructions sheet is skipped");
-    assert_eq!(report.header_row, 2, "header found under the merged title row");
+    assert_eq!(
+        report.sheet, "学员名单",
+        "the instructions sheet is skipped"
+    );
+    assert_eq!(
+        report.header_row, 2,
+        "header found under the merged title row"
+    );
     assert!(!report.committed);
     assert_eq!(report.batch_id, None);
     let got: Vec<(u32, &str)> = report.errors.iter().map(|e| (e.row, e.code)).collect();
@@ -57,10 +78,18 @@ async fn all_mode_rejects_the_whole_file_and_names_every_problem() {
     assert_eq!(report.rows_read, 14, "rows 3..=16");
     assert_eq!(report.blank, 1);
     assert_eq!(report.imported, 4, "what would have been imported");
-    let phone = report.errors.iter().find(|e| e.code == "phone_invalid").unwrap();
+    let phone = report
+        .errors
+        .iter()
+        .find(|e| e.code == "phone_invalid")
+        .unwrap();
     assert_eq!(phone.column, "家长手机号码");
     assert!(phone.message.contains("12345"));
-    let dup = report.errors.iter().find(|e| e.code == "duplicate_in_file").unwrap();
+    let dup = report
+        .errors
+        .iter()
+        .find(|e| e.code == "duplicate_in_file")
+        .unwrap();
     assert!(dup.message.contains("row 3"), "{}", dup.message);
     assert!(members(&desk).await.is_empty(), "nothing written");
     assert_eq!(audit_len(&desk).await, before);
@@ -74,42 +103,88 @@ async fn valid_mode_imports_normalised_rows_and_reimport_changes_nothing() {
     let file = env.path("messy.xlsx");
     write_xlsx(&file, Some("名单"), &messy_rows(), &[]);
 
-    let dry = import(&desk, &ImportRequest { dry_run: true, ..request(&file, ImportMode::Valid) }).await.unwrap();
+    let dry = import(
+        &desk,
+        &ImportRequest {
+            dry_run: true,
+            ..request(&file, ImportMode::Valid)
+        },
+    )
+    .await
+    .unwrap();
     assert!(!dry.committed && dry.dry_run);
     assert_eq!(dry.imported, 4);
     assert!(members(&desk).await.is_empty(), "a dry run writes nothing");
 
-    let report = import(&desk, &request(&file, ImportMode::Valid)).await.unwrap();
+    let report = import(&desk, &request(&file, ImportMode::Valid))
+        .await
+        .unwrap();
     assert!(report.committed);
     assert!(report.batch_id.is_some());
-    assert_eq!((report.imported, report.updated, report.unchanged, report.rejected), (4, 0, 0, 9));
+    assert_eq!(
+        (
+            report.imported,
+            report.updated,
+            report.unchanged,
+            report.rejected
+        ),
+        (4, 0, 0, 9)
+    );
 
     let all = members(&desk).await;
-    let by_no = |no: &str| all.iter().find(|m| m.member_no == no).unwrap_or_else(|| panic!("{no} missing"));
+    let by_no = |no: &str| {
+        all.iter()
+            .find(|m| m.member_no == no)
+            .unwrap_or_else(|| panic!("{no} missing"))
+    };
     let s001 = by_no("S001");
     assert_eq!(s001.name, "张三", "space inside a Chinese name removed");
-    assert_eq!(s001.guardian_phone.as_deref(), Some("13800138000"), "+86 and dashes removed");
+    assert_eq!(
+        s001.guardian_phone.as_deref(),
+        Some("13800138000"),
+        "+86 and dashes removed"
+    );
     assert_eq!(s001.id_number.as_deref(), Some("11010519491231002X"));
     assert_eq!(s001.enrolled_on.as_deref(), Some("2026-09-01"), "date cell");
     assert_eq!(s001.unit, "XH");
     assert_eq!(s001.classes, vec!["一班"]);
     let s002 = by_no("S002");
-    assert_eq!(s002.guardian_phone.as_deref(), Some("13900139000"), "phone stored as a number");
+    assert_eq!(
+        s002.guardian_phone.as_deref(),
+        Some("13900139000"),
+        "phone stored as a number"
+    );
     assert_eq!(s002.unit, "XH", "store given by name");
     assert_eq!(s002.enrolled_on.as_deref(), Some("2026-09-01"), "2026/9/1");
     let s003 = by_no("S003");
-    assert_eq!(s003.unit, "XH", "full-width member number folded, store code case-insensitive");
-    assert_eq!(s003.enrolled_on.as_deref(), Some("2026-09-01"), "2026年9月1日");
+    assert_eq!(
+        s003.unit, "XH",
+        "full-width member number folded, store code case-insensitive"
+    );
+    assert_eq!(
+        s003.enrolled_on.as_deref(),
+        Some("2026-09-01"),
+        "2026年9月1日"
+    );
     assert_eq!(s003.classes, vec!["二班"]);
     let s009 = by_no("S009");
-    assert_eq!(s009.name, "=HYPERLINK(\"http://x\")", "formula-like text kept as inert text");
-    assert_eq!(s009.enrolled_on.as_deref(), Some("2026-09-01"), "serial number 46266");
+    assert_eq!(
+        s009.name, "=HYPERLINK(\"http://x\")",
+        "formula-like text kept as inert text"
+    );
+    assert_eq!(
+        s009.enrolled_on.as_deref(),
+        Some("2026-09-01"),
+        "serial number 46266"
+    );
     assert_eq!(s009.unit, "BJ");
     assert_eq!(all.len(), 4);
 
     // The same file again: nothing changes, no batch, no audit entry.
     let audit_before = audit_len(&desk).await;
-    let again = import(&desk, &request(&file, ImportMode::Valid)).await.unwrap();
+    let again = import(&desk, &request(&file, ImportMode::Valid))
+        .await
+        .unwrap();
     assert_eq!((again.imported, again.updated, again.unchanged), (0, 0, 4));
     assert_eq!(again.batch_id, None);
     assert_eq!(members(&desk).await, all);
@@ -118,13 +193,18 @@ async fn valid_mode_imports_normalised_rows_and_reimport_changes_nothing() {
     // The fixed file: the rest arrive, everyone exactly once.
     let fixed = env.path("fixed.xlsx");
     write_xlsx(&fixed, Some("名单"), &fixed_rows(), &[]);
-    let report = import(&desk, &request(&fixed, ImportMode::All)).await.unwrap();
+    let report = import(&desk, &request(&fixed, ImportMode::All))
+        .await
+        .unwrap();
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert!(report.committed);
     assert_eq!((report.imported, report.unchanged), (9, 4));
     let all = members(&desk).await;
     assert_eq!(all.len(), 13);
-    let mut keys: Vec<(String, String)> = all.iter().map(|m| (m.unit.clone(), m.member_no.clone())).collect();
+    let mut keys: Vec<(String, String)> = all
+        .iter()
+        .map(|m| (m.unit.clone(), m.member_no.clone()))
+        .collect();
     keys.dedup();
     assert_eq!(keys.len(), 13);
 }
@@ -143,13 +223,25 @@ async fn updates_keep_what_the_roster_leaves_empty_and_undo_restores() {
     // A later roster without the ID column, a new phone for S1, S2 withdrawn and moved to 二班.
     let second = env.path("second.csv");
     std::fs::write(&second, "学号,姓名,家长手机号码,状态,班级\nS1,甲,13900000001,在读,一班\nS2,乙,13800000002,退学,二班\nS3,丙,13800000003,,一班\n").unwrap();
-    let r2 = import(&desk, &ImportRequest { file: second.clone(), ..req.clone() }).await.unwrap();
+    let r2 = import(
+        &desk,
+        &ImportRequest {
+            file: second.clone(),
+            ..req.clone()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!((r2.imported, r2.updated, r2.unchanged), (1, 2, 0));
     let b2 = r2.batch_id.unwrap();
     let all = members(&desk).await;
     let s1 = all.iter().find(|m| m.member_no == "S1").unwrap();
     assert_eq!(s1.guardian_phone.as_deref(), Some("13900000001"));
-    assert_eq!(s1.id_number.as_deref(), Some("440524188001010014"), "absent column keeps the stored ID");
+    assert_eq!(
+        s1.id_number.as_deref(),
+        Some("440524188001010014"),
+        "absent column keeps the stored ID"
+    );
     let s2 = all.iter().find(|m| m.member_no == "S2").unwrap();
     assert_eq!(s2.status, "withdrawn");
     assert_eq!(s2.classes, vec!["一班", "二班"]);
@@ -160,13 +252,31 @@ async fn updates_keep_what_the_roster_leaves_empty_and_undo_restores() {
     assert!(err.to_string().contains(&format!("batch {b2}")), "{err}");
 
     let undo = roster::undo_batch(&desk, b2).await.unwrap();
-    assert_eq!((undo.members_removed, undo.members_restored, undo.enrolments_removed), (1, 2, 2));
+    assert_eq!(
+        (
+            undo.members_removed,
+            undo.members_restored,
+            undo.enrolments_removed
+        ),
+        (1, 2, 2)
+    );
     let all = members(&desk).await;
     assert_eq!(all.len(), 2);
     let s1 = all.iter().find(|m| m.member_no == "S1").unwrap();
-    assert_eq!(s1.guardian_phone.as_deref(), Some("13800000001"), "phone restored");
-    assert_eq!(all.iter().find(|m| m.member_no == "S2").unwrap().status, "active");
-    assert_eq!(roster::undo_batch(&desk, b2).await.unwrap_err().code(), ErrorCode::Conflict, "undo twice");
+    assert_eq!(
+        s1.guardian_phone.as_deref(),
+        Some("13800000001"),
+        "phone restored"
+    );
+    assert_eq!(
+        all.iter().find(|m| m.member_no == "S2").unwrap().status,
+        "active"
+    );
+    assert_eq!(
+        roster::undo_batch(&desk, b2).await.unwrap_err().code(),
+        ErrorCode::Conflict,
+        "undo twice"
+    );
 
     let undo1 = roster::undo_batch(&desk, b1).await.unwrap();
     assert_eq!(undo1.members_removed, 2);
@@ -184,8 +294,19 @@ async fn error_workbook_repeats_rejected_rows_with_reasons_and_inert_text() {
     let file = env.path("messy.xlsx");
     write_xlsx(&file, Some("名单"), &messy_rows(), &[]);
     let out = env.path("errors.xlsx");
-    let report = import(&desk, &ImportRequest { errors_out: Some(out.clone()), ..request(&file, ImportMode::All) }).await.unwrap();
-    assert_eq!(report.errors_workbook.as_deref(), Some(out.to_str().unwrap()));
+    let report = import(
+        &desk,
+        &ImportRequest {
+            errors_out: Some(out.clone()),
+            ..request(&file, ImportMode::All)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        report.errors_workbook.as_deref(),
+        Some(out.to_str().unwrap())
+    );
 
     let mut book: Xlsx<_> = open_workbook(&out).unwrap();
     let sheet = book.sheet_names()[0].clone();
@@ -196,7 +317,10 @@ async fn error_workbook_repeats_rejected_rows_with_reasons_and_inert_text() {
     let last = rows[0].len() - 1;
     assert!(rows[0][last].to_string().contains("问题"));
     let sheet_rows: Vec<String> = rows[1..].iter().map(|r| r[0].to_string()).collect();
-    assert_eq!(sheet_rows, ["6", "7", "8", "9", "10", "11", "12", "15", "16"]);
+    assert_eq!(
+        sheet_rows,
+        ["6", "7", "8", "9", "10", "11", "12", "15", "16"]
+    );
     assert_eq!(rows[1][6], Data::String("12345".into()));
     assert!(rows[1][last].to_string().contains("phone_invalid"));
     // The truncated ID is repeated as the number Excel kept.
@@ -205,7 +329,10 @@ async fn error_workbook_repeats_rejected_rows_with_reasons_and_inert_text() {
     let r15 = rows.iter().find(|r| r[0].to_string() == "15").unwrap();
     assert_eq!(r15[2], Data::String("=1+2".into()));
     let formulas = book.worksheet_formula(&sheet).unwrap();
-    assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formulas in the error workbook");
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "no formulas in the error workbook"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -233,8 +360,14 @@ async fn csv_in_gbk_with_english_headers_and_an_explicit_mapping() {
 
     // A mapping naming a column that is not there is refused, and so is a missing phone column.
     req.overrides = vec![MapOverride::parse("Nope=name").unwrap()];
-    assert_eq!(import(&desk, &req).await.unwrap_err().code(), ErrorCode::ImportFormat);
-    req.overrides = vec![MapOverride::parse("Backup Phone=ignore").unwrap(), MapOverride::parse("Mobile=ignore").unwrap()];
+    assert_eq!(
+        import(&desk, &req).await.unwrap_err().code(),
+        ErrorCode::ImportFormat
+    );
+    req.overrides = vec![
+        MapOverride::parse("Backup Phone=ignore").unwrap(),
+        MapOverride::parse("Mobile=ignore").unwrap(),
+    ];
     let err = import(&desk, &req).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::ImportFormat);
     assert!(err.to_string().contains("家长手机号码"), "{err}");
@@ -248,7 +381,9 @@ async fn file_level_problems_are_refused_with_a_reason() {
 
     let none = env.path("none.csv");
     std::fs::write(&none, "a,b,c\n1,2,3\n").unwrap();
-    let err = import(&desk, &request(&none, ImportMode::All)).await.unwrap_err();
+    let err = import(&desk, &request(&none, ImportMode::All))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::ImportFormat);
     assert!(err.to_string().contains("no header row"), "{err}");
 
@@ -267,15 +402,38 @@ async fn file_level_problems_are_refused_with_a_reason() {
 
     let html = env.path("export.xls");
     std::fs::write(&html, "<html><table><tr><td>学号</td></tr></table></html>").unwrap();
-    assert!(import(&desk, &request(&html, ImportMode::All)).await.unwrap_err().to_string().contains("web page"));
+    assert!(
+        import(&desk, &request(&html, ImportMode::All))
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("web page")
+    );
 
     let missing = env.path("missing.xlsx");
-    assert_eq!(import(&desk, &request(&missing, ImportMode::All)).await.unwrap_err().code(), ErrorCode::Io);
+    assert_eq!(
+        import(&desk, &request(&missing, ImportMode::All))
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::Io
+    );
 
     let file = env.path("r.xlsx");
     write_xlsx(&file, None, &messy_rows(), &[]);
-    let err = import(&desk, &ImportRequest { sheet: Some("Sheet9".into()), ..request(&file, ImportMode::All) }).await.unwrap_err();
-    assert!(err.to_string().contains("学员名单"), "lists the sheets: {err}");
+    let err = import(
+        &desk,
+        &ImportRequest {
+            sheet: Some("Sheet9".into()),
+            ..request(&file, ImportMode::All)
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("学员名单"),
+        "lists the sheets: {err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -284,19 +442,38 @@ async fn create_classes_adds_them_and_undo_removes_them() {
     let desk = env.desk().await;
     institution(&desk).await;
     let file = env.path("c.csv");
-    std::fs::write(&file, "学号,姓名,手机,班级\nS1,甲,13800000001,钢琴A班\nS2,乙,13800000002,钢琴A班、一班\n").unwrap();
+    std::fs::write(
+        &file,
+        "学号,姓名,手机,班级\nS1,甲,13800000001,钢琴A班\nS2,乙,13800000002,钢琴A班、一班\n",
+    )
+    .unwrap();
     let mut req = request(&file, ImportMode::All);
     req.unit_code = "XH".into();
     let refused = import(&desk, &req).await.unwrap();
-    assert_eq!(refused.errors.iter().filter(|e| e.code == "unknown_class").count(), 2);
+    assert_eq!(
+        refused
+            .errors
+            .iter()
+            .filter(|e| e.code == "unknown_class")
+            .count(),
+        2
+    );
     req.create_classes = true;
     let r = import(&desk, &req).await.unwrap();
     assert_eq!((r.imported, r.classes_created), (2, 1));
     let classes = org::list_classes(&desk, Some(TERM)).await.unwrap();
     let piano = classes.iter().find(|c| c.name == "钢琴A班").unwrap();
     assert_eq!(piano.members, 2);
-    roster::undo_batch(&desk, r.batch_id.unwrap()).await.unwrap();
-    assert!(org::list_classes(&desk, Some(TERM)).await.unwrap().iter().all(|c| c.name != "钢琴A班"));
+    roster::undo_batch(&desk, r.batch_id.unwrap())
+        .await
+        .unwrap();
+    assert!(
+        org::list_classes(&desk, Some(TERM))
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.name != "钢琴A班")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -308,7 +485,14 @@ async fn cancelling_writes_nothing() {
     write_xlsx(&file, None, &fixed_rows(), &[]);
     let cancel = CancelToken::new();
     cancel.cancel();
-    let err = roster::import_roster(&desk, &request(&file, ImportMode::All), &ignore_progress, &cancel).await.unwrap_err();
+    let err = roster::import_roster(
+        &desk,
+        &request(&file, ImportMode::All),
+        &ignore_progress,
+        &cancel,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Cancelled);
     assert!(members(&desk).await.is_empty());
 }

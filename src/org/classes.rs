@@ -19,10 +19,17 @@ pub struct Class {
 }
 
 /// Adds a class to a store in a term.
-pub async fn add_class(desk: &FeeDesk, unit_code: &str, term_name: &str, name: &str) -> Result<Class> {
+pub async fn add_class(
+    desk: &FeeDesk,
+    unit_code: &str,
+    term_name: &str,
+    name: &str,
+) -> Result<Class> {
     let name = normalize(name);
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::Validation("class name must be 1-100 characters".into()));
+        return Err(Error::Validation(
+            "class name must be 1-100 characters".into(),
+        ));
     }
     let unit = find_unit(desk, unit_code).await?;
     if unit.kind != UnitKind::Store {

@@ -63,7 +63,12 @@ pub async fn list_members(desk: &FeeDesk, filter: &MemberFilter) -> Result<Vec<M
                                       WHERE e.member_id = m.id AND c.name = ?3))
          ORDER BY u.code, m.member_no",
     )
-    .bind(filter.unit_code.as_ref().map(|_| serde_json::json!(units).to_string()))
+    .bind(
+        filter
+            .unit_code
+            .as_ref()
+            .map(|_| serde_json::json!(units).to_string()),
+    )
     .bind(filter.status.as_deref())
     .bind(class_name.as_deref())
     .fetch_all(desk.db().pool())
@@ -86,11 +91,17 @@ pub async fn list_members(desk: &FeeDesk, filter: &MemberFilter) -> Result<Vec<M
             name: r.name,
             unit: r.unit,
             guardian_name: r.guardian_name,
-            guardian_phone: r.guardian_phone.map(|p| {
-                if filter.show_pii { p } else { mask_phone(&p) }
-            }),
+            guardian_phone: r.guardian_phone.map(
+                |p| {
+                    if filter.show_pii { p } else { mask_phone(&p) }
+                },
+            ),
             id_number: r.id_number.map(|i| {
-                if filter.show_pii { i } else { mask_id_number(&i) }
+                if filter.show_pii {
+                    i
+                } else {
+                    mask_id_number(&i)
+                }
             }),
             enrolled_on: r.enrolled_on,
             status: r.status,

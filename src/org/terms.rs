@@ -26,7 +26,9 @@ pub async fn add_term(
 ) -> Result<Term> {
     let name = normalize(name);
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::Validation("term name must be 1-100 characters".into()));
+        return Err(Error::Validation(
+            "term name must be 1-100 characters".into(),
+        ));
     }
     if ends_on < starts_on {
         return Err(Error::Validation(format!(
@@ -91,8 +93,10 @@ pub async fn find_term(desk: &FeeDesk, name: &str) -> Result<Term> {
 /// Every term, latest start first.
 pub async fn list_terms(desk: &FeeDesk) -> Result<Vec<Term>> {
     Ok(
-        sqlx::query_as("SELECT id, name, starts_on, ends_on FROM terms ORDER BY starts_on DESC, id")
-            .fetch_all(desk.db().pool())
-            .await?,
+        sqlx::query_as(
+            "SELECT id, name, starts_on, ends_on FROM terms ORDER BY starts_on DESC, id",
+        )
+        .fetch_all(desk.db().pool())
+        .await?,
     )
 }

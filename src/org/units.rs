@@ -162,12 +162,7 @@ pub async fn init(desk: &FeeDesk, name: &str) -> Result<Unit> {
     Ok(unit)
 }
 
-fn entry<'a>(
-    desk: &'a FeeDesk,
-    action: &'a str,
-    after: &Unit,
-    before: Option<&Unit>,
-) -> Entry<'a> {
+fn entry<'a>(desk: &'a FeeDesk, action: &'a str, after: &Unit, before: Option<&Unit>) -> Entry<'a> {
     Entry {
         actor: desk.actor(),
         action,
@@ -294,7 +289,12 @@ pub async fn move_unit(desk: &FeeDesk, code: &str, new_parent_code: &str) -> Res
         ..before.clone()
     };
     let now = desk.now_text();
-    audit::append(&mut tx, &now, entry(desk, "unit.move", &after, Some(&before))).await?;
+    audit::append(
+        &mut tx,
+        &now,
+        entry(desk, "unit.move", &after, Some(&before)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -308,7 +308,10 @@ pub async fn archive_unit(desk: &FeeDesk, code: &str) -> Result<Unit> {
         return Err(Error::Validation("headquarters cannot be archived".into()));
     }
     if before.archived {
-        return Err(Error::Conflict(format!("{} is already archived", before.code)));
+        return Err(Error::Conflict(format!(
+            "{} is already archived",
+            before.code
+        )));
     }
     let active_children: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM units WHERE parent_id = ? AND archived_at IS NULL",
@@ -354,7 +357,9 @@ async fn find_unit_opt(conn: &mut sqlx::SqliteConnection, code: &str) -> Result<
 }
 
 async fn find_unit_in(conn: &mut sqlx::SqliteConnection, code: &str) -> Result<Unit> {
-    find_unit_opt(conn, code).await?.ok_or_else(|| not_found(code))
+    find_unit_opt(conn, code)
+        .await?
+        .ok_or_else(|| not_found(code))
 }
 
 fn not_found(code: &str) -> Error {

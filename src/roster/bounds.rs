@@ -41,9 +41,9 @@ pub fn check_zip_ratio(path: &Path, file_len: u64) -> Result<()> {
     })?;
     let mut inflated: u64 = 0;
     for i in 0..archive.len() {
-        let entry = archive.by_index_raw(i).map_err(|e| {
-            Error::ImportFormat(format!("{} is damaged: {e}", path.display()))
-        })?;
+        let entry = archive
+            .by_index_raw(i)
+            .map_err(|e| Error::ImportFormat(format!("{} is damaged: {e}", path.display())))?;
         inflated = inflated.saturating_add(entry.size());
     }
     if inflated > file_len.max(1).saturating_mul(MAX_INFLATE_RATIO) {

@@ -39,7 +39,13 @@ pub async fn apply(
     let now = desk.now_text();
     let total = (plan.creates.len() + plan.updates.len() + plan.enrolments.len()) as u64;
     let mut done: u64 = 0;
-    let report = |done: u64| progress(Progress { phase: "commit", done, total: Some(total) });
+    let report = |done: u64| {
+        progress(Progress {
+            phase: "commit",
+            done,
+            total: Some(total),
+        })
+    };
     let mut tx = desk.db().write().await?;
 
     let batch_id: i64 = sqlx::query_scalar(
@@ -138,8 +144,9 @@ pub async fn apply(
         done += 1;
     }
     for chunk in plan.updates.chunks(MAX_PARAMS / 3) {
-        let mut q: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT INTO import_batch_updates (batch_id, member_id, before_json) ");
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO import_batch_updates (batch_id, member_id, before_json) ",
+        );
         q.push_values(chunk, |mut b, u| {
             b.push_bind(batch_id)
                 .push_bind(u.member_id)
@@ -173,7 +180,10 @@ pub async fn apply(
             "INSERT INTO enrolments (member_id, class_id, created_at, created_batch_id) ",
         );
         q.push_values(chunk, |mut b, (m, c)| {
-            b.push_bind(m).push_bind(c).push_bind(&now).push_bind(batch_id);
+            b.push_bind(m)
+                .push_bind(c)
+                .push_bind(&now)
+                .push_bind(batch_id);
         });
         q.build().execute(&mut *tx).await?;
         done += chunk.len() as u64;

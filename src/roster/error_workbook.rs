@@ -26,30 +26,48 @@ pub fn write(
     errors: &[RowError],
 ) -> Result<()> {
     let fail = |e: rust_xlsxwriter::XlsxError| {
-        Error::Io(format!("cannot write the error workbook {}: {e}", path.display()))
+        Error::Io(format!(
+            "cannot write the error workbook {}: {e}",
+            path.display()
+        ))
     };
     let mut by_row: HashMap<u32, Vec<&RowError>> = HashMap::new();
     for e in errors {
         by_row.entry(e.row).or_default().push(e);
     }
-    let width = header_cells.len().max(columns.iter().map(|c| c.index + 1).max().unwrap_or(0));
+    let width = header_cells
+        .len()
+        .max(columns.iter().map(|c| c.index + 1).max().unwrap_or(0));
     let col_of = |header: &str| columns.iter().find(|c| c.header == header).map(|c| c.index);
 
-    let bold = Format::new().set_bold().set_background_color(Color::RGB(0xDDEBF7)).set_border(FormatBorder::Thin);
-    let bad = Format::new().set_background_color(Color::RGB(0xFFC7CE)).set_font_color(Color::RGB(0x9C0006));
-    let reason = Format::new().set_font_color(Color::RGB(0x9C0006)).set_text_wrap();
+    let bold = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xDDEBF7))
+        .set_border(FormatBorder::Thin);
+    let bad = Format::new()
+        .set_background_color(Color::RGB(0xFFC7CE))
+        .set_font_color(Color::RGB(0x9C0006));
+    let reason = Format::new()
+        .set_font_color(Color::RGB(0x9C0006))
+        .set_text_wrap();
 
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("错误 Errors").map_err(fail)?;
-    sheet.write_string_with_format(0, 0, ROW_HEADER, &bold).map_err(fail)?;
+    sheet
+        .write_string_with_format(0, 0, ROW_HEADER, &bold)
+        .map_err(fail)?;
     for i in 0..width {
         let text = header_cells.get(i).map(Cell::to_text).unwrap_or_default();
-        sheet.write_string_with_format(0, col(i + 1), text, &bold).map_err(fail)?;
+        sheet
+            .write_string_with_format(0, col(i + 1), text, &bold)
+            .map_err(fail)?;
         sheet.set_column_width(col(i + 1), 16).map_err(fail)?;
     }
     let reason_col = col(width + 1);
-    sheet.write_string_with_format(0, reason_col, REASON_HEADER, &bold).map_err(fail)?;
+    sheet
+        .write_string_with_format(0, reason_col, REASON_HEADER, &bold)
+        .map_err(fail)?;
     sheet.set_column_width(reason_col, 70).map_err(fail)?;
     sheet.set_column_width(0, 10).map_err(fail)?;
 
@@ -59,12 +77,19 @@ pub fn write(
         sheet.write_number(out, 0, f64::from(*row)).map_err(fail)?;
         for i in 0..width {
             let value = cells.get(i).cloned().unwrap_or(Cell::Empty);
-            let here: Vec<&&RowError> = problems.iter().filter(|e| col_of(&e.column) == Some(i)).collect();
+            let here: Vec<&&RowError> = problems
+                .iter()
+                .filter(|e| col_of(&e.column) == Some(i))
+                .collect();
             if here.is_empty() {
                 write_cell(sheet, out, col(i + 1), &value, None).map_err(fail)?;
             } else {
                 write_cell(sheet, out, col(i + 1), &value, Some(&bad)).map_err(fail)?;
-                let note = here.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("\n");
+                let note = here
+                    .iter()
+                    .map(|e| e.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 sheet
                     .insert_note(out, col(i + 1), &Note::new(note).set_author("FeeDesk"))
                     .map_err(fail)?;
@@ -75,10 +100,14 @@ pub fn write(
             .map(|e| format!("[{}] {}: {}", e.code, e.column, e.message))
             .collect::<Vec<_>>()
             .join("\n");
-        sheet.write_string_with_format(out, reason_col, all, &reason).map_err(fail)?;
+        sheet
+            .write_string_with_format(out, reason_col, all, &reason)
+            .map_err(fail)?;
     }
     sheet.set_freeze_panes(1, 0).map_err(fail)?;
-    sheet.autofilter(0, 0, rows.len() as u32, reason_col).map_err(fail)?;
+    sheet
+        .autofilter(0, 0, rows.len() as u32, reason_col)
+        .map_err(fail)?;
     book.save(path).map_err(fail)?;
     Ok(())
 }

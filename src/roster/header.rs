@@ -85,39 +85,135 @@ impl Field {
     fn aliases(self) -> &'static [&'static str] {
         match self {
             Field::MemberNo => &[
-                "学号", "学员编号", "学生编号", "学员号", "会员号", "会员编号", "会员卡号", "编号",
-                "病历号", "患者编号", "档案号", "memberno", "membernumber", "memberid", "studentno",
-                "studentid", "studentnumber", "no",
+                "学号",
+                "学员编号",
+                "学生编号",
+                "学员号",
+                "会员号",
+                "会员编号",
+                "会员卡号",
+                "编号",
+                "病历号",
+                "患者编号",
+                "档案号",
+                "memberno",
+                "membernumber",
+                "memberid",
+                "studentno",
+                "studentid",
+                "studentnumber",
+                "no",
             ],
             Field::Name => &[
-                "姓名", "学生姓名", "学员姓名", "会员姓名", "患者姓名", "幼儿姓名", "孩子姓名", "name",
-                "studentname", "membername", "fullname", "patientname",
+                "姓名",
+                "学生姓名",
+                "学员姓名",
+                "会员姓名",
+                "患者姓名",
+                "幼儿姓名",
+                "孩子姓名",
+                "name",
+                "studentname",
+                "membername",
+                "fullname",
+                "patientname",
             ],
             Field::Store => &[
-                "校区", "门店", "分店", "店铺", "诊所", "分校", "校区名称", "门店名称", "所属校区",
-                "所属门店", "校区代码", "门店代码", "store", "campus", "branch", "storecode", "clinic",
+                "校区",
+                "门店",
+                "分店",
+                "店铺",
+                "诊所",
+                "分校",
+                "校区名称",
+                "门店名称",
+                "所属校区",
+                "所属门店",
+                "校区代码",
+                "门店代码",
+                "store",
+                "campus",
+                "branch",
+                "storecode",
+                "clinic",
             ],
             Field::Class => &[
-                "班级", "班级名称", "班别", "所在班级", "class", "classname", "group",
+                "班级",
+                "班级名称",
+                "班别",
+                "所在班级",
+                "class",
+                "classname",
+                "group",
             ],
             Field::GuardianName => &[
-                "家长姓名", "家长", "监护人", "监护人姓名", "联系人", "联系人姓名", "guardian",
-                "guardianname", "parent", "parentname", "contact", "contactname",
+                "家长姓名",
+                "家长",
+                "监护人",
+                "监护人姓名",
+                "联系人",
+                "联系人姓名",
+                "guardian",
+                "guardianname",
+                "parent",
+                "parentname",
+                "contact",
+                "contactname",
             ],
             Field::GuardianPhone => &[
-                "家长手机号码", "家长手机号", "家长手机", "家长电话", "家长联系电话", "监护人电话",
-                "监护人手机", "联系电话", "联系方式", "手机号码", "手机号", "手机", "电话",
-                "电话号码", "guardianphone", "parentphone", "phone", "mobile", "mobilephone",
-                "contactphone", "tel", "telephone",
+                "家长手机号码",
+                "家长手机号",
+                "家长手机",
+                "家长电话",
+                "家长联系电话",
+                "监护人电话",
+                "监护人手机",
+                "联系电话",
+                "联系方式",
+                "手机号码",
+                "手机号",
+                "手机",
+                "电话",
+                "电话号码",
+                "guardianphone",
+                "parentphone",
+                "phone",
+                "mobile",
+                "mobilephone",
+                "contactphone",
+                "tel",
+                "telephone",
             ],
             Field::IdNumber => &[
-                "身份证号码", "身份证号", "身份证", "证件号码", "证件号", "学生身份证号",
-                "idnumber", "idno", "idcard", "idcardnumber", "nationalid",
+                "身份证号码",
+                "身份证号",
+                "身份证",
+                "证件号码",
+                "证件号",
+                "学生身份证号",
+                "idnumber",
+                "idno",
+                "idcard",
+                "idcardnumber",
+                "nationalid",
             ],
             Field::EnrolledOn => &[
-                "入学日期", "入学时间", "报名日期", "报名时间", "入会日期", "入园日期", "注册日期",
-                "建档日期", "enrolmentdate", "enrollmentdate", "enrolledon", "enroldate",
-                "enrolldate", "joindate", "joinedon", "startdate",
+                "入学日期",
+                "入学时间",
+                "报名日期",
+                "报名时间",
+                "入会日期",
+                "入园日期",
+                "注册日期",
+                "建档日期",
+                "enrolmentdate",
+                "enrollmentdate",
+                "enrolledon",
+                "enroldate",
+                "enrolldate",
+                "joindate",
+                "joinedon",
+                "startdate",
             ],
             Field::Status => &["状态", "在读状态", "学籍状态", "会员状态", "status"],
         }
@@ -222,7 +318,9 @@ pub fn detect(rows: &[(u32, Vec<Cell>)], overrides: &[MapOverride]) -> Option<(u
             .any(|c| matches!(c.field, Some(Field::MemberNo | Field::Name)));
         if score(&columns) >= 2
             && names_someone
-            && best.as_ref().is_none_or(|(_, b)| score(&columns) > score(b))
+            && best
+                .as_ref()
+                .is_none_or(|(_, b)| score(&columns) > score(b))
         {
             best = Some((*row, columns));
         }
@@ -243,7 +341,10 @@ mod tests {
         let rows = vec![
             (1, text_row(&["2026秋季学期学员名单"])),
             (2, text_row(&["制表：财务部", "", "日期：2026-09-01"])),
-            (3, text_row(&["序号", "学号*", "学生姓名", "家长手机号码(必填)", "班级"])),
+            (
+                3,
+                text_row(&["序号", "学号*", "学生姓名", "家长手机号码(必填)", "班级"]),
+            ),
             (4, text_row(&["1", "S001", "张三", "13800138000", "一班"])),
         ];
         let (row, cols) = detect(&rows, &[]).expect("header found");
@@ -263,7 +364,10 @@ mod tests {
 
     #[test]
     fn english_and_full_width_headers_map() {
-        let cols = map_columns(&text_row(&["Member No", "ＮＡＭＥ", "Guardian Phone", "ID Number"]), &[]);
+        let cols = map_columns(
+            &text_row(&["Member No", "ＮＡＭＥ", "Guardian Phone", "ID Number"]),
+            &[],
+        );
         assert_eq!(cols[1].field, Some(Field::Name));
         assert_eq!(cols[3].field, Some(Field::IdNumber));
     }

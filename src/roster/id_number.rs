@@ -76,7 +76,11 @@ mod tests {
             .chars()
             .enumerate()
             .map(|(i, ch)| {
-                let v = if ch == 'X' { 10 } else { ch.to_digit(10).unwrap() };
+                let v = if ch == 'X' {
+                    10
+                } else {
+                    ch.to_digit(10).unwrap()
+                };
                 let w = (1u32 << (17 - i)) % 11;
                 v * w
             })

@@ -106,10 +106,16 @@ pub async fn import_roster(
 ) -> Result<ImportReport> {
     let scope = org::find_unit(desk, &req.unit_code).await?;
     if scope.archived {
-        return Err(Error::Validation(format!("{} is archived; import into an active unit", scope.code)));
+        return Err(Error::Validation(format!(
+            "{} is archived; import into an active unit",
+            scope.code
+        )));
     }
     let units = org::list_units(desk).await?;
-    let allowed: HashSet<i64> = org::subtree_ids(desk, &scope.code).await?.into_iter().collect();
+    let allowed: HashSet<i64> = org::subtree_ids(desk, &scope.code)
+        .await?
+        .into_iter()
+        .collect();
     let term = match &req.term_name {
         Some(t) => Some(org::find_term(desk, t).await?),
         None => None,
@@ -124,7 +130,10 @@ pub async fn import_roster(
         None => HashSet::new(),
     };
     let stores = validate::StoreScope::new(
-        units.into_iter().filter(|u| u.kind == UnitKind::Store || u.id == scope.id).collect(),
+        units
+            .into_iter()
+            .filter(|u| u.kind == UnitKind::Store || u.id == scope.id)
+            .collect(),
         &scope,
         allowed,
     );
@@ -139,9 +148,17 @@ pub async fn import_roster(
         overrides: &req.overrides,
     };
     // Parsing is CPU-bound; keep it off the async workers so a desktop UI stays responsive.
-    let parsed = tokio::task::block_in_place(|| parse::parse(&file, req.sheet.as_deref(), &ctx, progress, cancel))?;
+    let parsed = tokio::task::block_in_place(|| {
+        parse::parse(&file, req.sheet.as_deref(), &ctx, progress, cancel)
+    })?;
 
-    let plan = plan::build(desk, &parsed.candidates, term.as_ref().map(|t| t.id), &term_classes).await?;
+    let plan = plan::build(
+        desk,
+        &parsed.candidates,
+        term.as_ref().map(|t| t.id),
+        &term_classes,
+    )
+    .await?;
     let rejected = parsed.error_rows.len() as u64;
     let refused = req.mode == ImportMode::All && rejected > 0;
     let mut batch_id = None;
@@ -160,7 +177,13 @@ pub async fn import_roster(
     }
     let errors_workbook = match &req.errors_out {
         Some(path) => {
-            error_workbook::write(path, &parsed.header_cells, &parsed.columns, &parsed.error_rows, &parsed.errors)?;
+            error_workbook::write(
+                path,
+                &parsed.header_cells,
+                &parsed.columns,
+                &parsed.error_rows,
+                &parsed.errors,
+            )?;
             Some(path.display().to_string())
         }
         None => None,

@@ -30,7 +30,10 @@ pub fn phone(cell: &Cell) -> Option<String> {
 /// `1[3-9]` followed by nine digits.
 pub fn is_mobile(digits: &str) -> bool {
     let b = digits.as_bytes();
-    b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit)
+    b.len() == 11
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1])
+        && b.iter().all(u8::is_ascii_digit)
 }
 
 /// Reads a date from a date cell, an Excel serial number, `YYYYMMDD`, or text such as
@@ -100,10 +103,11 @@ fn text_date(text: &str) -> Option<NaiveDate> {
 pub fn status(cell: &Cell) -> Option<&'static str> {
     let key = crate::text::match_key(&cell.to_text());
     match key.as_str() {
-        "在读" | "正常" | "在籍" | "有效" | "在册" | "active" | "enrolled" => Some("active"),
-        "退学" | "离校" | "已退学" | "已退" | "转出" | "注销" | "withdrawn" | "inactive" | "left" => {
-            Some("withdrawn")
+        "在读" | "正常" | "在籍" | "有效" | "在册" | "active" | "enrolled" => {
+            Some("active")
         }
+        "退学" | "离校" | "已退学" | "已退" | "转出" | "注销" | "withdrawn" | "inactive"
+        | "left" => Some("withdrawn"),
         _ => None,
     }
 }
@@ -132,8 +136,17 @@ mod tests {
         ] {
             assert_eq!(phone(&t(raw)).as_deref(), Some("13800138000"), "{raw}");
         }
-        assert_eq!(phone(&Cell::Float(13800138000.0)).as_deref(), Some("13800138000"));
-        for bad in ["1380013800", "23800138000", "12800138000", "0571-88888888", "abc"] {
+        assert_eq!(
+            phone(&Cell::Float(13800138000.0)).as_deref(),
+            Some("13800138000")
+        );
+        for bad in [
+            "1380013800",
+            "23800138000",
+            "12800138000",
+            "0571-88888888",
+            "abc",
+        ] {
             assert_eq!(phone(&t(bad)), None, "{bad}");
         }
     }
@@ -141,12 +154,26 @@ mod tests {
     #[test]
     fn dates_written_every_way() {
         let sept1 = NaiveDate::from_ymd_opt(2026, 9, 1);
-        for raw in ["2026-09-01", "2026/9/1", "2026.9.1", "2026年9月1日", "2026年09月01日", "20260901", "2026-09-01 00:00:00", "２０２６/９/１"] {
+        for raw in [
+            "2026-09-01",
+            "2026/9/1",
+            "2026.9.1",
+            "2026年9月1日",
+            "2026年09月01日",
+            "20260901",
+            "2026-09-01 00:00:00",
+            "２０２６/９/１",
+        ] {
             assert_eq!(date(&t(raw)), sept1, "{raw}");
         }
         assert_eq!(date(&Cell::Float(46266.0)), sept1);
         assert_eq!(date(&Cell::Int(20260901)), sept1);
-        assert_eq!(date(&Cell::DateTime(sept1.unwrap().and_hms_opt(0, 0, 0).unwrap())), sept1);
+        assert_eq!(
+            date(&Cell::DateTime(
+                sept1.unwrap().and_hms_opt(0, 0, 0).unwrap()
+            )),
+            sept1
+        );
         assert_eq!(date(&Cell::Float(60.0)), None);
         for bad in ["2026-13-01", "2026-02-30", "9/1/2026", "明天", "1.5"] {
             assert_eq!(date(&t(bad)), None, "{bad}");

@@ -56,7 +56,10 @@ pub fn parse(
         Some(w) => {
             let found = names.iter().find(|n| normalize(n) == normalize(w));
             vec![found.cloned().ok_or_else(|| {
-                Error::ImportFormat(format!("no sheet named '{w}'; the sheets are: {}", names.join(", ")))
+                Error::ImportFormat(format!(
+                    "no sheet named '{w}'; the sheets are: {}",
+                    names.join(", ")
+                ))
             })?]
         }
         None => names,
@@ -167,7 +170,13 @@ impl<'a> Body<'a> {
         Ok(Some(body))
     }
 
-    fn row(&mut self, row: u32, cells: Vec<Cell>, progress: ProgressFn<'_>, cancel: &CancelToken) -> Result<()> {
+    fn row(
+        &mut self,
+        row: u32,
+        cells: Vec<Cell>,
+        progress: ProgressFn<'_>,
+        cancel: &CancelToken,
+    ) -> Result<()> {
         self.last_row = row;
         if cells.iter().all(Cell::is_blank) {
             return Ok(());
@@ -175,7 +184,11 @@ impl<'a> Body<'a> {
         self.non_blank += 1;
         if self.non_blank.is_multiple_of(4096) {
             cancel.check()?;
-            progress(Progress { phase: "read", done: self.non_blank, total: None });
+            progress(Progress {
+                phase: "read",
+                done: self.non_blank,
+                total: None,
+            });
         }
         match self.validator.check(row, &cells) {
             Ok(c) => self.candidates.push(c),
@@ -188,7 +201,11 @@ impl<'a> Body<'a> {
     }
 
     fn finish(self, sheet: &str, progress: ProgressFn<'_>) -> Parsed {
-        progress(Progress { phase: "read", done: self.non_blank, total: Some(self.non_blank) });
+        progress(Progress {
+            phase: "read",
+            done: self.non_blank,
+            total: Some(self.non_blank),
+        });
         let rows_read = u64::from(self.last_row - self.header_row);
         Parsed {
             sheet: sheet.to_string(),
@@ -207,7 +224,10 @@ impl<'a> Body<'a> {
 fn check_columns(sheet: &str, columns: &[Column], ctx: &Context<'_>) -> Result<()> {
     for o in ctx.overrides {
         let key = crate::text::match_key(&o.header);
-        if !columns.iter().any(|c| crate::text::match_key(&c.header) == key) {
+        if !columns
+            .iter()
+            .any(|c| crate::text::match_key(&c.header) == key)
+        {
             return Err(Error::ImportFormat(format!(
                 "--map names the column '{}', but the header row of sheet '{sheet}' has no such column",
                 o.header

@@ -67,10 +67,19 @@ impl Fields {
         Fields {
             name: c.name.clone(),
             guardian_name: c.guardian_name.clone().or_else(|| s.guardian_name.clone()),
-            guardian_phone: c.guardian_phone.clone().or_else(|| s.guardian_phone.clone()),
+            guardian_phone: c
+                .guardian_phone
+                .clone()
+                .or_else(|| s.guardian_phone.clone()),
             id_number: c.id_number.clone().or_else(|| s.id_number.clone()),
-            enrolled_on: c.enrolled_on.map(|d| d.to_string()).or_else(|| s.enrolled_on.clone()),
-            status: c.status.map(str::to_string).unwrap_or_else(|| s.status.clone()),
+            enrolled_on: c
+                .enrolled_on
+                .map(|d| d.to_string())
+                .or_else(|| s.enrolled_on.clone()),
+            status: c
+                .status
+                .map(str::to_string)
+                .unwrap_or_else(|| s.status.clone()),
         }
     }
 
@@ -158,7 +167,10 @@ pub async fn build(
         .bind(unit_id)
         .fetch_all(desk.db().pool())
         .await?;
-        stored.extend(rows.into_iter().map(|s| ((s.unit_id, s.member_no.clone()), s)));
+        stored.extend(
+            rows.into_iter()
+                .map(|s| ((s.unit_id, s.member_no.clone()), s)),
+        );
     }
     let enrolled: HashSet<(i64, i64, String)> = match term_id {
         Some(term_id) => sqlx::query_as(
@@ -191,7 +203,8 @@ pub async fn build(
                     fields: Fields::new_member(c),
                 });
                 for class in &c.classes {
-                    plan.enrolments.push((MemberRef::New(index), c.unit_id, class.clone()));
+                    plan.enrolments
+                        .push((MemberRef::New(index), c.unit_id, class.clone()));
                 }
             }
             Some(s) => {
@@ -200,7 +213,8 @@ pub async fn build(
                 let mut enrolled_now = false;
                 for class in &c.classes {
                     if !enrolled.contains(&(s.id, c.unit_id, class.clone())) {
-                        plan.enrolments.push((MemberRef::Existing(s.id), c.unit_id, class.clone()));
+                        plan.enrolments
+                            .push((MemberRef::Existing(s.id), c.unit_id, class.clone()));
                         enrolled_now = true;
                     }
                 }

@@ -10,7 +10,7 @@ use std::io::{BufReader, Read};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use calamine::{Reader, Xls, Xlsb, Xlsx, Ods};
+use calamine::{Ods, Reader, Xls, Xlsb, Xlsx};
 
 use super::bounds;
 use super::cell::Cell;
@@ -92,11 +92,17 @@ impl RosterFile {
                 })
             }
             Format::Xls => {
-                let range = self.xls()?.worksheet_range(sheet).map_err(|e| self.bad(e))?;
+                let range = self
+                    .xls()?
+                    .worksheet_range(sheet)
+                    .map_err(|e| self.bad(e))?;
                 visit_range(sheet, &range, visit)
             }
             Format::Ods => {
-                let range = self.ods()?.worksheet_range(sheet).map_err(|e| self.bad(e))?;
+                let range = self
+                    .ods()?
+                    .worksheet_range(sheet)
+                    .map_err(|e| self.bad(e))?;
                 visit_range(sheet, &range, visit)
             }
             Format::Csv => read_csv(&self.path, visit),
@@ -246,11 +252,18 @@ fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
             return Ok(());
         }
         // The csv crate miscounts lines after CRLF; count the newlines before the record.
-        let mut byte = record.position().map(|p| p.byte() as usize).unwrap_or(counted_to).min(text.len());
+        let mut byte = record
+            .position()
+            .map(|p| p.byte() as usize)
+            .unwrap_or(counted_to)
+            .min(text.len());
         while matches!(text.as_bytes().get(byte), Some(b'\r' | b'\n')) {
             byte += 1;
         }
-        line += text.as_bytes()[counted_to..byte].iter().filter(|b| **b == b'\n').count() as u32;
+        line += text.as_bytes()[counted_to..byte]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u32;
         counted_to = byte;
         let cells: Vec<Cell> = record
             .iter()
@@ -285,7 +298,11 @@ fn detect_format(path: &Path) -> Result<Format> {
         let archive = zip::ZipArchive::new(file).map_err(|e| {
             Error::ImportFormat(format!("{} is a damaged zip/workbook: {e}", path.display()))
         })?;
-        let has = |name: &str| archive.file_names().any(|n| n.is_ok_and(|n| n.eq_ignore_ascii_case(name)));
+        let has = |name: &str| {
+            archive
+                .file_names()
+                .any(|n| n.is_ok_and(|n| n.eq_ignore_ascii_case(name)))
+        };
         return if has("xl/workbook.xml") {
             Ok(Format::Xlsx)
         } else if has("xl/workbook.bin") {

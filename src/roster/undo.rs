@@ -28,8 +28,16 @@ pub async fn undo_batch(desk: &FeeDesk, batch_id: i64) -> Result<UndoReport> {
             .fetch_optional(&mut *tx)
             .await?;
     match undone {
-        None => return Err(Error::NotFound(format!("no import batch {batch_id}; `feedesk import list` shows them"))),
-        Some(Some(at)) => return Err(Error::Conflict(format!("import batch {batch_id} was already undone at {at}"))),
+        None => {
+            return Err(Error::NotFound(format!(
+                "no import batch {batch_id}; `feedesk import list` shows them"
+            )));
+        }
+        Some(Some(at)) => {
+            return Err(Error::Conflict(format!(
+                "import batch {batch_id} was already undone at {at}"
+            )));
+        }
         Some(None) => {}
     }
 
@@ -59,7 +67,9 @@ pub async fn undo_batch(desk: &FeeDesk, batch_id: i64) -> Result<UndoReport> {
     .fetch_optional(&mut *tx)
     .await?;
     if let Some((member_no, other)) = depends {
-        let by = other.map(|b| format!("batch {b}")).unwrap_or_else(|| "a manual enrolment".into());
+        let by = other
+            .map(|b| format!("batch {b}"))
+            .unwrap_or_else(|| "a manual enrolment".into());
         return Err(Error::Conflict(format!(
             "cannot undo batch {batch_id}: {by} enrolled member {member_no} in what this batch created; undo that first"
         )));
@@ -70,11 +80,12 @@ pub async fn undo_batch(desk: &FeeDesk, batch_id: i64) -> Result<UndoReport> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    let befores: Vec<(i64, String)> =
-        sqlx::query_as("SELECT member_id, before_json FROM import_batch_updates WHERE batch_id = ?")
-            .bind(batch_id)
-            .fetch_all(&mut *tx)
-            .await?;
+    let befores: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT member_id, before_json FROM import_batch_updates WHERE batch_id = ?",
+    )
+    .bind(batch_id)
+    .fetch_all(&mut *tx)
+    .await?;
     for (member_id, before) in &befores {
         let b: serde_json::Value = serde_json::from_str(before)
             .map_err(|e| Error::Internal(format!("stored member snapshot unreadable: {e}")))?;

@@ -64,7 +64,10 @@ impl StoreScope {
         let mut by_code = HashMap::new();
         let mut by_name: HashMap<String, Vec<Unit>> = HashMap::new();
         for u in units {
-            by_name.entry(match_key(&u.name)).or_default().push(u.clone());
+            by_name
+                .entry(match_key(&u.name))
+                .or_default()
+                .push(u.clone());
             by_code.insert(u.code.clone(), u);
         }
         StoreScope {
@@ -134,14 +137,26 @@ impl<'a> Validator<'a> {
 
         let member_no = cell(Field::MemberNo).map(|c| normalize(&c.to_text()));
         match &member_no {
-            None => err(Field::MemberNo, "required", "member number is missing; every member needs one, unique in the store".into()),
-            Some(no) if no.chars().count() > 32 => err(Field::MemberNo, "too_long", format!("member number '{no}' is longer than 32 characters")),
+            None => err(
+                Field::MemberNo,
+                "required",
+                "member number is missing; every member needs one, unique in the store".into(),
+            ),
+            Some(no) if no.chars().count() > 32 => err(
+                Field::MemberNo,
+                "too_long",
+                format!("member number '{no}' is longer than 32 characters"),
+            ),
             _ => {}
         }
         let name = cell(Field::Name).map(|c| normalize_name(&c.to_text()));
         match &name {
             None => err(Field::Name, "required", "name is missing".into()),
-            Some(n) if n.chars().count() > 50 => err(Field::Name, "too_long", format!("name '{n}' is longer than 50 characters")),
+            Some(n) if n.chars().count() > 50 => err(
+                Field::Name,
+                "too_long",
+                format!("name '{n}' is longer than 50 characters"),
+            ),
             _ => {}
         }
         let guardian_phone = match cell(Field::GuardianPhone) {
@@ -171,20 +186,28 @@ impl<'a> Validator<'a> {
         let enrolled_on = match cell(Field::EnrolledOn) {
             None => None,
             Some(c) => normalize::date(c).or_else(|| {
-                err(Field::EnrolledOn, "date_invalid", format!(
-                    "'{}' is not a date; write it like 2026-09-01, 2026/9/1 or 2026年9月1日",
-                    c.to_text()
-                ));
+                err(
+                    Field::EnrolledOn,
+                    "date_invalid",
+                    format!(
+                        "'{}' is not a date; write it like 2026-09-01, 2026/9/1 or 2026年9月1日",
+                        c.to_text()
+                    ),
+                );
                 None
             }),
         };
         let status = match cell(Field::Status) {
             None => None,
             Some(c) => normalize::status(c).or_else(|| {
-                err(Field::Status, "status_invalid", format!(
-                    "'{}' is not a status; use 在读/active or 退学/withdrawn",
-                    c.to_text()
-                ));
+                err(
+                    Field::Status,
+                    "status_invalid",
+                    format!(
+                        "'{}' is not a status; use 在读/active or 退学/withdrawn",
+                        c.to_text()
+                    ),
+                );
                 None
             }),
         };
@@ -210,9 +233,13 @@ impl<'a> Validator<'a> {
             for class in &classes {
                 if !self.classes.contains(&(unit_id, class.clone())) {
                     let store = self.store_code(unit_id);
-                    err(Field::Class, "unknown_class", format!(
-                        "{store} has no class '{class}' in this term; add it first or import with --create-classes"
-                    ));
+                    err(
+                        Field::Class,
+                        "unknown_class",
+                        format!(
+                            "{store} has no class '{class}' in this term; add it first or import with --create-classes"
+                        ),
+                    );
                 }
             }
         }
@@ -221,18 +248,26 @@ impl<'a> Validator<'a> {
         // is the one reported.
         if let (Some(unit_id), Some(no)) = (unit_id, &member_no) {
             match self.seen_members.get(&(unit_id, no.clone())) {
-                Some(first) => err(Field::MemberNo, "duplicate_in_file", format!(
-                    "member number {no} already appears in row {first} for the same store; keep one row per member"
-                )),
+                Some(first) => err(
+                    Field::MemberNo,
+                    "duplicate_in_file",
+                    format!(
+                        "member number {no} already appears in row {first} for the same store; keep one row per member"
+                    ),
+                ),
                 None => {
                     self.seen_members.insert((unit_id, no.clone()), row);
                 }
             }
             if let Some(id) = &id_number {
                 match self.seen_ids.get(id) {
-                    Some((first, other_no)) if other_no != no => err(Field::IdNumber, "duplicate_id_number", format!(
-                        "this ID number is already used by member {other_no} in row {first}"
-                    )),
+                    Some((first, other_no)) if other_no != no => err(
+                        Field::IdNumber,
+                        "duplicate_id_number",
+                        format!(
+                            "this ID number is already used by member {other_no} in row {first}"
+                        ),
+                    ),
                     Some(_) => {}
                     None => {
                         self.seen_ids.insert(id.clone(), (row, no.clone()));
@@ -280,31 +315,52 @@ impl<'a> Validator<'a> {
         let text = normalize(&cell.to_text());
         let unit = match self.stores.by_code.get(&text.to_ascii_uppercase()) {
             Some(u) => u.clone(),
-            None => match self.stores.by_name.get(&match_key(&text)).map(Vec::as_slice) {
+            None => match self
+                .stores
+                .by_name
+                .get(&match_key(&text))
+                .map(Vec::as_slice)
+            {
                 Some([u]) => u.clone(),
                 Some([_, _, ..]) => {
-                    return Err(("ambiguous_store", format!(
-                        "several units are named '{text}'; use the store code instead"
-                    )));
+                    return Err((
+                        "ambiguous_store",
+                        format!("several units are named '{text}'; use the store code instead"),
+                    ));
                 }
                 _ => {
-                    return Err(("unknown_store", format!(
-                        "no store '{text}'; use a store code or name from `feedesk org list`"
-                    )));
+                    return Err((
+                        "unknown_store",
+                        format!(
+                            "no store '{text}'; use a store code or name from `feedesk org list`"
+                        ),
+                    ));
                 }
             },
         };
         if unit.kind != UnitKind::Store {
-            return Err(("not_a_store", format!("{} is a {}, not a store", unit.code, unit.kind.as_str())));
+            return Err((
+                "not_a_store",
+                format!("{} is a {}, not a store", unit.code, unit.kind.as_str()),
+            ));
         }
         if unit.archived {
-            return Err(("store_archived", format!("store {} is archived; members cannot be added to it", unit.code)));
+            return Err((
+                "store_archived",
+                format!(
+                    "store {} is archived; members cannot be added to it",
+                    unit.code
+                ),
+            ));
         }
         if !self.stores.allowed.contains(&unit.id) {
-            return Err(("store_outside_unit", format!(
-                "store {} is not under {scope}; import it with --unit {} or a unit above it",
-                unit.code, unit.code
-            )));
+            return Err((
+                "store_outside_unit",
+                format!(
+                    "store {} is not under {scope}; import it with --unit {} or a unit above it",
+                    unit.code, unit.code
+                ),
+            ));
         }
         Ok(unit.id)
     }
@@ -323,9 +379,12 @@ fn header_of(columns: &[Column], field: Field) -> String {
 fn check_id(cell: &Cell) -> Result<String, (&'static str, String)> {
     let raw = normalize(&cell.to_text());
     let lost = |raw: &str| {
-        ("id_number_lost_digits", format!(
-            "ID number {raw} was stored as a number, and Excel keeps only 15 digits; format the column as Text and type the number again"
-        ))
+        (
+            "id_number_lost_digits",
+            format!(
+                "ID number {raw} was stored as a number, and Excel keeps only 15 digits; format the column as Text and type the number again"
+            ),
+        )
     };
     if cell.is_number() {
         let digits = raw.chars().filter(char::is_ascii_digit).count();
@@ -340,10 +399,18 @@ fn check_id(cell: &Cell) -> Result<String, (&'static str, String)> {
     let id: String = upper.chars().filter(|c| !c.is_whitespace()).collect();
     id_number::validate(&id).map(|()| id.clone()).map_err(|p| {
         let message = match p {
-            IdProblem::OldFifteenDigit => format!("{id} is an old 15-digit ID number; enter the 18-digit number"),
-            IdProblem::Shape => format!("'{id}' is not an 18-character ID number (17 digits and a digit or X)"),
-            IdProblem::BirthDate => format!("ID number {id} has no valid birth date in it; check the digits"),
-            IdProblem::Checksum => format!("ID number {id} fails its check digit; a digit was probably mistyped"),
+            IdProblem::OldFifteenDigit => {
+                format!("{id} is an old 15-digit ID number; enter the 18-digit number")
+            }
+            IdProblem::Shape => {
+                format!("'{id}' is not an 18-character ID number (17 digits and a digit or X)")
+            }
+            IdProblem::BirthDate => {
+                format!("ID number {id} has no valid birth date in it; check the digits")
+            }
+            IdProblem::Checksum => {
+                format!("ID number {id} fails its check digit; a digit was probably mistyped")
+            }
         };
         ("id_number_invalid", message)
     })

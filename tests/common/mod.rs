@@ -21,7 +21,9 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Env {
-        Env { dir: tempfile::tempdir().expect("temp dir") }
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -33,8 +35,12 @@ impl Env {
     }
 
     pub async fn desk(&self) -> FeeDesk {
-        let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 9, 2, 1, 0, 0).unwrap()));
-        FeeDesk::open_with(&self.data_dir(), clock, "test:alice".into()).await.expect("open desk")
+        let clock = Arc::new(FixedClock(
+            Utc.with_ymd_and_hms(2026, 9, 2, 1, 0, 0).unwrap(),
+        ));
+        FeeDesk::open_with(&self.data_dir(), clock, "test:alice".into())
+            .await
+            .expect("open desk")
     }
 
     /// Runs the built `feedesk` binary against this data folder.
@@ -52,13 +58,30 @@ impl Env {
 /// HQ -> EAST (XH 西湖校区, BJ 滨江校区), WEST (CD 成都校区); the term; classes XH 一班/二班, BJ 一班.
 pub async fn institution(desk: &FeeDesk) {
     org::init(desk, "星火教育").await.unwrap();
-    org::add_unit(desk, "HQ", UnitKind::Region, "EAST", "华东区").await.unwrap();
-    org::add_unit(desk, "HQ", UnitKind::Region, "WEST", "西南区").await.unwrap();
-    org::add_unit(desk, "EAST", UnitKind::Store, "XH", "西湖校区").await.unwrap();
-    org::add_unit(desk, "EAST", UnitKind::Store, "BJ", "滨江校区").await.unwrap();
-    org::add_unit(desk, "WEST", UnitKind::Store, "CD", "成都校区").await.unwrap();
+    org::add_unit(desk, "HQ", UnitKind::Region, "EAST", "华东区")
+        .await
+        .unwrap();
+    org::add_unit(desk, "HQ", UnitKind::Region, "WEST", "西南区")
+        .await
+        .unwrap();
+    org::add_unit(desk, "EAST", UnitKind::Store, "XH", "西湖校区")
+        .await
+        .unwrap();
+    org::add_unit(desk, "EAST", UnitKind::Store, "BJ", "滨江校区")
+        .await
+        .unwrap();
+    org::add_unit(desk, "WEST", UnitKind::Store, "CD", "成都校区")
+        .await
+        .unwrap();
     let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap();
-    org::add_term(desk, TERM, d(9, 1), chrono::NaiveDate::from_ymd_opt(2027, 1, 20).unwrap()).await.unwrap();
+    org::add_term(
+        desk,
+        TERM,
+        d(9, 1),
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 20).unwrap(),
+    )
+    .await
+    .unwrap();
     org::add_class(desk, "XH", TERM, "一班").await.unwrap();
     org::add_class(desk, "XH", TERM, "二班").await.unwrap();
     org::add_class(desk, "BJ", TERM, "一班").await.unwrap();
@@ -83,7 +106,9 @@ pub fn write_xlsx(path: &Path, title: Option<&str>, rows: &[Vec<V>], sheets_befo
     for name in sheets_before {
         let sheet = book.add_worksheet();
         sheet.set_name(*name).unwrap();
-        sheet.write_string(0, 0, "请在下一个工作表填写学员名单").unwrap();
+        sheet
+            .write_string(0, 0, "请在下一个工作表填写学员名单")
+            .unwrap();
     }
     let sheet = book.add_worksheet();
     sheet.set_name("学员名单").unwrap();
@@ -91,7 +116,9 @@ pub fn write_xlsx(path: &Path, title: Option<&str>, rows: &[Vec<V>], sheets_befo
     let mut r = 0u32;
     if let Some(title) = title {
         let width = rows.first().map(Vec::len).unwrap_or(1).max(2) as u16;
-        sheet.merge_range(0, 0, 0, width - 1, title, &Format::new().set_bold()).unwrap();
+        sheet
+            .merge_range(0, 0, 0, width - 1, title, &Format::new().set_bold())
+            .unwrap();
         r = 1;
     }
     for row in rows {
@@ -106,7 +133,12 @@ pub fn write_xlsx(path: &Path, title: Option<&str>, rows: &[Vec<V>], sheets_befo
                 }
                 V::D(y, m, d) => {
                     sheet
-                        .write_datetime_with_format(r, c, ExcelDateTime::from_ymd(*y, *m, *d).unwrap(), &date)
+                        .write_datetime_with_format(
+                            r,
+                            c,
+                            ExcelDateTime::from_ymd(*y, *m, *d).unwrap(),
+                            &date,
+                        )
                         .unwrap();
                 }
                 V::E => {}
@@ -118,10 +150,19 @@ pub fn write_xlsx(path: &Path, title: Option<&str>, rows: &[Vec<V>], sheets_befo
 }
 
 pub fn header() -> Vec<V> {
-    ["学号", "学生姓名", "校区", "班级", "家长姓名", "家长手机号码", "身份证号码", "入学日期"]
-        .iter()
-        .map(|h| s(h))
-        .collect()
+    [
+        "学号",
+        "学生姓名",
+        "校区",
+        "班级",
+        "家长姓名",
+        "家长手机号码",
+        "身份证号码",
+        "入学日期",
+    ]
+    .iter()
+    .map(|h| s(h))
+    .collect()
 }
 
 /// A messy real-world roster for --unit EAST: a merged title, full-width characters, phones
@@ -129,25 +170,116 @@ pub fn header() -> Vec<V> {
 /// Sheet rows: title 1, header 2, data from 3; row 13 is blank.
 pub fn messy_rows() -> Vec<Vec<V>> {
     use V::*;
-    let row = |no: V, name: &str, store: &str, class: &str, guardian: &str, phone: V, id: V, date: V| {
-        vec![no, s(name), s(store), s(class), s(guardian), phone, id, date]
-    };
+    let row =
+        |no: V, name: &str, store: &str, class: &str, guardian: &str, phone: V, id: V, date: V| {
+            vec![
+                no,
+                s(name),
+                s(store),
+                s(class),
+                s(guardian),
+                phone,
+                id,
+                date,
+            ]
+        };
     vec![
         header(),
-        row(s("S001"), "张 三", "XH", "一班", "张父", s("+86 138-0013-8000"), s("11010519491231002X"), D(2026, 9, 1)), // 3
-        row(s("S002"), "李四", "西湖校区", "一班", "李母", N(13900139000.0), E, s("2026/9/1")), // 4
-        row(s("Ｓ００３"), "王五", "xh", "二班", "", s("139 0013 9001"), E, s("2026年9月1日")), // 5
+        row(
+            s("S001"),
+            "张 三",
+            "XH",
+            "一班",
+            "张父",
+            s("+86 138-0013-8000"),
+            s("11010519491231002X"),
+            D(2026, 9, 1),
+        ), // 3
+        row(
+            s("S002"),
+            "李四",
+            "西湖校区",
+            "一班",
+            "李母",
+            N(13900139000.0),
+            E,
+            s("2026/9/1"),
+        ), // 4
+        row(
+            s("Ｓ００３"),
+            "王五",
+            "xh",
+            "二班",
+            "",
+            s("139 0013 9001"),
+            E,
+            s("2026年9月1日"),
+        ), // 5
         row(s("S004"), "赵六", "XH", "一班", "", s("12345"), E, E), // 6 phone_invalid
-        row(s("S005"), "孙七", "XH", "一班", "", N(13700137000.0), N(110105194912310000.0), E), // 7 id lost digits
-        row(s("S006"), "周八", "XH", "一班", "", s("13700137001"), s("110105194912310021"), E), // 8 id checksum
-        row(s("S007"), "吴九", "钱塘校区", "一班", "", s("13700137002"), E, E), // 9 unknown store
+        row(
+            s("S005"),
+            "孙七",
+            "XH",
+            "一班",
+            "",
+            N(13700137000.0),
+            N(110105194912310000.0),
+            E,
+        ), // 7 id lost digits
+        row(
+            s("S006"),
+            "周八",
+            "XH",
+            "一班",
+            "",
+            s("13700137001"),
+            s("110105194912310021"),
+            E,
+        ), // 8 id checksum
+        row(
+            s("S007"),
+            "吴九",
+            "钱塘校区",
+            "一班",
+            "",
+            s("13700137002"),
+            E,
+            E,
+        ), // 9 unknown store
         row(s("S008"), "郑十", "XH", "三班", "", s("13700137003"), E, E), // 10 unknown class
         row(s("S001"), "重复", "XH", "一班", "", s("13800138009"), E, E), // 11 duplicate
-        row(E, "无号", "XH", "一班", "", s("13800138010"), E, E), // 12 required member_no
-        vec![E, E, E, E, E, E, E, E], // 13 blank
-        row(s("S009"), "=HYPERLINK(\"http://x\")", "BJ", "一班", "", s("13800138011"), E, N(46266.0)), // 14 valid, inert
-        row(s("S010"), "=1+2", "XH", "一班", "", s("13800138012"), E, s("明天")), // 15 date_invalid
-        row(s("S011"), "Li  Wei", "CD", "一班", "", s("13800138013"), E, E), // 16 store outside EAST
+        row(E, "无号", "XH", "一班", "", s("13800138010"), E, E),   // 12 required member_no
+        vec![E, E, E, E, E, E, E, E],                               // 13 blank
+        row(
+            s("S009"),
+            "=HYPERLINK(\"http://x\")",
+            "BJ",
+            "一班",
+            "",
+            s("13800138011"),
+            E,
+            N(46266.0),
+        ), // 14 valid, inert
+        row(
+            s("S010"),
+            "=1+2",
+            "XH",
+            "一班",
+            "",
+            s("13800138012"),
+            E,
+            s("明天"),
+        ), // 15 date_invalid
+        row(
+            s("S011"),
+            "Li  Wei",
+            "CD",
+            "一班",
+            "",
+            s("13800138013"),
+            E,
+            E,
+        ), // 16 store outside EAST
     ]
 }
 
@@ -169,7 +301,8 @@ pub fn messy_expected_errors() -> Vec<(u32, &'static str)> {
 /// `messy_rows` with every problem fixed, as staff would after reading the error workbook.
 pub fn fixed_rows() -> Vec<Vec<V>> {
     let mut rows = messy_rows();
-    let fix = |rows: &mut Vec<Vec<V>>, sheet_row: usize, col: usize, v: V| rows[sheet_row - 2][col] = v;
+    let fix =
+        |rows: &mut Vec<Vec<V>>, sheet_row: usize, col: usize, v: V| rows[sheet_row - 2][col] = v;
     fix(&mut rows, 6, 5, s("13600136000"));
     fix(&mut rows, 7, 6, s("440524188001010014"));
     fix(&mut rows, 8, 6, V::E);

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "feedesk", version, about = "FeeDesk: fees, receipts and books for schools, clinics and chains")]
+#[command(
+    name = "feedesk",
+    version,
+    about = "FeeDesk: fees, receipts and books for schools, clinics and chains"
+)]
 pub struct Cli {
     /// The data folder (default: the platform's per-user data folder).
     #[arg(long, global = true, env = "FEEDESK_DATA_DIR", value_name = "DIR")]

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 /// Prints `value` as pretty JSON on stdout.
 pub fn json<T: Serialize>(value: &T) -> feedesk::Result<()> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| feedesk::Error::Internal(e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| feedesk::Error::Internal(e.to_string()))?;
     println!("{text}");
     Ok(())
 }
@@ -33,14 +33,30 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
         println!("{}", parts.join("  ").trim_end());
     };
     line(headers.to_vec());
-    line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect());
+    line(
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    );
     for row in rows {
         line(row.iter().map(String::as_str).collect());
     }
 }
 
 fn width(text: &str) -> usize {
-    text.chars().map(|c| if feedesk::text::is_cjk(c) || ('\u{3000}'..='\u{FFEF}').contains(&c) { 2 } else { 1 }).sum()
+    text.chars()
+        .map(|c| {
+            if feedesk::text::is_cjk(c) || ('\u{3000}'..='\u{FFEF}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
 }
 
 /// A progress sink: a bar on stderr when it is a terminal and output is for people.

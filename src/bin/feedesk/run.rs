@@ -15,8 +15,12 @@ use crate::output::{self, Bar, table};
 const EXIT_ROWS_REJECTED: u8 = 2;
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
-    let data_dir = cli.data_dir.clone().unwrap_or_else(feedesk::desk::default_data_dir);
-    if !matches!(cli.command, Command::Init { .. }) && !data_dir.join(feedesk::db::DB_FILE).exists() {
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(feedesk::desk::default_data_dir);
+    if !matches!(cli.command, Command::Init { .. }) && !data_dir.join(feedesk::db::DB_FILE).exists()
+    {
         return Err(Error::NotFound(format!(
             "no FeeDesk data in {}; start with `feedesk --data-dir {} init --name NAME`",
             data_dir.display(),
@@ -31,13 +35,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 output::json(&hq)?;
             } else {
-                println!("Created {} (code {}) in {}", hq.name, hq.code, data_dir.display());
+                println!(
+                    "Created {} (code {}) in {}",
+                    hq.name,
+                    hq.code,
+                    data_dir.display()
+                );
             }
         }
         Command::Org(cmd) => org_command(&desk, cmd, json).await?,
         Command::Term(cmd) => term_command(&desk, cmd, json).await?,
         Command::Class(cmd) => class_command(&desk, cmd, json).await?,
-        Command::Import(ImportCommand::Roster(args)) => return import_roster(&desk, args, json).await,
+        Command::Import(ImportCommand::Roster(args)) => {
+            return import_roster(&desk, args, json).await;
+        }
         Command::Import(ImportCommand::Undo { batch_id }) => {
             let r = roster::undo_batch(&desk, batch_id).await?;
             if json {
@@ -45,7 +56,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 println!(
                     "Undid batch {}: {} member(s) removed, {} restored, {} enrolment(s) and {} class(es) removed",
-                    r.batch_id, r.members_removed, r.members_restored, r.enrolments_removed, r.classes_removed
+                    r.batch_id,
+                    r.members_removed,
+                    r.members_restored,
+                    r.enrolments_removed,
+                    r.classes_removed
                 );
             }
         }
@@ -65,17 +80,35 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                             b.imported.to_string(),
                             b.updated.to_string(),
                             b.rejected.to_string(),
-                            b.undone_at.clone().map(|_| "undone".into()).unwrap_or_default(),
+                            b.undone_at
+                                .clone()
+                                .map(|_| "undone".into())
+                                .unwrap_or_default(),
                         ]
                     })
                     .collect::<Vec<_>>();
-                table(&["batch", "at", "file", "unit", "new", "updated", "rejected", ""], &rows);
+                table(
+                    &[
+                        "batch", "at", "file", "unit", "new", "updated", "rejected", "",
+                    ],
+                    &rows,
+                );
             }
         }
-        Command::Member(MemberCommand::List { unit, class, status, show_pii }) => {
+        Command::Member(MemberCommand::List {
+            unit,
+            class,
+            status,
+            show_pii,
+        }) => {
             let members = org::list_members(
                 &desk,
-                &MemberFilter { unit_code: unit, class_name: class, status, show_pii },
+                &MemberFilter {
+                    unit_code: unit,
+                    class_name: class,
+                    status,
+                    show_pii,
+                },
             )
             .await?;
             if json {
@@ -97,7 +130,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                         ]
                     })
                     .collect::<Vec<_>>();
-                table(&["store", "member_no", "name", "classes", "guardian", "phone", "id_number", "enrolled_on", "status"], &rows);
+                table(
+                    &[
+                        "store",
+                        "member_no",
+                        "name",
+                        "classes",
+                        "guardian",
+                        "phone",
+                        "id_number",
+                        "enrolled_on",
+                        "status",
+                    ],
+                    &rows,
+                );
                 println!("{} member(s)", members.len());
             }
         }
@@ -116,7 +162,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 let rows = records
                     .iter()
-                    .map(|r| vec![r.id.to_string(), r.at.clone(), r.actor.clone(), r.action.clone(), r.entity_id.clone().unwrap_or_default()])
+                    .map(|r| {
+                        vec![
+                            r.id.to_string(),
+                            r.at.clone(),
+                            r.actor.clone(),
+                            r.action.clone(),
+                            r.entity_id.clone().unwrap_or_default(),
+                        ]
+                    })
                     .collect::<Vec<_>>();
                 table(&["#", "at", "who", "what", "record"], &rows);
             }
@@ -146,7 +200,12 @@ async fn org_command(desk: &FeeDesk, cmd: OrgCommand, json: bool) -> Result<()> 
             }
             return Ok(());
         }
-        OrgCommand::Add { parent, kind, code, name } => {
+        OrgCommand::Add {
+            parent,
+            kind,
+            code,
+            name,
+        } => {
             let kind = match kind {
                 KindArg::Region => UnitKind::Region,
                 KindArg::Store => UnitKind::Store,
@@ -160,7 +219,13 @@ async fn org_command(desk: &FeeDesk, cmd: OrgCommand, json: bool) -> Result<()> 
     if json {
         output::json(&unit)
     } else {
-        println!("{} {} {}{}", unit.kind.as_str(), unit.code, unit.name, if unit.archived { " (archived)" } else { "" });
+        println!(
+            "{} {} {}{}",
+            unit.kind.as_str(),
+            unit.code,
+            unit.name,
+            if unit.archived { " (archived)" } else { "" }
+        );
         Ok(())
     }
 }
@@ -198,7 +263,16 @@ async fn term_command(desk: &FeeDesk, cmd: TermCommand, json: bool) -> Result<()
             if json {
                 output::json(&terms)?;
             } else {
-                let rows = terms.iter().map(|t| vec![t.name.clone(), t.starts_on.to_string(), t.ends_on.to_string()]).collect::<Vec<_>>();
+                let rows = terms
+                    .iter()
+                    .map(|t| {
+                        vec![
+                            t.name.clone(),
+                            t.starts_on.to_string(),
+                            t.ends_on.to_string(),
+                        ]
+                    })
+                    .collect::<Vec<_>>();
                 table(&["term", "start", "end"], &rows);
             }
         }
@@ -213,7 +287,10 @@ async fn class_command(desk: &FeeDesk, cmd: ClassCommand, json: bool) -> Result<
             if json {
                 output::json(&class)?;
             } else {
-                println!("Class {} at {} in {}", class.name, class.unit_code, class.term_name);
+                println!(
+                    "Class {} at {} in {}",
+                    class.name, class.unit_code, class.term_name
+                );
             }
         }
         ClassCommand::List { term } => {
@@ -223,7 +300,14 @@ async fn class_command(desk: &FeeDesk, cmd: ClassCommand, json: bool) -> Result<
             } else {
                 let rows = classes
                     .iter()
-                    .map(|c| vec![c.unit_code.clone(), c.term_name.clone(), c.name.clone(), c.members.to_string()])
+                    .map(|c| {
+                        vec![
+                            c.unit_code.clone(),
+                            c.term_name.clone(),
+                            c.name.clone(),
+                            c.members.to_string(),
+                        ]
+                    })
                     .collect::<Vec<_>>();
                 table(&["store", "term", "class", "members"], &rows);
             }
@@ -233,7 +317,11 @@ async fn class_command(desk: &FeeDesk, cmd: ClassCommand, json: bool) -> Result<
 }
 
 async fn import_roster(desk: &FeeDesk, args: RosterArgs, json: bool) -> Result<ExitCode> {
-    let overrides = args.map.iter().map(|m| MapOverride::parse(m)).collect::<Result<Vec<_>>>()?;
+    let overrides = args
+        .map
+        .iter()
+        .map(|m| MapOverride::parse(m))
+        .collect::<Result<Vec<_>>>()?;
     let req = ImportRequest {
         file: args.file,
         unit_code: args.unit,
@@ -258,7 +346,11 @@ async fn import_roster(desk: &FeeDesk, args: RosterArgs, json: bool) -> Result<E
         print_import(&report);
     }
     let refused = !report.committed && !report.dry_run;
-    Ok(if refused { ExitCode::from(EXIT_ROWS_REJECTED) } else { ExitCode::SUCCESS })
+    Ok(if refused {
+        ExitCode::from(EXIT_ROWS_REJECTED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// How many row problems a person sees in the terminal; the rest are counted, never dropped
@@ -266,11 +358,20 @@ async fn import_roster(desk: &FeeDesk, args: RosterArgs, json: bool) -> Result<E
 const SHOWN_ERRORS: usize = 200;
 
 fn print_import(r: &ImportReport) {
-    println!("File {} · sheet '{}' · header on row {}", r.file, r.sheet, r.header_row);
+    println!(
+        "File {} · sheet '{}' · header on row {}",
+        r.file, r.sheet, r.header_row
+    );
     let mapped: Vec<String> = r
         .columns
         .iter()
-        .map(|c| format!("{} -> {}", c.header, c.field.map(|f| f.as_str()).unwrap_or("(ignored)")))
+        .map(|c| {
+            format!(
+                "{} -> {}",
+                c.header,
+                c.field.map(|f| f.as_str()).unwrap_or("(ignored)")
+            )
+        })
         .collect();
     println!("Columns: {}", mapped.join(", "));
     println!(
@@ -281,18 +382,32 @@ fn print_import(r: &ImportReport) {
         r.unchanged,
         r.blank,
         r.rejected,
-        if r.classes_created > 0 { format!(", {} class(es) created", r.classes_created) } else { String::new() }
+        if r.classes_created > 0 {
+            format!(", {} class(es) created", r.classes_created)
+        } else {
+            String::new()
+        }
     );
     if !r.errors.is_empty() {
         let rows = r
             .errors
             .iter()
             .take(SHOWN_ERRORS)
-            .map(|e| vec![e.row.to_string(), e.column.clone(), e.code.to_string(), e.message.clone()])
+            .map(|e| {
+                vec![
+                    e.row.to_string(),
+                    e.column.clone(),
+                    e.code.to_string(),
+                    e.message.clone(),
+                ]
+            })
             .collect::<Vec<_>>();
         table(&["row", "column", "problem", "what to do"], &rows);
         if r.errors.len() > SHOWN_ERRORS {
-            println!("... and {} more problems (see --json or --errors-out)", r.errors.len() - SHOWN_ERRORS);
+            println!(
+                "... and {} more problems (see --json or --errors-out)",
+                r.errors.len() - SHOWN_ERRORS
+            );
         }
     }
     if let Some(path) = &r.errors_workbook {
