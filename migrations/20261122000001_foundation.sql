@@ -73,8 +73,8 @@ CREATE TABLE members (
     last_batch_id    INTEGER REFERENCES import_batches (id),
     UNIQUE (unit_id, member_no)
 );
-CREATE INDEX members_created_batch ON members (created_batch_id);
-CREATE INDEX members_last_batch ON members (last_batch_id);
+-- No indexes on the batch columns: only undo reads them, rarely, and every import would pay
+-- to maintain them.
 
 CREATE TABLE enrolments (
     member_id        INTEGER NOT NULL REFERENCES members (id),
@@ -84,7 +84,6 @@ CREATE TABLE enrolments (
     PRIMARY KEY (member_id, class_id)
 ) WITHOUT ROWID;
 CREATE INDEX enrolments_class ON enrolments (class_id);
-CREATE INDEX enrolments_batch ON enrolments (created_batch_id);
 
 -- What a batch changed on members that existed before it: their state before, so undo can put
 -- it back.

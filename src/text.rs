@@ -4,6 +4,11 @@
 /// Folds full-width ASCII variants (`ＡＢＣ１２３`, `（`, the ideographic space) to their
 /// half-width forms, drops zero-width characters and the BOM, and collapses whitespace.
 pub fn normalize(input: &str) -> String {
+    // Most cells are plain ASCII words with nothing to fold: copy them as they are.
+    let bytes = input.as_bytes();
+    if bytes.iter().all(|b| (0x21..0x7f).contains(b)) {
+        return input.to_string();
+    }
     let mut out = String::with_capacity(input.len());
     let mut pending_space = false;
     for c in input.chars() {

@@ -4,6 +4,7 @@
 //! `BEGIN IMMEDIATE` transactions so that concurrent writers queue instead of failing midway.
 
 mod backup;
+pub mod bulk;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -48,7 +49,10 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            .busy_timeout(Duration::from_secs(30))
+            // 64 MB of page cache per connection, so a big import does not spill mid-transaction.
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)

@@ -28,6 +28,14 @@ impl Cell {
         }
     }
 
+    /// The cell as text, borrowed when it already is text.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Cell::Text(t) => std::borrow::Cow::Borrowed(t),
+            other => std::borrow::Cow::Owned(other.to_text()),
+        }
+    }
+
     /// The cell as text a person would read: integral numbers without `.0`, dates as ISO dates.
     pub fn to_text(&self) -> String {
         match self {

@@ -1,19 +1,20 @@
 //! Writing a plan in one `BEGIN IMMEDIATE` transaction: the batch record, new classes, new and
 //! changed members, enrolments, and one audit entry. Either all of it lands or none of it.
-//! Rows go in as multi-row INSERTs so a 100k-member roster commits in seconds.
+//! The bulk rows go through [`crate::db::bulk`], so a 100k-member roster commits in well under
+//! a second.
 
 use std::collections::HashMap;
 
 use serde_json::json;
-use sqlx::{QueryBuilder, Sqlite};
 
 use super::plan::{MemberRef, Plan};
 use crate::audit::{self, Entry};
+use crate::db::bulk::{Bind, execute_each};
 use crate::progress::{CancelToken, Progress, ProgressFn};
-use crate::{FeeDesk, Result};
+use crate::{Error, FeeDesk, Result};
 
-/// SQLite allows 32766 bound parameters per statement; stay well below.
-const MAX_PARAMS: usize = 30_000;
+/// Rows written between two progress reports and cancellation checks.
+const CHUNK: usize = 10_000;
 
 /// What the batch record says about the import.
 #[derive(Debug, Clone)]
@@ -70,122 +71,124 @@ pub async fn apply(
     .await?;
 
     // Classes first: enrolments point at them.
-    let mut class_ids: HashMap<(i64, String), i64> = HashMap::new();
-    if let Some(term_id) = info.term_id {
-        for (unit_id, name) in &plan.new_classes {
-            sqlx::query(
+    let term_classes: Vec<(i64, i64, String)> = match info.term_id {
+        Some(term_id) => {
+            execute_each(
+                &mut tx,
                 "INSERT INTO classes (unit_id, term_id, name, created_at, created_batch_id) VALUES (?, ?, ?, ?, ?)",
+                plan.new_classes.iter().map(|(unit, name)| {
+                    [Bind::Int(*unit), Bind::Int(term_id), name.as_str().into(), now.as_str().into(), Bind::Int(batch_id)]
+                }),
             )
-            .bind(unit_id)
-            .bind(term_id)
-            .bind(name)
-            .bind(&now)
-            .bind(batch_id)
-            .execute(&mut *tx)
             .await?;
-        }
-        let rows: Vec<(i64, i64, String)> =
             sqlx::query_as("SELECT id, unit_id, name FROM classes WHERE term_id = ?")
                 .bind(term_id)
                 .fetch_all(&mut *tx)
-                .await?;
-        class_ids.extend(rows.into_iter().map(|(id, unit, name)| ((unit, name), id)));
-    }
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let class_ids: HashMap<(i64, &str), i64> = term_classes
+        .iter()
+        .map(|(id, unit, name)| ((*unit, name.as_str()), *id))
+        .collect();
 
-    // New members, many per statement; RETURNING gives their ids by (store, member number).
-    let mut new_ids: HashMap<(i64, String), i64> = HashMap::with_capacity(plan.creates.len());
-    for chunk in plan.creates.chunks(MAX_PARAMS / 12) {
+    // The write lock is ours (BEGIN IMMEDIATE), so new member ids are handed out here,
+    // consecutively, and enrolments can point at them without reading anything back.
+    let first_id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM members")
+        .fetch_one(&mut *tx)
+        .await?;
+    for (n, chunk) in plan.creates.chunks(CHUNK).enumerate() {
         cancel.check()?;
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO members (unit_id, member_no, name, guardian_name, guardian_phone, id_number,
-                 enrolled_on, status, created_at, updated_at, created_batch_id, last_batch_id) ",
-        );
-        q.push_values(chunk, |mut b, c| {
-            b.push_bind(c.unit_id)
-                .push_bind(&c.member_no)
-                .push_bind(&c.fields.name)
-                .push_bind(&c.fields.guardian_name)
-                .push_bind(&c.fields.guardian_phone)
-                .push_bind(&c.fields.id_number)
-                .push_bind(&c.fields.enrolled_on)
-                .push_bind(&c.fields.status)
-                .push_bind(&now)
-                .push_bind(&now)
-                .push_bind(batch_id)
-                .push_bind(batch_id);
-        });
-        q.push(" RETURNING id, unit_id, member_no");
-        let rows: Vec<(i64, i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-        new_ids.extend(rows.into_iter().map(|(id, unit, no)| ((unit, no), id)));
+        let offset = first_id + (n * CHUNK) as i64;
+        execute_each(
+            &mut tx,
+            "INSERT INTO members (id, unit_id, member_no, name, guardian_name, guardian_phone, id_number,
+                 enrolled_on, status, created_at, updated_at, created_batch_id, last_batch_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            chunk.iter().enumerate().map(|(i, c)| {
+                let f = &c.fields;
+                [
+                    Bind::Int(offset + i as i64),
+                    Bind::Int(c.unit_id),
+                    c.member_no.as_str().into(),
+                    f.name.as_str().into(),
+                    f.guardian_name.as_deref().into(),
+                    f.guardian_phone.as_deref().into(),
+                    f.id_number.as_deref().into(),
+                    f.enrolled_on.as_deref().into(),
+                    f.status.as_str().into(),
+                    now.as_str().into(),
+                    now.as_str().into(),
+                    Bind::Int(batch_id),
+                    Bind::Int(batch_id),
+                ]
+            }),
+        )
+        .await?;
         done += chunk.len() as u64;
         report(done);
     }
 
-    for (i, u) in plan.updates.iter().enumerate() {
-        if i % 1024 == 0 {
-            cancel.check()?;
-            report(done);
-        }
-        sqlx::query(
+    let befores: Vec<String> = plan.updates.iter().map(|u| u.before.to_string()).collect();
+    for (chunk, befores) in plan.updates.chunks(CHUNK).zip(befores.chunks(CHUNK)) {
+        cancel.check()?;
+        execute_each(
+            &mut tx,
             "UPDATE members SET name = ?, guardian_name = ?, guardian_phone = ?, id_number = ?,
                  enrolled_on = ?, status = ?, updated_at = ?, last_batch_id = ? WHERE id = ?",
+            chunk.iter().map(|u| {
+                let f = &u.fields;
+                [
+                    f.name.as_str().into(),
+                    f.guardian_name.as_deref().into(),
+                    f.guardian_phone.as_deref().into(),
+                    f.id_number.as_deref().into(),
+                    f.enrolled_on.as_deref().into(),
+                    f.status.as_str().into(),
+                    now.as_str().into(),
+                    Bind::Int(batch_id),
+                    Bind::Int(u.member_id),
+                ]
+            }),
         )
-        .bind(&u.fields.name)
-        .bind(&u.fields.guardian_name)
-        .bind(&u.fields.guardian_phone)
-        .bind(&u.fields.id_number)
-        .bind(&u.fields.enrolled_on)
-        .bind(&u.fields.status)
-        .bind(&now)
-        .bind(batch_id)
-        .bind(u.member_id)
-        .execute(&mut *tx)
         .await?;
-        done += 1;
-    }
-    for chunk in plan.updates.chunks(MAX_PARAMS / 3) {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO import_batch_updates (batch_id, member_id, before_json) ",
-        );
-        q.push_values(chunk, |mut b, u| {
-            b.push_bind(batch_id)
-                .push_bind(u.member_id)
-                .push_bind(u.before.to_string());
-        });
-        q.build().execute(&mut *tx).await?;
+        execute_each(
+            &mut tx,
+            "INSERT INTO import_batch_updates (batch_id, member_id, before_json) VALUES (?, ?, ?)",
+            chunk.iter().zip(befores).map(|(u, before)| {
+                [
+                    Bind::Int(batch_id),
+                    Bind::Int(u.member_id),
+                    before.as_str().into(),
+                ]
+            }),
+        )
+        .await?;
+        done += chunk.len() as u64;
+        report(done);
     }
 
     let mut enrolments = Vec::with_capacity(plan.enrolments.len());
     for (member, unit_id, class) in &plan.enrolments {
         let member_id = match member {
-            MemberRef::Existing(id) => Some(*id),
-            MemberRef::New(i) => plan
-                .creates
-                .get(*i)
-                .and_then(|c| new_ids.get(&(c.unit_id, c.member_no.clone())).copied()),
+            MemberRef::Existing(id) => *id,
+            MemberRef::New(i) => first_id + *i as i64,
         };
-        let class_id = class_ids.get(&(*unit_id, class.clone())).copied();
-        match (member_id, class_id) {
-            (Some(m), Some(c)) => enrolments.push((m, c)),
-            _ => {
-                return Err(crate::Error::Internal(
-                    "an enrolment lost its member or class during import".into(),
-                ));
-            }
-        }
+        let class_id = class_ids
+            .get(&(*unit_id, class.as_str()))
+            .copied()
+            .ok_or_else(|| Error::Internal("an enrolment lost its class during import".into()))?;
+        enrolments.push((member_id, class_id));
     }
-    for chunk in enrolments.chunks(MAX_PARAMS / 4) {
+    for chunk in enrolments.chunks(CHUNK) {
         cancel.check()?;
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO enrolments (member_id, class_id, created_at, created_batch_id) ",
-        );
-        q.push_values(chunk, |mut b, (m, c)| {
-            b.push_bind(m)
-                .push_bind(c)
-                .push_bind(&now)
-                .push_bind(batch_id);
-        });
-        q.build().execute(&mut *tx).await?;
+        execute_each(
+            &mut tx,
+            "INSERT INTO enrolments (member_id, class_id, created_at, created_batch_id) VALUES (?, ?, ?, ?)",
+            chunk.iter().map(|(m, c)| [Bind::Int(*m), Bind::Int(*c), now.as_str().into(), Bind::Int(batch_id)]),
+        )
+        .await?;
         done += chunk.len() as u64;
         report(done);
     }

@@ -9,7 +9,7 @@ use crate::text::normalize;
 
 /// Normalises a mainland mobile number to its 11 digits, or `None` when it is not one.
 pub fn phone(cell: &Cell) -> Option<String> {
-    let text = normalize(&cell.to_text());
+    let text = normalize(&cell.text());
     let mut digits: String = text
         .chars()
         .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.' | '—' | '–' | '/'))
@@ -101,7 +101,7 @@ fn text_date(text: &str) -> Option<NaiveDate> {
 
 /// Member status from the words rosters use.
 pub fn status(cell: &Cell) -> Option<&'static str> {
-    let key = crate::text::match_key(&cell.to_text());
+    let key = crate::text::match_key(&cell.text());
     match key.as_str() {
         "在读" | "正常" | "在籍" | "有效" | "在册" | "active" | "enrolled" => {
             Some("active")

@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rustc_hash::FxHashMap;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -88,8 +90,8 @@ pub struct Validator<'a> {
     /// Classes of the import's term: (store id, class name) exists.
     classes: &'a HashSet<(i64, String)>,
     create_classes: bool,
-    seen_members: HashMap<(i64, String), u32>,
-    seen_ids: HashMap<String, (u32, String)>,
+    seen_members: FxHashMap<(i64, String), u32>,
+    seen_ids: FxHashMap<String, (u32, String)>,
 }
 
 impl<'a> Validator<'a> {
@@ -104,8 +106,8 @@ impl<'a> Validator<'a> {
             stores,
             classes,
             create_classes,
-            seen_members: HashMap::new(),
-            seen_ids: HashMap::new(),
+            seen_members: FxHashMap::default(),
+            seen_ids: FxHashMap::default(),
         }
     }
 
@@ -135,7 +137,7 @@ impl<'a> Validator<'a> {
                 .filter(|c| !c.is_blank())
         };
 
-        let member_no = cell(Field::MemberNo).map(|c| normalize(&c.to_text()));
+        let member_no = cell(Field::MemberNo).map(|c| normalize(&c.text()));
         match &member_no {
             None => err(
                 Field::MemberNo,
@@ -149,7 +151,7 @@ impl<'a> Validator<'a> {
             ),
             _ => {}
         }
-        let name = cell(Field::Name).map(|c| normalize_name(&c.to_text()));
+        let name = cell(Field::Name).map(|c| normalize_name(&c.text()));
         match &name {
             None => err(Field::Name, "required", "name is missing".into()),
             Some(n) if n.chars().count() > 50 => err(
@@ -167,12 +169,12 @@ impl<'a> Validator<'a> {
             Some(c) => normalize::phone(c).or_else(|| {
                 err(Field::GuardianPhone, "phone_invalid", format!(
                     "'{}' is not a mainland mobile number: 11 digits starting with 13-19 (spaces, dashes and +86 are fine)",
-                    c.to_text()
+                    c.text()
                 ));
                 None
             }),
         };
-        let guardian_name = cell(Field::GuardianName).map(|c| normalize_name(&c.to_text()));
+        let guardian_name = cell(Field::GuardianName).map(|c| normalize_name(&c.text()));
         let id_number = match cell(Field::IdNumber) {
             None => None,
             Some(c) => match check_id(c) {
@@ -191,7 +193,7 @@ impl<'a> Validator<'a> {
                     "date_invalid",
                     format!(
                         "'{}' is not a date; write it like 2026-09-01, 2026/9/1 or 2026年9月1日",
-                        c.to_text()
+                        c.text()
                     ),
                 );
                 None
@@ -205,7 +207,7 @@ impl<'a> Validator<'a> {
                     "status_invalid",
                     format!(
                         "'{}' is not a status; use 在读/active or 退学/withdrawn",
-                        c.to_text()
+                        c.text()
                     ),
                 );
                 None
@@ -220,7 +222,7 @@ impl<'a> Validator<'a> {
         };
         let classes: Vec<String> = cell(Field::Class)
             .map(|c| {
-                normalize(&c.to_text())
+                normalize(&c.text())
                     .split(['、', ',', ';', '，', '；'])
                     .map(normalize)
                     .filter(|s| !s.is_empty())
@@ -312,7 +314,7 @@ impl<'a> Validator<'a> {
                 "no store given, and {scope} is not a store; fill in the store column (code or name)"
             )));
         };
-        let text = normalize(&cell.to_text());
+        let text = normalize(&cell.text());
         let unit = match self.stores.by_code.get(&text.to_ascii_uppercase()) {
             Some(u) => u.clone(),
             None => match self
@@ -377,7 +379,7 @@ fn header_of(columns: &[Column], field: Field) -> String {
 /// Validates an identity number cell. A number cell cannot hold 18 digits: Excel keeps 15
 /// significant digits and silently zeroes the rest, so such a value is refused, not guessed.
 fn check_id(cell: &Cell) -> Result<String, (&'static str, String)> {
-    let raw = normalize(&cell.to_text());
+    let raw = normalize(&cell.text());
     let lost = |raw: &str| {
         (
             "id_number_lost_digits",

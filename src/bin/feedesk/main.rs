@@ -32,3 +32,7 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// mimalloc: roster import allocates many small strings; it is markedly faster than glibc's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

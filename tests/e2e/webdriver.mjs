@@ -1,0 +1,148 @@
+// A minimal W3C WebDriver client over fetch: just what the e2e tests need, no dependencies.
+// Spec: https://www.w3.org/TR/webdriver2/
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+export class WebDriverError extends Error {
+  constructor(method, path, status, value) {
+    super(`${method} ${path} -> ${status}: ${value?.error ?? ""} ${value?.message ?? JSON.stringify(value)}`);
+    this.status = status;
+    this.code = value?.error;
+  }
+}
+
+const debug = Boolean(process.env.E2E_DEBUG);
+
+async function request(base, method, path, body, timeoutMs = 30000) {
+  const started = Date.now();
+  if (debug) console.error(`webdriver> ${method} ${path} ${body === undefined ? "" : JSON.stringify(body)}`);
+  let response;
+  try {
+    response = await fetch(base + path, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    throw new WebDriverError(method, path, "no response", { message: `${error.name}: ${error.message}` });
+  }
+  if (debug) console.error(`webdriver< ${method} ${path} ${response.status} (${Date.now() - started} ms)`);
+  const text = await response.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    throw new WebDriverError(method, path, response.status, { message: text.slice(0, 300) });
+  }
+  if (!response.ok) throw new WebDriverError(method, path, response.status, json.value);
+  return json.value;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor(probe, { timeoutMs = 15000, intervalMs = 150, what = "condition" } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ""}`);
+}
+
+/** Waits until the driver at `base` answers /status. */
+export async function waitForDriver(base, timeoutMs = 20000) {
+  await waitFor(() => request(base, "GET", "/status", undefined, 2000).then(() => true), {
+    timeoutMs,
+    what: `WebDriver at ${base}`,
+  });
+}
+
+export class Session {
+  static async start(base, capabilities) {
+    // Creating a session launches the app: allow for a cold start.
+    const value = await request(base, "POST", "/session", { capabilities: { alwaysMatch: capabilities } }, 90000);
+    return new Session(base, value.sessionId);
+  }
+
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  cmd(method, path = "", body) {
+    return request(this.base, method, `/session/${this.id}${path}`, body);
+  }
+
+  async end() {
+    await this.cmd("DELETE");
+  }
+
+  /** The element matching a CSS selector now, or a WebDriverError `no such element`. */
+  async find(selector) {
+    const value = await this.cmd("POST", "/element", { using: "css selector", value: selector });
+    return new Element(this, value[ELEMENT]);
+  }
+
+  async findAll(selector) {
+    const values = await this.cmd("POST", "/elements", { using: "css selector", value: selector });
+    return values.map((value) => new Element(this, value[ELEMENT]));
+  }
+
+  /** Waits for a `[data-testid=...]` element to exist and be displayed. */
+  async byTestId(testId, timeoutMs) {
+    return waitFor(
+      async () => {
+        const element = await this.find(`[data-testid="${testId}"]`);
+        return (await element.displayed()) ? element : null;
+      },
+      { timeoutMs, what: `data-testid=${testId}` },
+    );
+  }
+
+  title() {
+    return this.cmd("GET", "/title");
+  }
+
+  execute(script, args = []) {
+    return this.cmd("POST", "/execute/sync", { script, args });
+  }
+
+  /** PNG bytes of the whole window. */
+  async screenshot() {
+    return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
+  }
+}
+
+export class Element {
+  constructor(session, id) {
+    this.session = session;
+    this.id = id;
+  }
+
+  cmd(method, path, body) {
+    return this.session.cmd(method, `/element/${this.id}${path}`, body);
+  }
+
+  click() {
+    return this.cmd("POST", "/click", {});
+  }
+
+  text() {
+    return this.cmd("GET", "/text");
+  }
+
+  attribute(name) {
+    return this.cmd("GET", `/attribute/${encodeURIComponent(name)}`);
+  }
+
+  displayed() {
+    return this.cmd("GET", "/displayed");
+  }
+}
