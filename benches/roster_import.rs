@@ -16,7 +16,7 @@ use calamine::{Data, Reader, Xlsx, open_workbook};
 use feedesk::FeeDesk;
 use feedesk::clock::SystemClock;
 use feedesk::org::{self, UnitKind};
-use feedesk::progress::CancelToken;
+use feedesk::progress::{CancelToken, ignore_progress};
 use feedesk::roster::{self, ImportMode, ImportRequest};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
@@ -137,14 +137,6 @@ fn child(phase: &str, file: &Path, data: Option<&Path>) {
                 mode: ImportMode::All,
                 dry_run: false,
                 errors_out: None,
-            };
-            // Note when the commit phase starts, to split the time between reading and writing.
-            let commit_started = std::sync::Mutex::new(None::<Instant>);
-            let on_progress = |p: feedesk::progress::Progress| {
-                if p.phase == "commit" {
-                    let mut at = commit_started.lock().expect("lock");
-                    at.get_or_insert_with(Instant::now);
-                }
             };
             let report = runtime
                 .block_on(roster::import_roster(

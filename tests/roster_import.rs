@@ -496,3 +496,45 @@ async fn cancelling_writes_nothing() {
     assert_eq!(err.code(), ErrorCode::Cancelled);
     assert!(members(&desk).await.is_empty());
 }
+
+/// Rows are written chunk by chunk while the file is read; a problem in the last row of a big
+/// file must still leave nothing behind in all-or-nothing mode.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_late_problem_in_a_big_file_rolls_back_every_chunk() {
+    let env = Env::new();
+    let desk = env.desk().await;
+    institution(&desk).await;
+    let mut text = String::from("学号,姓名,家长手机号码,班级\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("N{i:05},学员{i},138{i:08},一班\n"));
+    }
+    text.push_str("N99999,坏号码,12345,一班\n");
+    let file = env.path("big.csv");
+    std::fs::write(&file, text).unwrap();
+    let mut req = request(&file, ImportMode::All);
+    req.unit_code = "XH".into();
+
+    let report = import(&desk, &req).await.unwrap();
+    assert!(!report.committed);
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(report.errors[0].row, 20_002);
+    assert!(
+        members(&desk).await.is_empty(),
+        "earlier chunks were rolled back"
+    );
+    assert!(roster::list_batches(&desk).await.unwrap().is_empty());
+
+    let report = import(
+        &desk,
+        &ImportRequest {
+            mode: ImportMode::Valid,
+            ..req
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.imported, report.rejected), (20_000, 1));
+    let all = members(&desk).await;
+    assert_eq!(all.len(), 20_000);
+    assert!(all.iter().all(|m| m.classes == ["一班"]));
+}

@@ -23,6 +23,7 @@ use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -98,6 +99,12 @@ pub struct ImportReport {
 }
 
 /// Imports a roster. File-level problems are errors; row problems are in the report.
+///
+/// Reading and writing overlap: a scoped thread reads and validates the sheet and hands valid
+/// rows on in chunks, while this task plans each chunk against the database and writes it into
+/// one open transaction. The transaction commits only when the whole file has been read and
+/// the mode allows it; otherwise it is rolled back, so nothing is ever half-imported.
+/// Needs tokio's multi-threaded runtime (the CLI's and the desktop's).
 pub async fn import_roster(
     desk: &FeeDesk,
     req: &ImportRequest,
@@ -120,15 +127,21 @@ pub async fn import_roster(
         Some(t) => Some(org::find_term(desk, t).await?),
         None => None,
     };
-    let term_classes: HashSet<(i64, String)> = match &term {
+    let term_id = term.as_ref().map(|t| t.id);
+    let term_classes: HashSet<(i64, String)> = match term_id {
         Some(t) => sqlx::query_as("SELECT unit_id, name FROM classes WHERE term_id = ?")
-            .bind(t.id)
+            .bind(t)
             .fetch_all(desk.db().pool())
             .await?
             .into_iter()
             .collect(),
         None => HashSet::new(),
     };
+    let store_ids: Vec<i64> = units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Store && allowed.contains(&u.id))
+        .map(|u| u.id)
+        .collect();
     let stores = validate::StoreScope::new(
         units
             .into_iter()
@@ -140,41 +153,81 @@ pub async fn import_roster(
 
     let file = source::RosterFile::open(&req.file)?;
     let file_sha256 = sha256_file(&req.file)?;
+    let mut planner = plan::Planner::load(desk, &store_ids, term_id, &term_classes).await?;
+    let mut writer = match req.dry_run {
+        true => None,
+        false => Some(commit::Writer::begin(desk, scope.id, term_id, req.mode.as_str()).await?),
+    };
+    let rejected_any = AtomicBool::new(false);
     let ctx = parse::Context {
         stores: &stores,
         classes: &term_classes,
         create_classes: req.create_classes,
         has_term: term.is_some(),
         overrides: &req.overrides,
+        rejected_any: &rejected_any,
     };
-    // Parsing is CPU-bound; keep it off the async workers so a desktop UI stays responsive.
-    let parsed = tokio::task::block_in_place(|| {
-        parse::parse(&file, req.sheet.as_deref(), &ctx, progress, cancel)
+    let all_or_nothing = req.mode == ImportMode::All;
+
+    let runtime = tokio::runtime::Handle::current();
+    let (parsed, totals) = tokio::task::block_in_place(|| {
+        std::thread::scope(|threads| {
+            let (chunks_tx, chunks_rx) = tokio::sync::mpsc::channel::<Vec<validate::Candidate>>(2);
+            let reader = threads.spawn(|| {
+                let mut sink =
+                    move |chunk| chunks_tx.blocking_send(chunk).map_err(|_| Error::Cancelled);
+                parse::parse(
+                    &file,
+                    req.sheet.as_deref(),
+                    &ctx,
+                    progress,
+                    cancel,
+                    &mut sink,
+                )
+            });
+            let written = runtime.block_on(async {
+                let mut chunks_rx = chunks_rx;
+                let mut totals = plan::Totals::default();
+                while let Some(chunk) = chunks_rx.recv().await {
+                    let plan = planner.plan(&chunk);
+                    totals.add(&plan);
+                    // Once a row is rejected in all-or-nothing mode nothing will be committed:
+                    // keep counting, stop writing.
+                    let doomed = all_or_nothing && rejected_any.load(Ordering::SeqCst);
+                    if let Some(w) = writer.as_mut().filter(|_| !doomed) {
+                        w.write(&plan, progress, cancel).await?;
+                    }
+                }
+                Ok::<_, Error>(totals)
+            });
+            let read = reader
+                .join()
+                .map_err(|_| Error::Internal("the roster reader stopped unexpectedly".into()));
+            match (written, read) {
+                (Err(e), _) => Err(e),
+                (_, Err(e)) | (_, Ok(Err(e))) => Err(e),
+                (Ok(totals), Ok(Ok(parsed))) => Ok((parsed, totals)),
+            }
+        })
     })?;
 
-    let plan = plan::build(
-        desk,
-        &parsed.candidates,
-        term.as_ref().map(|t| t.id),
-        &term_classes,
-    )
-    .await?;
     let rejected = parsed.error_rows.len() as u64;
-    let refused = req.mode == ImportMode::All && rejected > 0;
-    let mut batch_id = None;
-    if !req.dry_run && !refused && !plan.is_empty() {
-        let info = commit::BatchInfo {
-            file_name: file_name(&req.file),
-            file_sha256,
-            sheet: parsed.sheet.clone(),
-            unit_id: scope.id,
-            term_id: term.as_ref().map(|t| t.id),
-            mode: req.mode.as_str(),
-            rows_read: parsed.rows_read,
-            rejected,
-        };
-        batch_id = Some(commit::apply(desk, &plan, &info, progress, cancel).await?);
-    }
+    let refused = all_or_nothing && rejected > 0;
+    let batch_id = match writer {
+        Some(w) if !refused && totals.changes_anything() => {
+            let info = commit::BatchInfo {
+                file_name: file_name(&req.file),
+                file_sha256,
+                sheet: parsed.sheet.clone(),
+                mode: req.mode.as_str(),
+                rows_read: parsed.rows_read,
+                rejected,
+            };
+            Some(w.finish(desk, &info, &totals).await?)
+        }
+        // Dropping the writer rolls its transaction back.
+        _ => None,
+    };
     let errors_workbook = match &req.errors_out {
         Some(path) => {
             error_workbook::write(
@@ -195,12 +248,12 @@ pub async fn import_roster(
         columns: parsed.columns,
         batch_id,
         rows_read: parsed.rows_read,
-        imported: plan.creates.len() as u64,
-        updated: plan.updated(),
-        unchanged: plan.unchanged,
+        imported: totals.imported,
+        updated: totals.updated,
+        unchanged: totals.unchanged,
         blank: parsed.blank,
         rejected,
-        classes_created: plan.new_classes.len() as u64,
+        classes_created: totals.classes_created,
         committed: !req.dry_run && !refused,
         dry_run: req.dry_run,
         errors: parsed.errors,

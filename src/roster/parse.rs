@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::cell::Cell;
 use super::header::{self, Column, Field, MapOverride};
@@ -11,6 +12,12 @@ use super::validate::{Candidate, RowError, StoreScope, Validator};
 use crate::progress::{CancelToken, Progress, ProgressFn};
 use crate::text::normalize;
 use crate::{Error, Result};
+
+/// Valid rows are handed on in chunks of this many, so writing starts while reading goes on.
+pub const CHUNK: usize = 8192;
+
+/// Receives chunks of valid rows, in sheet order.
+pub type CandidateSink<'a> = dyn FnMut(Vec<Candidate>) -> Result<()> + Send + 'a;
 
 /// Fields a roster must have a column for.
 const REQUIRED: [Field; 3] = [Field::MemberNo, Field::Name, Field::GuardianPhone];
@@ -23,7 +30,6 @@ pub struct Parsed {
     pub header_row: u32,
     pub header_cells: Vec<Cell>,
     pub columns: Vec<Column>,
-    pub candidates: Vec<Candidate>,
     pub errors: Vec<RowError>,
     /// The original cells of every row with a problem, for the error workbook.
     pub error_rows: Vec<(u32, Vec<Cell>)>,
@@ -40,6 +46,8 @@ pub struct Context<'a> {
     pub create_classes: bool,
     pub has_term: bool,
     pub overrides: &'a [MapOverride],
+    /// Set as soon as any row is rejected.
+    pub rejected_any: &'a AtomicBool,
 }
 
 /// Reads and validates `sheet` (or the first sheet with a recognisable header) in one pass:
@@ -50,6 +58,7 @@ pub fn parse(
     ctx: &Context<'_>,
     progress: ProgressFn<'_>,
     cancel: &CancelToken,
+    sink: &mut CandidateSink<'_>,
 ) -> Result<Parsed> {
     let names = file.sheet_names()?;
     let sheets: Vec<String> = match sheet {
@@ -65,7 +74,7 @@ pub fn parse(
         None => names,
     };
     for name in &sheets {
-        if let Some(parsed) = parse_sheet(file, name, ctx, progress, cancel)? {
+        if let Some(parsed) = parse_sheet(file, name, ctx, progress, cancel, sink)? {
             return Ok(parsed);
         }
     }
@@ -86,20 +95,21 @@ fn parse_sheet(
     ctx: &Context<'_>,
     progress: ProgressFn<'_>,
     cancel: &CancelToken,
+    sink: &mut CandidateSink<'_>,
 ) -> Result<Option<Parsed>> {
     let mut top: Vec<(u32, Vec<Cell>)> = Vec::new();
     let mut body: Option<Body<'_>> = None;
     let mut no_header = false;
     file.read_rows(sheet, &mut |row, cells| {
         if let Some(body) = body.as_mut() {
-            body.row(row, cells, progress, cancel)?;
+            body.row(row, cells, progress, cancel, sink)?;
             return Ok(ControlFlow::Continue(()));
         }
         top.push((row, cells));
         if top.len() < header::HEADER_SEARCH_ROWS {
             return Ok(ControlFlow::Continue(()));
         }
-        match Body::start(sheet, std::mem::take(&mut top), ctx, progress, cancel)? {
+        match Body::start(sheet, std::mem::take(&mut top), ctx, progress, cancel, sink)? {
             Some(b) => {
                 body = Some(b);
                 Ok(ControlFlow::Continue(()))
@@ -116,13 +126,13 @@ fn parse_sheet(
     let body = match body {
         Some(b) => b,
         // A sheet shorter than the search window: decide on what there is.
-        None => match Body::start(sheet, top, ctx, progress, cancel)? {
+        None => match Body::start(sheet, top, ctx, progress, cancel, sink)? {
             Some(b) => b,
             None => return Ok(None),
         },
     };
     cancel.check()?;
-    Ok(Some(body.finish(sheet, progress)))
+    Ok(Some(body.finish(sheet, progress, sink)?))
 }
 
 /// The rows below the header, being validated.
@@ -130,7 +140,9 @@ struct Body<'a> {
     header_row: u32,
     header_cells: Vec<Cell>,
     validator: Validator<'a>,
-    candidates: Vec<Candidate>,
+    rejected_any: &'a AtomicBool,
+    /// Valid rows not yet handed to the sink.
+    pending: Vec<Candidate>,
     errors: Vec<RowError>,
     error_rows: Vec<(u32, Vec<Cell>)>,
     last_row: u32,
@@ -145,6 +157,7 @@ impl<'a> Body<'a> {
         ctx: &Context<'a>,
         progress: ProgressFn<'_>,
         cancel: &CancelToken,
+        sink: &mut CandidateSink<'_>,
     ) -> Result<Option<Body<'a>>> {
         let Some((header_row, columns)) = header::detect(&top, ctx.overrides) else {
             return Ok(None);
@@ -154,7 +167,8 @@ impl<'a> Body<'a> {
             header_row,
             header_cells: Vec::new(),
             validator: Validator::new(columns, ctx.stores, ctx.classes, ctx.create_classes),
-            candidates: Vec::new(),
+            rejected_any: ctx.rejected_any,
+            pending: Vec::with_capacity(CHUNK),
             errors: Vec::new(),
             error_rows: Vec::new(),
             last_row: header_row,
@@ -164,7 +178,7 @@ impl<'a> Body<'a> {
             if row == header_row {
                 body.header_cells = cells;
             } else if row > header_row {
-                body.row(row, cells, progress, cancel)?;
+                body.row(row, cells, progress, cancel, sink)?;
             }
         }
         Ok(Some(body))
@@ -176,6 +190,7 @@ impl<'a> Body<'a> {
         cells: Vec<Cell>,
         progress: ProgressFn<'_>,
         cancel: &CancelToken,
+        sink: &mut CandidateSink<'_>,
     ) -> Result<()> {
         self.last_row = row;
         if cells.iter().all(Cell::is_blank) {
@@ -191,8 +206,17 @@ impl<'a> Body<'a> {
             });
         }
         match self.validator.check(row, &cells) {
-            Ok(c) => self.candidates.push(c),
+            Ok(c) => {
+                self.pending.push(c);
+                if self.pending.len() >= CHUNK {
+                    sink(std::mem::replace(
+                        &mut self.pending,
+                        Vec::with_capacity(CHUNK),
+                    ))?;
+                }
+            }
             Err(mut e) => {
+                self.rejected_any.store(true, Ordering::SeqCst);
                 self.errors.append(&mut e);
                 self.error_rows.push((row, cells));
             }
@@ -200,24 +224,31 @@ impl<'a> Body<'a> {
         Ok(())
     }
 
-    fn finish(self, sheet: &str, progress: ProgressFn<'_>) -> Parsed {
+    fn finish(
+        mut self,
+        sheet: &str,
+        progress: ProgressFn<'_>,
+        sink: &mut CandidateSink<'_>,
+    ) -> Result<Parsed> {
+        if !self.pending.is_empty() {
+            sink(std::mem::take(&mut self.pending))?;
+        }
         progress(Progress {
             phase: "read",
             done: self.non_blank,
             total: Some(self.non_blank),
         });
         let rows_read = u64::from(self.last_row - self.header_row);
-        Parsed {
+        Ok(Parsed {
             sheet: sheet.to_string(),
             header_row: self.header_row,
             header_cells: self.header_cells,
             columns: self.validator.into_columns(),
-            candidates: self.candidates,
             errors: self.errors,
             error_rows: self.error_rows,
             rows_read,
             blank: rows_read - self.non_blank,
-        }
+        })
     }
 }
 

@@ -115,18 +115,18 @@ pub struct Update {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MemberRef {
     Existing(i64),
-    /// Index into [`Plan::creates`].
+    /// Index into the chunk's [`Plan::creates`].
     New(usize),
 }
 
-/// Everything an import would write.
+/// What one chunk of valid rows would write.
 #[derive(Debug, Default)]
 pub struct Plan {
     pub creates: Vec<Create>,
     pub updates: Vec<Update>,
     /// (member, store id, class name) enrolments to add in the import's term.
     pub enrolments: Vec<(MemberRef, i64, String)>,
-    /// (store id, class name) classes to create in the import's term.
+    /// (store id, class name) classes to create in the import's term, first seen in this chunk.
     pub new_classes: Vec<(i64, String)>,
     /// Members whose row changed nothing.
     pub unchanged: u64,
@@ -135,102 +135,140 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Whether applying the plan would change anything.
-    pub fn is_empty(&self) -> bool {
-        self.creates.is_empty()
-            && self.updates.is_empty()
-            && self.enrolments.is_empty()
-            && self.new_classes.is_empty()
-    }
-
-    /// Existing members the import changes (fields or enrolments).
+    /// Existing members the chunk changes (fields or enrolments).
     pub fn updated(&self) -> u64 {
         self.updates.len() as u64 + self.enrolled_only
     }
 }
 
-/// Builds the plan for `candidates` (all valid rows) against the database.
-pub async fn build(
-    desk: &FeeDesk,
-    candidates: &[Candidate],
-    term_id: Option<i64>,
-    term_classes: &HashSet<(i64, String)>,
-) -> Result<Plan> {
-    let units: HashSet<i64> = candidates.iter().map(|c| c.unit_id).collect();
-    let mut stored: HashMap<(i64, String), Stored> = HashMap::new();
-    for unit_id in units {
-        let rows: Vec<Stored> = sqlx::query_as(
-            "SELECT id, unit_id, member_no, name, guardian_name, guardian_phone, id_number,
-                    enrolled_on, status, last_batch_id, updated_at
-             FROM members WHERE unit_id = ?",
-        )
-        .bind(unit_id)
-        .fetch_all(desk.db().pool())
-        .await?;
-        stored.extend(
-            rows.into_iter()
-                .map(|s| ((s.unit_id, s.member_no.clone()), s)),
-        );
-    }
-    let enrolled: HashSet<(i64, i64, String)> = match term_id {
-        Some(term_id) => sqlx::query_as(
-            "SELECT e.member_id, c.unit_id, c.name FROM enrolments e JOIN classes c ON c.id = e.class_id
-             WHERE c.term_id = ?",
-        )
-        .bind(term_id)
-        .fetch_all(desk.db().pool())
-        .await?
-        .into_iter()
-        .collect(),
-        None => HashSet::new(),
-    };
+/// The running totals over every chunk.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub imported: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub classes_created: u64,
+    pub enrolments_added: u64,
+}
 
-    let mut plan = Plan::default();
-    let mut new_classes: HashSet<(i64, String)> = HashSet::new();
-    for c in candidates {
-        for class in &c.classes {
-            let key = (c.unit_id, class.clone());
-            if !term_classes.contains(&key) && new_classes.insert(key.clone()) {
-                plan.new_classes.push(key);
-            }
+impl Totals {
+    /// Adds a chunk's plan.
+    pub fn add(&mut self, plan: &Plan) {
+        self.imported += plan.creates.len() as u64;
+        self.updated += plan.updated();
+        self.unchanged += plan.unchanged;
+        self.classes_created += plan.new_classes.len() as u64;
+        self.enrolments_added += plan.enrolments.len() as u64;
+    }
+
+    /// Whether the import changes anything at all.
+    pub fn changes_anything(&self) -> bool {
+        self.imported + self.updated + self.classes_created + self.enrolments_added > 0
+    }
+}
+
+/// Plans chunk after chunk against what the stores held when the import started.
+#[derive(Debug)]
+pub struct Planner {
+    stored: HashMap<(i64, String), Stored>,
+    enrolled: HashSet<(i64, i64, String)>,
+    classes: HashSet<(i64, String)>,
+}
+
+impl Planner {
+    /// Loads the members of `store_ids` and the enrolments of the term.
+    pub async fn load(
+        desk: &FeeDesk,
+        store_ids: &[i64],
+        term_id: Option<i64>,
+        term_classes: &HashSet<(i64, String)>,
+    ) -> Result<Planner> {
+        let mut stored: HashMap<(i64, String), Stored> = HashMap::new();
+        for unit_id in store_ids {
+            let rows: Vec<Stored> = sqlx::query_as(
+                "SELECT id, unit_id, member_no, name, guardian_name, guardian_phone, id_number,
+                        enrolled_on, status, last_batch_id, updated_at
+                 FROM members WHERE unit_id = ?",
+            )
+            .bind(unit_id)
+            .fetch_all(desk.db().pool())
+            .await?;
+            stored.extend(
+                rows.into_iter()
+                    .map(|s| ((s.unit_id, s.member_no.clone()), s)),
+            );
         }
-        match stored.get(&(c.unit_id, c.member_no.clone())) {
-            None => {
-                let index = plan.creates.len();
-                plan.creates.push(Create {
-                    unit_id: c.unit_id,
-                    member_no: c.member_no.clone(),
-                    fields: Fields::new_member(c),
-                });
-                for class in &c.classes {
-                    plan.enrolments
-                        .push((MemberRef::New(index), c.unit_id, class.clone()));
+        let enrolled: HashSet<(i64, i64, String)> = match term_id {
+            Some(term_id) => sqlx::query_as(
+                "SELECT e.member_id, c.unit_id, c.name FROM enrolments e JOIN classes c ON c.id = e.class_id
+                 WHERE c.term_id = ?",
+            )
+            .bind(term_id)
+            .fetch_all(desk.db().pool())
+            .await?
+            .into_iter()
+            .collect(),
+            None => HashSet::new(),
+        };
+        Ok(Planner {
+            stored,
+            enrolled,
+            classes: term_classes.clone(),
+        })
+    }
+
+    /// Plans one chunk of valid rows. The validator guarantees each (store, member number)
+    /// appears once in the file, so chunks never plan the same member twice.
+    pub fn plan(&mut self, candidates: &[Candidate]) -> Plan {
+        let mut plan = Plan::default();
+        for c in candidates {
+            for class in &c.classes {
+                let key = (c.unit_id, class.clone());
+                if self.classes.insert(key.clone()) {
+                    plan.new_classes.push(key);
                 }
             }
-            Some(s) => {
-                let fields = Fields::merged(s, c);
-                let changed = fields != Fields::of(s);
-                let mut enrolled_now = false;
-                for class in &c.classes {
-                    if !enrolled.contains(&(s.id, c.unit_id, class.clone())) {
+            match self.stored.get(&(c.unit_id, c.member_no.clone())) {
+                None => {
+                    let index = plan.creates.len();
+                    plan.creates.push(Create {
+                        unit_id: c.unit_id,
+                        member_no: c.member_no.clone(),
+                        fields: Fields::new_member(c),
+                    });
+                    for class in &c.classes {
                         plan.enrolments
-                            .push((MemberRef::Existing(s.id), c.unit_id, class.clone()));
-                        enrolled_now = true;
+                            .push((MemberRef::New(index), c.unit_id, class.clone()));
                     }
                 }
-                if changed {
-                    plan.updates.push(Update {
-                        member_id: s.id,
-                        before: s.snapshot(),
-                        fields,
-                    });
-                } else if enrolled_now {
-                    plan.enrolled_only += 1;
-                } else {
-                    plan.unchanged += 1;
+                Some(s) => {
+                    let fields = Fields::merged(s, c);
+                    let changed = fields != Fields::of(s);
+                    let mut enrolled_now = false;
+                    for class in &c.classes {
+                        if !self.enrolled.contains(&(s.id, c.unit_id, class.clone())) {
+                            plan.enrolments.push((
+                                MemberRef::Existing(s.id),
+                                c.unit_id,
+                                class.clone(),
+                            ));
+                            enrolled_now = true;
+                        }
+                    }
+                    if changed {
+                        plan.updates.push(Update {
+                            member_id: s.id,
+                            before: s.snapshot(),
+                            fields,
+                        });
+                    } else if enrolled_now {
+                        plan.enrolled_only += 1;
+                    } else {
+                        plan.unchanged += 1;
+                    }
                 }
             }
         }
+        plan
     }
-    Ok(plan)
 }
