@@ -142,17 +142,10 @@ fn child(phase: &str, file: &Path, data: Option<&Path>) {
                 .block_on(roster::import_roster(
                     &desk,
                     &req,
-                    &on_progress,
+                    &ignore_progress,
                     &CancelToken::new(),
                 ))
                 .expect("import");
-            if let Some(at) = *commit_started.lock().expect("lock") {
-                eprintln!(
-                    "read+validate+plan {:.2}s, commit {:.2}s",
-                    (at - start).as_secs_f64(),
-                    at.elapsed().as_secs_f64()
-                );
-            }
             assert!(
                 report.committed && report.errors.is_empty(),
                 "{:?}",
