@@ -10,10 +10,12 @@
 //! - [`org`]: the organisation tree (HQ -> regions -> stores), terms, classes and members.
 //! - [`roster`]: roster import from Excel/ODS/CSV: detect, map, normalise, validate, commit, undo.
 //! - [`progress`]: progress reporting and cancellation for long work.
+//! - [`demo`]: the sample institution `feedesk demo` builds.
 
 pub mod audit;
 pub mod clock;
 pub mod db;
+pub mod demo;
 pub mod desk;
 pub mod error;
 pub mod org;

@@ -342,3 +342,32 @@ fn failures_print_one_line_and_exit_non_zero() {
         assert!(err.starts_with("error: "), "{err}");
     }
 }
+
+#[test]
+fn demo_builds_a_sample_institution_through_the_real_import() {
+    let env = Env::new();
+    let report = json(&env.cli(&["demo", "--json"]));
+    assert_eq!(
+        (report["regions"].as_u64(), report["stores"].as_u64()),
+        (Some(2), Some(5))
+    );
+    assert_eq!(report["import"]["imported"], 2000);
+    let codes: Vec<&str> = report["import"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["phone_invalid", "id_number_invalid", "unknown_class"]
+    );
+    let members = json(&env.cli(&["member", "list", "--unit", "EAST", "--json"]));
+    assert_eq!(
+        members.as_array().unwrap().len(),
+        1200,
+        "three of the five stores"
+    );
+    // A second demo in the same folder is refused rather than mixed in.
+    assert_eq!(env.cli(&["demo"]).status.code(), Some(1));
+}

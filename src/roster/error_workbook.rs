@@ -59,10 +59,19 @@ pub fn write(
         .map_err(fail)?;
     for i in 0..width {
         let text = header_cells.get(i).map(Cell::to_text).unwrap_or_default();
+        let widest = rows
+            .iter()
+            .filter_map(|(_, cells)| cells.get(i))
+            .map(|c| display_width(&c.to_text()))
+            .chain(std::iter::once(display_width(&text)))
+            .max()
+            .unwrap_or(8);
         sheet
             .write_string_with_format(0, col(i + 1), text, &bold)
             .map_err(fail)?;
-        sheet.set_column_width(col(i + 1), 16).map_err(fail)?;
+        sheet
+            .set_column_width(col(i + 1), (widest + 2).clamp(8, 40) as f64)
+            .map_err(fail)?;
     }
     let reason_col = col(width + 1);
     sheet
@@ -100,16 +109,32 @@ pub fn write(
             .map(|e| format!("[{}] {}: {}", e.code, e.column, e.message))
             .collect::<Vec<_>>()
             .join("\n");
+        // Wrapped text needs a row tall enough for it; about 60 characters fit on a line.
+        let lines: usize = problems
+            .iter()
+            .map(|e| display_width(&e.message) / 60 + 1)
+            .sum();
+        sheet
+            .set_row_height(out, 15.0 * lines.max(1) as f64)
+            .map_err(fail)?;
         sheet
             .write_string_with_format(out, reason_col, all, &reason)
             .map_err(fail)?;
     }
     sheet.set_freeze_panes(1, 0).map_err(fail)?;
+    // Printed, it fits the page width: staff often fix rosters on paper.
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
     sheet
         .autofilter(0, 0, rows.len() as u32, reason_col)
         .map_err(fail)?;
     book.save(path).map_err(fail)?;
     Ok(())
+}
+
+/// Columns a text needs, counting CJK characters double.
+fn display_width(text: &str) -> usize {
+    text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
 }
 
 fn col(i: usize) -> u16 {

@@ -46,6 +46,8 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Build a realistic sample institution in an empty data folder.
+    Demo,
     /// Write a consistent copy of the database.
     Backup {
         #[arg(long, value_name = "FILE")]

@@ -19,7 +19,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         .data_dir
         .clone()
         .unwrap_or_else(feedesk::desk::default_data_dir);
-    if !matches!(cli.command, Command::Init { .. }) && !data_dir.join(feedesk::db::DB_FILE).exists()
+    if !matches!(cli.command, Command::Init { .. } | Command::Demo)
+        && !data_dir.join(feedesk::db::DB_FILE).exists()
     {
         return Err(Error::NotFound(format!(
             "no FeeDesk data in {}; start with `feedesk --data-dir {} init --name NAME`",
@@ -173,6 +174,26 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     })
                     .collect::<Vec<_>>();
                 table(&["#", "at", "who", "what", "record"], &rows);
+            }
+        }
+        Command::Demo => {
+            let bar = Bar::new(!json);
+            let report = feedesk::demo::build(&desk, &|p| bar.update(p), &CancelToken::new()).await;
+            bar.finish();
+            let report = report?;
+            if json {
+                output::json(&report)?;
+            } else {
+                println!(
+                    "Built {} in {}: {} regions, {} stores, {} classes",
+                    report.institution,
+                    data_dir.display(),
+                    report.regions,
+                    report.stores,
+                    report.classes
+                );
+                print_import(&report.import);
+                println!("Try: feedesk --data-dir {} org list", data_dir.display());
             }
         }
         Command::Backup { out } => {
