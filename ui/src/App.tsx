@@ -1,0 +1,73 @@
+// The frame: a fixed navigation column and the current page.
+import { useState } from "react";
+
+import { useI18n } from "./i18n";
+import { PAGES, navLabel, type PageId } from "./nav";
+import { ComingSoon } from "./pages/ComingSoon";
+import { Dashboard } from "./pages/Dashboard";
+
+const ICONS: Record<PageId, string> = {
+  dashboard: "◎",
+  org: "⌂",
+  members: "☰",
+  classes: "▦",
+  fees: "¥",
+  bills: "▤",
+  receipts: "✓",
+  reminders: "◷",
+  reconcile: "⇄",
+  reports: "▥",
+  settings: "⚙",
+};
+
+export function App() {
+  const { t, toggle } = useI18n();
+  const [page, setPage] = useState<PageId>("dashboard");
+
+  return (
+    <div className="frame">
+      <nav className="sidebar" aria-label="main">
+        <div className="brand">
+          <img src="/icon.png" alt="" width={32} height={32} />
+          <div>
+            <div className="brand-name">{t("appName")}</div>
+            <div className="brand-tagline">{t("tagline")}</div>
+          </div>
+        </div>
+        <ul className="nav-list">
+          {PAGES.map((id) => (
+            <li key={id}>
+              <button
+                type="button"
+                data-testid={`nav-${id}`}
+                className={id === page ? "nav-item active" : "nav-item"}
+                aria-current={id === page ? "page" : undefined}
+                onClick={() => setPage(id)}
+              >
+                <span className="nav-icon" aria-hidden="true">
+                  {ICONS[id]}
+                </span>
+                <span className="nav-label">{t(navLabel(id))}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+        <button
+          type="button"
+          className="lang-toggle"
+          data-testid="lang-toggle"
+          title={t("langToggleTitle")}
+          onClick={toggle}
+        >
+          {t("langToggle")}
+        </button>
+      </nav>
+      <main className="content" data-testid={`page-${page}`}>
+        <header className="page-header">
+          <h1>{t(navLabel(page))}</h1>
+        </header>
+        {page === "dashboard" ? <Dashboard /> : <ComingSoon page={page} />}
+      </main>
+    </div>
+  );
+}
