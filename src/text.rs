@@ -13,7 +13,7 @@ pub fn normalize(input: &str) -> String {
     let mut pending_space = false;
     for c in input.chars() {
         let c = fold_width(c);
-        if matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}') {
+        if is_invisible(c) {
             continue;
         }
         if c.is_whitespace() {
@@ -27,6 +27,11 @@ pub fn normalize(input: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Zero-width characters and the BOM, which spreadsheets carry along invisibly.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}')
 }
 
 /// A person's name: [`normalize`]d, and with the spaces people type between Chinese characters
@@ -60,7 +65,8 @@ pub fn match_key(input: &str) -> String {
         .collect()
 }
 
-fn fold_width(c: char) -> char {
+/// Folds one full-width ASCII variant (or the ideographic space) to its half-width form.
+pub fn fold_width(c: char) -> char {
     match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         '\u{3000}' | '\u{00A0}' => ' ',

@@ -266,3 +266,99 @@ async fn reopening_keeps_data_and_backs_up_before_migrating() {
         ErrorCode::Conflict
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_page_filter_and_search() {
+    let env = Env::new();
+    let desk = env.desk().await;
+    institution(&desk).await;
+    let file = env.path("r.csv");
+    let mut text = String::from("学号,姓名,校区,家长手机号码,班级,状态\n");
+    for i in 0..250 {
+        let store = if i % 2 == 0 { "XH" } else { "BJ" };
+        let status = if i % 10 == 0 { "退学" } else { "在读" };
+        text.push_str(&format!(
+            "M{i:03},学员{i},{store},1380000{i:04},一班,{status}\n"
+        ));
+    }
+    std::fs::write(&file, text).unwrap();
+    let req = feedesk::roster::ImportRequest {
+        file,
+        unit_code: "EAST".into(),
+        term_name: Some(TERM.into()),
+        sheet: None,
+        overrides: vec![],
+        create_classes: false,
+        mode: feedesk::roster::ImportMode::All,
+        dry_run: false,
+        errors_out: None,
+    };
+    feedesk::roster::import_roster(
+        &desk,
+        &req,
+        &feedesk::progress::ignore_progress,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+
+    let all = org::MemberFilter::default();
+    let page = org::member_page(&desk, &all, 100, 50).await.unwrap();
+    assert_eq!((page.total, page.members.len()), (250, 50));
+    assert_eq!(
+        page.members[0].unit, "BJ",
+        "ordered by store code, then member number"
+    );
+    let xh = org::MemberFilter {
+        unit_code: Some("XH".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        org::member_page(&desk, &xh, 0, 10).await.unwrap().total,
+        125
+    );
+    let withdrawn = org::MemberFilter {
+        status: Some("withdrawn".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        org::member_page(&desk, &withdrawn, 0, 10)
+            .await
+            .unwrap()
+            .total,
+        25
+    );
+    let by_no = org::MemberFilter {
+        search: Some("M12".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        org::member_page(&desk, &by_no, 0, 100).await.unwrap().total,
+        10,
+        "M120..M129"
+    );
+    let by_name = org::MemberFilter {
+        search: Some("学员249".into()),
+        ..Default::default()
+    };
+    let found = org::member_page(&desk, &by_name, 0, 10).await.unwrap();
+    assert_eq!(found.members[0].member_no, "M249");
+    assert_eq!(found.members[0].classes, vec!["一班"]);
+    assert_eq!(
+        found.members[0].guardian_phone.as_deref(),
+        Some("138****0249"),
+        "masked"
+    );
+    let by_phone = org::MemberFilter {
+        search: Some("0249".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        org::member_page(&desk, &by_phone, 0, 10)
+            .await
+            .unwrap()
+            .total,
+        1,
+        "phone's last digits"
+    );
+}

@@ -29,16 +29,26 @@ pub struct MemberFilter {
     pub class_name: Option<String>,
     /// Only members with this status.
     pub status: Option<String>,
+    /// Free text: a member number prefix, part of a name, or the last digits of a phone.
+    pub search: Option<String>,
     /// Show phone and ID number unmasked.
     pub show_pii: bool,
 }
 
+/// One page of members and how many match in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberPage {
+    pub total: u64,
+    pub offset: u64,
+    pub members: Vec<Member>,
+}
+
 #[derive(sqlx::FromRow)]
 struct MemberRow {
-    id: i64,
     member_no: String,
     name: String,
     unit: String,
+    classes: Option<String>,
     guardian_name: Option<String>,
     guardian_phone: Option<String>,
     id_number: Option<String>,
@@ -46,56 +56,75 @@ struct MemberRow {
     status: String,
 }
 
-/// Lists members by store code then member number.
+/// Separates class names inside one query result; no class name contains it.
+const CLASS_SEPARATOR: char = '\u{1f}';
+
+const MATCHING: &str = "FROM members m JOIN units u ON u.id = m.unit_id
+     WHERE (?1 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?1)))
+       AND (?2 IS NULL OR m.status = ?2)
+       AND (?3 IS NULL OR EXISTS (SELECT 1 FROM enrolments e JOIN classes c ON c.id = e.class_id
+                                  WHERE e.member_id = m.id AND c.name = ?3))
+       AND (?4 IS NULL OR m.member_no LIKE ?4 || '%' OR instr(m.name, ?4) > 0
+            OR (length(?4) >= 4 AND m.guardian_phone LIKE '%' || ?4))";
+
+/// Lists every matching member, by store code then member number.
 pub async fn list_members(desk: &FeeDesk, filter: &MemberFilter) -> Result<Vec<Member>> {
+    Ok(member_page(desk, filter, 0, u64::MAX).await?.members)
+}
+
+/// One page of matching members (by store code then member number) and the total count.
+pub async fn member_page(
+    desk: &FeeDesk,
+    filter: &MemberFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<MemberPage> {
     let units = match &filter.unit_code {
-        Some(code) => super::subtree_ids(desk, code).await?,
-        None => Vec::new(),
+        Some(code) => Some(serde_json::json!(super::subtree_ids(desk, code).await?).to_string()),
+        None => None,
     };
     let class_name = filter.class_name.as_deref().map(crate::text::normalize);
-    let rows: Vec<MemberRow> = sqlx::query_as(
-        "SELECT m.id, m.member_no, m.name, u.code AS unit, m.guardian_name, m.guardian_phone,
-                m.id_number, m.enrolled_on, m.status
-         FROM members m JOIN units u ON u.id = m.unit_id
-         WHERE (?1 IS NULL OR m.unit_id IN (SELECT value FROM json_each(?1)))
-           AND (?2 IS NULL OR m.status = ?2)
-           AND (?3 IS NULL OR EXISTS (SELECT 1 FROM enrolments e JOIN classes c ON c.id = e.class_id
-                                      WHERE e.member_id = m.id AND c.name = ?3))
-         ORDER BY u.code, m.member_no",
-    )
-    .bind(
-        filter
-            .unit_code
-            .as_ref()
-            .map(|_| serde_json::json!(units).to_string()),
-    )
+    let search = filter
+        .search
+        .as_deref()
+        .map(crate::text::normalize)
+        .filter(|s| !s.is_empty());
+    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) {MATCHING}")))
+        .bind(&units)
+        .bind(filter.status.as_deref())
+        .bind(class_name.as_deref())
+        .bind(search.as_deref())
+        .fetch_one(desk.db().pool())
+        .await?;
+    let rows: Vec<MemberRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT m.member_no, m.name, u.code AS unit, m.guardian_name, m.guardian_phone,
+                m.id_number, m.enrolled_on, m.status,
+                (SELECT group_concat(c.name, char(31) ORDER BY c.name) FROM enrolments e
+                   JOIN classes c ON c.id = e.class_id WHERE e.member_id = m.id) AS classes
+         {MATCHING} ORDER BY u.code, m.member_no LIMIT ?5 OFFSET ?6"
+    )))
+    .bind(&units)
     .bind(filter.status.as_deref())
     .bind(class_name.as_deref())
+    .bind(search.as_deref())
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .bind(i64::try_from(offset).unwrap_or(i64::MAX))
     .fetch_all(desk.db().pool())
     .await?;
-    let enrolments: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT e.member_id, c.name FROM enrolments e JOIN classes c ON c.id = e.class_id
-         ORDER BY e.member_id, c.name",
-    )
-    .fetch_all(desk.db().pool())
-    .await?;
-    let mut classes: std::collections::HashMap<i64, Vec<String>> = Default::default();
-    for (member_id, class) in enrolments {
-        classes.entry(member_id).or_default().push(class);
-    }
-    Ok(rows
+    let members = rows
         .into_iter()
         .map(|r| Member {
-            classes: classes.remove(&r.id).unwrap_or_default(),
+            classes: r
+                .classes
+                .map(|c| c.split(CLASS_SEPARATOR).map(str::to_string).collect())
+                .unwrap_or_default(),
             member_no: r.member_no,
             name: r.name,
             unit: r.unit,
             guardian_name: r.guardian_name,
-            guardian_phone: r.guardian_phone.map(
-                |p| {
-                    if filter.show_pii { p } else { mask_phone(&p) }
-                },
-            ),
+            guardian_phone: r
+                .guardian_phone
+                .map(|p| if filter.show_pii { p } else { mask_phone(&p) }),
             id_number: r.id_number.map(|i| {
                 if filter.show_pii {
                     i
@@ -106,7 +135,12 @@ pub async fn list_members(desk: &FeeDesk, filter: &MemberFilter) -> Result<Vec<M
             enrolled_on: r.enrolled_on,
             status: r.status,
         })
-        .collect())
+        .collect();
+    Ok(MemberPage {
+        total: total.max(0) as u64,
+        offset,
+        members,
+    })
 }
 
 /// `13800138000` -> `138****8000`.

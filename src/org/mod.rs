@@ -7,7 +7,9 @@ mod terms;
 mod units;
 
 pub use classes::{Class, add_class, find_class, list_classes};
-pub use members::{Member, MemberFilter, list_members, mask_id_number, mask_phone};
+pub use members::{
+    Member, MemberFilter, MemberPage, list_members, mask_id_number, mask_phone, member_page,
+};
 pub use terms::{Term, add_term, find_term, list_terms};
 pub use units::{
     Unit, UnitKind, UnitNode, add_unit, archive_unit, find_unit, init, list_units, move_unit,

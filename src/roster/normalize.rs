@@ -5,24 +5,28 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::cell::Cell;
-use crate::text::normalize;
+use crate::text::{fold_width, is_invisible, normalize};
 
 /// Normalises a mainland mobile number to its 11 digits, or `None` when it is not one.
+/// Separators (spaces, dashes, brackets, dots, slashes) and a `+86`/`0086`/`86` prefix are
+/// dropped; any other character makes it not a phone number.
 pub fn phone(cell: &Cell) -> Option<String> {
-    let text = normalize(&cell.text());
-    let mut digits: String = text
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.' | '—' | '–' | '/'))
-        .collect();
-    if let Some(rest) = digits.strip_prefix('+') {
-        digits = rest.to_string();
+    let text = cell.text();
+    let mut digits = String::with_capacity(16);
+    let mut seen_plus = false;
+    for c in text.chars().map(fold_width) {
+        match c {
+            '0'..='9' => digits.push(c),
+            '+' if digits.is_empty() && !seen_plus => seen_plus = true,
+            '-' | '(' | ')' | '.' | '—' | '–' | '/' => {}
+            c if c.is_whitespace() || is_invisible(c) => {}
+            _ => return None,
+        }
     }
-    if let Some(rest) = digits.strip_prefix("0086") {
-        digits = rest.to_string();
-    } else if digits.len() == 13
-        && let Some(rest) = digits.strip_prefix("86")
-    {
-        digits = rest.to_string();
+    if digits.starts_with("0086") {
+        digits.drain(..4);
+    } else if digits.len() == 13 && digits.starts_with("86") {
+        digits.drain(..2);
     }
     is_mobile(&digits).then_some(digits)
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::cell::Cell;
 use super::header::{self, Column, Field, MapOverride};
-use super::source::RosterFile;
+use super::source::{Book, RosterFile};
 use super::validate::{Candidate, RowError, StoreScope, Validator};
 use crate::progress::{CancelToken, Progress, ProgressFn};
 use crate::text::normalize;
@@ -60,7 +60,8 @@ pub fn parse(
     cancel: &CancelToken,
     sink: &mut CandidateSink<'_>,
 ) -> Result<Parsed> {
-    let names = file.sheet_names()?;
+    let mut book = file.book()?;
+    let names = book.sheet_names();
     let sheets: Vec<String> = match sheet {
         Some(w) => {
             let found = names.iter().find(|n| normalize(n) == normalize(w));
@@ -74,7 +75,7 @@ pub fn parse(
         None => names,
     };
     for name in &sheets {
-        if let Some(parsed) = parse_sheet(file, name, ctx, progress, cancel, sink)? {
+        if let Some(parsed) = parse_sheet(&mut book, name, ctx, progress, cancel, sink)? {
             return Ok(parsed);
         }
     }
@@ -90,7 +91,7 @@ pub fn parse(
 
 /// The pass over one sheet; `None` when its top rows hold no header.
 fn parse_sheet(
-    file: &RosterFile,
+    book: &mut Book,
     sheet: &str,
     ctx: &Context<'_>,
     progress: ProgressFn<'_>,
@@ -100,7 +101,8 @@ fn parse_sheet(
     let mut top: Vec<(u32, Vec<Cell>)> = Vec::new();
     let mut body: Option<Body<'_>> = None;
     let mut no_header = false;
-    file.read_rows(sheet, &mut |row, cells| {
+    let rows_hint = book.row_count_hint(sheet).unwrap_or(0);
+    book.read_rows(sheet, &mut |row, cells| {
         if let Some(body) = body.as_mut() {
             body.row(row, cells, progress, cancel, sink)?;
             return Ok(ControlFlow::Continue(()));
@@ -109,7 +111,15 @@ fn parse_sheet(
         if top.len() < header::HEADER_SEARCH_ROWS {
             return Ok(ControlFlow::Continue(()));
         }
-        match Body::start(sheet, std::mem::take(&mut top), ctx, progress, cancel, sink)? {
+        match Body::start(
+            sheet,
+            std::mem::take(&mut top),
+            rows_hint,
+            ctx,
+            progress,
+            cancel,
+            sink,
+        )? {
             Some(b) => {
                 body = Some(b);
                 Ok(ControlFlow::Continue(()))
@@ -126,7 +136,7 @@ fn parse_sheet(
     let body = match body {
         Some(b) => b,
         // A sheet shorter than the search window: decide on what there is.
-        None => match Body::start(sheet, top, ctx, progress, cancel, sink)? {
+        None => match Body::start(sheet, top, rows_hint, ctx, progress, cancel, sink)? {
             Some(b) => b,
             None => return Ok(None),
         },
@@ -154,6 +164,7 @@ impl<'a> Body<'a> {
     fn start(
         sheet: &str,
         top: Vec<(u32, Vec<Cell>)>,
+        rows_hint: usize,
         ctx: &Context<'a>,
         progress: ProgressFn<'_>,
         cancel: &CancelToken,
@@ -166,7 +177,13 @@ impl<'a> Body<'a> {
         let mut body = Body {
             header_row,
             header_cells: Vec::new(),
-            validator: Validator::new(columns, ctx.stores, ctx.classes, ctx.create_classes),
+            validator: Validator::new(
+                columns,
+                ctx.stores,
+                ctx.classes,
+                ctx.create_classes,
+                rows_hint,
+            ),
             rejected_any: ctx.rejected_any,
             pending: Vec::with_capacity(CHUNK),
             errors: Vec::new(),

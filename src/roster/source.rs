@@ -55,81 +55,112 @@ impl RosterFile {
         self.format
     }
 
-    /// The sheets, in workbook order (a CSV file is one sheet named after the file).
-    pub fn sheet_names(&self) -> Result<Vec<String>> {
-        Ok(match self.format {
-            Format::Xlsx => self.xlsx()?.sheet_names(),
-            Format::Xlsb => self.xlsb()?.sheet_names(),
-            Format::Xls => self.xls()?.sheet_names(),
-            Format::Ods => self.ods()?.sheet_names(),
-            Format::Csv => vec![csv_sheet_name(&self.path)],
+    /// Opens the workbook once (for XLSX this loads its shared strings), ready to read sheets.
+    pub fn book(&self) -> Result<Book> {
+        let bad = |e: &dyn std::fmt::Display| {
+            Error::ImportFormat(format!("{} cannot be read: {e}", self.path.display()))
+        };
+        let reader = || -> Result<BufReader<File>> {
+            Ok(BufReader::new(
+                File::open(&self.path).map_err(|e| Error::io(&self.path, e))?,
+            ))
+        };
+        let kind = match self.format {
+            Format::Xlsx => Kind::Xlsx(Xlsx::new(reader()?).map_err(|e| bad(&e))?),
+            Format::Xlsb => Kind::Xlsb(Xlsb::new(reader()?).map_err(|e| bad(&e))?),
+            Format::Xls => Kind::Xls(Xls::new(reader()?).map_err(|e| bad(&e))?),
+            Format::Ods => Kind::Ods(Ods::new(reader()?).map_err(|e| bad(&e))?),
+            Format::Csv => Kind::Csv,
+        };
+        Ok(Book {
+            path: self.path.clone(),
+            kind,
         })
     }
+}
 
-    /// Visits every non-empty row of `sheet` in order until the visitor breaks.
-    pub fn read_rows(&self, sheet: &str, visit: &mut RowVisitor<'_>) -> Result<()> {
-        match self.format {
-            Format::Xlsx => {
-                let mut wb = self.xlsx()?;
-                let mut reader = wb.worksheet_cells_reader(sheet).map_err(|e| self.bad(e))?;
-                bounds::check_cells(sheet, reader.dimensions().len())?;
-                stream(sheet, visit, || {
-                    reader
-                        .next_cell()
-                        .map(|c| c.map(|c| (c.get_position(), Cell::from(c.get_value().clone()))))
-                        .map_err(|e| self.bad(e))
-                })
-            }
-            Format::Xlsb => {
-                let mut wb = self.xlsb()?;
-                let mut reader = wb.worksheet_cells_reader(sheet).map_err(|e| self.bad(e))?;
-                bounds::check_cells(sheet, reader.dimensions().len())?;
-                stream(sheet, visit, || {
-                    reader
-                        .next_cell()
-                        .map(|c| c.map(|c| (c.get_position(), Cell::from(c.get_value().clone()))))
-                        .map_err(|e| self.bad(e))
-                })
-            }
-            Format::Xls => {
-                let range = self
-                    .xls()?
-                    .worksheet_range(sheet)
-                    .map_err(|e| self.bad(e))?;
-                visit_range(sheet, &range, visit)
-            }
-            Format::Ods => {
-                let range = self
-                    .ods()?
-                    .worksheet_range(sheet)
-                    .map_err(|e| self.bad(e))?;
-                visit_range(sheet, &range, visit)
-            }
-            Format::Csv => read_csv(&self.path, visit),
+/// An opened workbook.
+pub struct Book {
+    path: PathBuf,
+    kind: Kind,
+}
+
+enum Kind {
+    Xlsx(Xlsx<BufReader<File>>),
+    Xlsb(Xlsb<BufReader<File>>),
+    Xls(Xls<BufReader<File>>),
+    Ods(Ods<BufReader<File>>),
+    Csv,
+}
+
+impl Book {
+    /// The sheets, in workbook order (a CSV file is one sheet named after the file).
+    pub fn sheet_names(&self) -> Vec<String> {
+        match &self.kind {
+            Kind::Xlsx(b) => b.sheet_names(),
+            Kind::Xlsb(b) => b.sheet_names(),
+            Kind::Xls(b) => b.sheet_names(),
+            Kind::Ods(b) => b.sheet_names(),
+            Kind::Csv => vec![csv_sheet_name(&self.path)],
         }
     }
 
-    fn bad(&self, err: impl std::fmt::Display) -> Error {
-        Error::ImportFormat(format!("{} cannot be read: {err}", self.path.display()))
+    /// How many rows the sheet declares, when the format says so cheaply (XLSX, XLSB): lets
+    /// the importer size its tables once instead of growing them row by row.
+    pub fn row_count_hint(&mut self, sheet: &str) -> Option<usize> {
+        let rows =
+            |d: calamine::Dimensions| (d.end.0 as usize + 1).saturating_sub(d.start.0 as usize);
+        match &mut self.kind {
+            Kind::Xlsx(book) => book
+                .worksheet_cells_reader(sheet)
+                .ok()
+                .map(|r| rows(r.dimensions())),
+            Kind::Xlsb(book) => book
+                .worksheet_cells_reader(sheet)
+                .ok()
+                .map(|r| rows(r.dimensions())),
+            _ => None,
+        }
+        .map(|n| n.min(bounds::MAX_CELLS as usize))
     }
 
-    fn reader(&self) -> Result<BufReader<File>> {
-        Ok(BufReader::new(
-            File::open(&self.path).map_err(|e| Error::io(&self.path, e))?,
-        ))
-    }
-
-    fn xlsx(&self) -> Result<Xlsx<BufReader<File>>> {
-        Xlsx::new(self.reader()?).map_err(|e| self.bad(e))
-    }
-    fn xlsb(&self) -> Result<Xlsb<BufReader<File>>> {
-        Xlsb::new(self.reader()?).map_err(|e| self.bad(e))
-    }
-    fn xls(&self) -> Result<Xls<BufReader<File>>> {
-        Xls::new(self.reader()?).map_err(|e| self.bad(e))
-    }
-    fn ods(&self) -> Result<Ods<BufReader<File>>> {
-        Ods::new(self.reader()?).map_err(|e| self.bad(e))
+    /// Visits every non-empty row of `sheet` in order until the visitor breaks.
+    pub fn read_rows(&mut self, sheet: &str, visit: &mut RowVisitor<'_>) -> Result<()> {
+        let path = self.path.clone();
+        let bad = |e: &dyn std::fmt::Display| {
+            Error::ImportFormat(format!("{} cannot be read: {e}", path.display()))
+        };
+        match &mut self.kind {
+            Kind::Xlsx(book) => {
+                let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| bad(&e))?;
+                bounds::check_cells(sheet, reader.dimensions().len())?;
+                stream(sheet, visit, || {
+                    reader
+                        .next_cell()
+                        .map(|c| c.map(|c| (c.get_position(), Cell::from(c.get_value().clone()))))
+                        .map_err(|e| bad(&e))
+                })
+            }
+            Kind::Xlsb(book) => {
+                let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| bad(&e))?;
+                bounds::check_cells(sheet, reader.dimensions().len())?;
+                stream(sheet, visit, || {
+                    reader
+                        .next_cell()
+                        .map(|c| c.map(|c| (c.get_position(), Cell::from(c.get_value().clone()))))
+                        .map_err(|e| bad(&e))
+                })
+            }
+            Kind::Xls(book) => {
+                let range = book.worksheet_range(sheet).map_err(|e| bad(&e))?;
+                visit_range(sheet, &range, visit)
+            }
+            Kind::Ods(book) => {
+                let range = book.worksheet_range(sheet).map_err(|e| bad(&e))?;
+                visit_range(sheet, &range, visit)
+            }
+            Kind::Csv => read_csv(&path, visit),
+        }
     }
 }
 

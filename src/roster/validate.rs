@@ -91,7 +91,8 @@ pub struct Validator<'a> {
     classes: &'a HashSet<(i64, String)>,
     create_classes: bool,
     seen_members: FxHashMap<(i64, String), u32>,
-    seen_ids: FxHashMap<String, (u32, String)>,
+    /// Valid ID numbers seen (always 18 ASCII bytes), with their row and member number.
+    seen_ids: FxHashMap<[u8; 18], (u32, String)>,
 }
 
 impl<'a> Validator<'a> {
@@ -100,14 +101,15 @@ impl<'a> Validator<'a> {
         stores: &'a StoreScope,
         classes: &'a HashSet<(i64, String)>,
         create_classes: bool,
+        expected_rows: usize,
     ) -> Self {
         Validator {
             columns,
             stores,
             classes,
             create_classes,
-            seen_members: FxHashMap::default(),
-            seen_ids: FxHashMap::default(),
+            seen_members: FxHashMap::with_capacity_and_hasher(expected_rows, Default::default()),
+            seen_ids: FxHashMap::with_capacity_and_hasher(expected_rows, Default::default()),
         }
     }
 
@@ -261,8 +263,11 @@ impl<'a> Validator<'a> {
                     self.seen_members.insert((unit_id, no.clone()), row);
                 }
             }
-            if let Some(id) = &id_number {
-                match self.seen_ids.get(id) {
+            if let Some(key) = id_number
+                .as_deref()
+                .and_then(|id| <[u8; 18]>::try_from(id.as_bytes()).ok())
+            {
+                match self.seen_ids.get(&key) {
                     Some((first, other_no)) if other_no != no => err(
                         Field::IdNumber,
                         "duplicate_id_number",
@@ -272,7 +277,7 @@ impl<'a> Validator<'a> {
                     ),
                     Some(_) => {}
                     None => {
-                        self.seen_ids.insert(id.clone(), (row, no.clone()));
+                        self.seen_ids.insert(key, (row, no.clone()));
                     }
                 }
             }
@@ -379,7 +384,7 @@ fn header_of(columns: &[Column], field: Field) -> String {
 /// Validates an identity number cell. A number cell cannot hold 18 digits: Excel keeps 15
 /// significant digits and silently zeroes the rest, so such a value is refused, not guessed.
 fn check_id(cell: &Cell) -> Result<String, (&'static str, String)> {
-    let raw = normalize(&cell.text());
+    let raw = cell.text();
     let lost = |raw: &str| {
         (
             "id_number_lost_digits",
@@ -394,26 +399,32 @@ fn check_id(cell: &Cell) -> Result<String, (&'static str, String)> {
             return Err(lost(&raw));
         }
     }
-    let upper = raw.to_ascii_uppercase();
-    if upper.contains("E+") {
+    let id: String = raw
+        .chars()
+        .map(crate::text::fold_width)
+        .filter(|c| !c.is_whitespace() && !crate::text::is_invisible(*c))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if id.contains("E+") {
         return Err(lost(&raw));
     }
-    let id: String = upper.chars().filter(|c| !c.is_whitespace()).collect();
-    id_number::validate(&id).map(|()| id.clone()).map_err(|p| {
-        let message = match p {
-            IdProblem::OldFifteenDigit => {
-                format!("{id} is an old 15-digit ID number; enter the 18-digit number")
-            }
-            IdProblem::Shape => {
-                format!("'{id}' is not an 18-character ID number (17 digits and a digit or X)")
-            }
-            IdProblem::BirthDate => {
-                format!("ID number {id} has no valid birth date in it; check the digits")
-            }
-            IdProblem::Checksum => {
-                format!("ID number {id} fails its check digit; a digit was probably mistyped")
-            }
-        };
-        ("id_number_invalid", message)
-    })
+    let problem = match id_number::validate(&id) {
+        Ok(()) => return Ok(id),
+        Err(p) => p,
+    };
+    let message = match problem {
+        IdProblem::OldFifteenDigit => {
+            format!("{id} is an old 15-digit ID number; enter the 18-digit number")
+        }
+        IdProblem::Shape => {
+            format!("'{id}' is not an 18-character ID number (17 digits and a digit or X)")
+        }
+        IdProblem::BirthDate => {
+            format!("ID number {id} has no valid birth date in it; check the digits")
+        }
+        IdProblem::Checksum => {
+            format!("ID number {id} fails its check digit; a digit was probably mistyped")
+        }
+    };
+    Err(("id_number_invalid", message))
 }

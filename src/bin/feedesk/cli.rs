@@ -181,6 +181,9 @@ pub enum MemberCommand {
         class: Option<String>,
         #[arg(long)]
         status: Option<String>,
+        /// A member number prefix, part of a name, or a phone's last digits.
+        #[arg(long)]
+        search: Option<String>,
         /// Show phone and ID numbers unmasked.
         #[arg(long)]
         show_pii: bool,

@@ -100,6 +100,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             unit,
             class,
             status,
+            search,
             show_pii,
         }) => {
             let members = org::list_members(
@@ -108,6 +109,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     unit_code: unit,
                     class_name: class,
                     status,
+                    search,
                     show_pii,
                 },
             )
