@@ -39,6 +39,7 @@ const GIVEN: &[&str] = &[
 
 /// What the demo built.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DemoReport {
     pub institution: String,
     pub regions: usize,

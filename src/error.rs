@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// Stable, machine-readable class of an error; the desktop UI and scripts branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request is malformed or breaks a rule; fix the input.

@@ -9,6 +9,7 @@ use crate::{Error, Result};
 
 /// One progress report: which phase, and how far along it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Progress {
     /// Phase name: `read`, `validate` or `commit`.
     pub phase: &'static str,

@@ -362,3 +362,16 @@ async fn members_page_filter_and_search() {
         "phone's last digits"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn overview_counts_what_exists() {
+    let env = Env::new();
+    let desk = env.desk().await;
+    assert_eq!(org::overview(&desk).await.unwrap().institution, None);
+    institution(&desk).await;
+    let o = org::overview(&desk).await.unwrap();
+    assert_eq!(o.institution.as_deref(), Some("星火教育"));
+    assert_eq!((o.regions, o.stores, o.terms, o.classes, o.members), (2, 3, 1, 3, 0));
+    org::archive_unit(&desk, "CD").await.unwrap();
+    assert_eq!(org::overview(&desk).await.unwrap().stores, 2);
+}

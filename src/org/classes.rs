@@ -10,6 +10,7 @@ use crate::{Error, FeeDesk, Result};
 
 /// A class, with its store's code and its term's name for display.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Class {
     pub id: i64,
     pub name: String,

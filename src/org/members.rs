@@ -7,6 +7,7 @@ use crate::{FeeDesk, Result};
 
 /// A member as listed, with the classes they are enrolled in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Member {
     pub member_no: String,
     pub name: String,
@@ -37,6 +38,7 @@ pub struct MemberFilter {
 
 /// One page of members and how many match in all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MemberPage {
     pub total: u64,
     pub offset: u64,

@@ -3,6 +3,7 @@
 
 mod classes;
 mod members;
+mod overview;
 mod terms;
 mod units;
 
@@ -10,6 +11,7 @@ pub use classes::{Class, add_class, find_class, list_classes};
 pub use members::{
     Member, MemberFilter, MemberPage, list_members, mask_id_number, mask_phone, member_page,
 };
+pub use overview::{Overview, overview};
 pub use terms::{Term, add_term, find_term, list_terms};
 pub use units::{
     Unit, UnitKind, UnitNode, add_unit, archive_unit, find_unit, init, list_units, move_unit,

@@ -10,6 +10,7 @@ use crate::{Error, FeeDesk, Result};
 
 /// A term.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Term {
     pub id: i64,
     pub name: String,

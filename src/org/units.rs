@@ -12,6 +12,7 @@ use crate::{Error, FeeDesk, Result};
 
 /// The kind of a unit. Headquarters is the root; stores are leaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum UnitKind {
     Hq,
@@ -54,6 +55,7 @@ impl UnitKind {
 
 /// One organisation unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Unit {
     pub id: i64,
     pub code: String,
@@ -65,6 +67,7 @@ pub struct Unit {
 
 /// A unit with its children, for showing the tree.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UnitNode {
     pub code: String,
     pub name: String,

@@ -16,6 +16,7 @@ pub const HEADER_SEARCH_ROWS: usize = 30;
 
 /// A member field a roster column can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     MemberNo,
@@ -228,6 +229,7 @@ fn lookup_alias(key: &str) -> Option<Field> {
 
 /// What a column was mapped to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Column {
     /// 0-based column index in the sheet.
     pub index: usize,

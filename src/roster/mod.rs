@@ -38,6 +38,7 @@ use crate::{Error, FeeDesk, Result};
 
 /// How rows with problems affect the commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ImportMode {
     /// Commit only when every row is valid (all or nothing).
@@ -74,6 +75,7 @@ pub struct ImportRequest {
 
 /// The outcome of an import (or dry run).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     pub file: String,
     pub sheet: String,
@@ -283,6 +285,7 @@ fn sha256_file(path: &Path) -> Result<String> {
 
 /// One import batch, for the history list.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Batch {
     pub id: i64,
     pub file_name: String,

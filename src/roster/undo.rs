@@ -11,6 +11,7 @@ use crate::{Error, FeeDesk, Result};
 
 /// What an undo removed and restored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UndoReport {
     pub batch_id: i64,
     pub members_removed: u64,

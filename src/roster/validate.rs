@@ -17,6 +17,7 @@ use crate::text::{match_key, normalize, normalize_name};
 
 /// One problem in one row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RowError {
     /// 1-based sheet row, as Excel shows it.
     pub row: u32,
