@@ -191,7 +191,7 @@ pub async fn import_roster(
                 let mut chunks_rx = chunks_rx;
                 let mut totals = plan::Totals::default();
                 while let Some(chunk) = chunks_rx.recv().await {
-                    let plan = planner.plan(&chunk);
+                    let plan = planner.plan(chunk);
                     totals.add(&plan);
                     // Once a row is rejected in all-or-nothing mode nothing will be committed:
                     // keep counting, stop writing.

@@ -13,7 +13,6 @@ use crate::{FeeDesk, Result};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Stored {
     pub id: i64,
-    pub unit_id: i64,
     pub member_no: String,
     pub name: String,
     pub guardian_name: Option<String>,
@@ -49,13 +48,13 @@ pub struct Fields {
 }
 
 impl Fields {
-    /// A new member's fields.
-    fn new_member(c: &Candidate) -> Fields {
+    /// A new member's fields, taken from the row.
+    fn new_member(c: Candidate) -> Fields {
         Fields {
-            name: c.name.clone(),
-            guardian_name: c.guardian_name.clone(),
-            guardian_phone: c.guardian_phone.clone(),
-            id_number: c.id_number.clone(),
+            name: c.name,
+            guardian_name: c.guardian_name,
+            guardian_phone: c.guardian_phone,
+            id_number: c.id_number,
             enrolled_on: c.enrolled_on.map(|d| d.to_string()),
             status: c.status.unwrap_or("active").to_string(),
         }
@@ -170,9 +169,11 @@ impl Totals {
 /// Plans chunk after chunk against what the stores held when the import started.
 #[derive(Debug)]
 pub struct Planner {
-    stored: HashMap<(i64, String), Stored>,
+    /// Stored members by store, then member number.
+    stored: HashMap<i64, HashMap<String, Stored>>,
     enrolled: HashSet<(i64, i64, String)>,
-    classes: HashSet<(i64, String)>,
+    /// Class names by store, in the import's term (new ones are added as they are planned).
+    classes: HashMap<i64, HashSet<String>>,
 }
 
 impl Planner {
@@ -183,20 +184,20 @@ impl Planner {
         term_id: Option<i64>,
         term_classes: &HashSet<(i64, String)>,
     ) -> Result<Planner> {
-        let mut stored: HashMap<(i64, String), Stored> = HashMap::new();
+        let mut stored: HashMap<i64, HashMap<String, Stored>> = HashMap::new();
         for unit_id in store_ids {
             let rows: Vec<Stored> = sqlx::query_as(
-                "SELECT id, unit_id, member_no, name, guardian_name, guardian_phone, id_number,
+                "SELECT id, member_no, name, guardian_name, guardian_phone, id_number,
                         enrolled_on, status, last_batch_id, updated_at
                  FROM members WHERE unit_id = ?",
             )
             .bind(unit_id)
             .fetch_all(desk.db().pool())
             .await?;
-            stored.extend(
-                rows.into_iter()
-                    .map(|s| ((s.unit_id, s.member_no.clone()), s)),
-            );
+            stored
+                .entry(*unit_id)
+                .or_default()
+                .extend(rows.into_iter().map(|s| (s.member_no.clone(), s)));
         }
         let enrolled: HashSet<(i64, i64, String)> = match term_id {
             Some(term_id) => sqlx::query_as(
@@ -210,39 +211,50 @@ impl Planner {
             .collect(),
             None => HashSet::new(),
         };
+        let mut classes: HashMap<i64, HashSet<String>> = HashMap::new();
+        for (unit, name) in term_classes {
+            classes.entry(*unit).or_default().insert(name.clone());
+        }
         Ok(Planner {
             stored,
             enrolled,
-            classes: term_classes.clone(),
+            classes,
         })
     }
 
     /// Plans one chunk of valid rows. The validator guarantees each (store, member number)
     /// appears once in the file, so chunks never plan the same member twice.
-    pub fn plan(&mut self, candidates: &[Candidate]) -> Plan {
+    pub fn plan(&mut self, candidates: Vec<Candidate>) -> Plan {
         let mut plan = Plan::default();
         for c in candidates {
+            let known = self.classes.entry(c.unit_id).or_default();
             for class in &c.classes {
-                let key = (c.unit_id, class.clone());
-                if self.classes.insert(key.clone()) {
-                    plan.new_classes.push(key);
+                if !known.contains(class) {
+                    known.insert(class.clone());
+                    plan.new_classes.push((c.unit_id, class.clone()));
                 }
             }
-            match self.stored.get(&(c.unit_id, c.member_no.clone())) {
+            match self
+                .stored
+                .get(&c.unit_id)
+                .and_then(|m| m.get(&c.member_no))
+            {
                 None => {
                     let index = plan.creates.len();
+                    let (unit_id, member_no) = (c.unit_id, c.member_no.clone());
+                    let classes = c.classes.clone();
                     plan.creates.push(Create {
-                        unit_id: c.unit_id,
-                        member_no: c.member_no.clone(),
+                        unit_id,
+                        member_no,
                         fields: Fields::new_member(c),
                     });
-                    for class in &c.classes {
+                    for class in classes {
                         plan.enrolments
-                            .push((MemberRef::New(index), c.unit_id, class.clone()));
+                            .push((MemberRef::New(index), unit_id, class));
                     }
                 }
                 Some(s) => {
-                    let fields = Fields::merged(s, c);
+                    let fields = Fields::merged(s, &c);
                     let changed = fields != Fields::of(s);
                     let mut enrolled_now = false;
                     for class in &c.classes {
