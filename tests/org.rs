@@ -371,7 +371,10 @@ async fn overview_counts_what_exists() {
     institution(&desk).await;
     let o = org::overview(&desk).await.unwrap();
     assert_eq!(o.institution.as_deref(), Some("星火教育"));
-    assert_eq!((o.regions, o.stores, o.terms, o.classes, o.members), (2, 3, 1, 3, 0));
+    assert_eq!(
+        (o.regions, o.stores, o.terms, o.classes, o.members),
+        (2, 3, 1, 3, 0)
+    );
     org::archive_unit(&desk, "CD").await.unwrap();
     assert_eq!(org::overview(&desk).await.unwrap().stores, 2);
 }

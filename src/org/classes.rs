@@ -136,10 +136,12 @@ pub async fn find_class(
         .filter(|c| unit_code.as_ref().is_none_or(|u| &c.unit_code == u))
         .filter(|c| term_name.as_ref().is_none_or(|t| &c.term_name == t))
         .collect();
-    match found.len() {
-        0 => Err(Error::NotFound(format!("no class named '{name}'"))),
-        1 => Ok(found.into_iter().next().expect("one element")),
-        n => Err(Error::Validation(format!(
+    let count = found.len();
+    let mut found = found.into_iter();
+    match (found.next(), count) {
+        (None, _) => Err(Error::NotFound(format!("no class named '{name}'"))),
+        (Some(class), 1) => Ok(class),
+        (Some(_), n) => Err(Error::Validation(format!(
             "{n} classes are named '{name}'; name the store (--unit) or the term (--term) too"
         ))),
     }

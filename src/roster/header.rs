@@ -222,9 +222,7 @@ impl Field {
 }
 
 fn lookup_alias(key: &str) -> Option<Field> {
-    Field::ALL
-        .into_iter()
-        .find(|f| f.aliases().iter().any(|a| *a == key))
+    Field::ALL.into_iter().find(|f| f.aliases().contains(&key))
 }
 
 /// What a column was mapped to.
