@@ -52,7 +52,10 @@ impl Db {
             .busy_timeout(Duration::from_secs(30))
             // 64 MB of page cache per connection, so a big import does not spill mid-transaction.
             .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Checkpoints are ours to schedule (at open, after bulk writes, at close), so that
+            // no one's commit pays to copy someone else's 20 MB of WAL into the database file.
+            .pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -63,7 +66,28 @@ impl Db {
             backup::backup_before_migrate(&db).await?;
         }
         MIGRATOR.run(&db.pool).await?;
+        db.checkpoint().await?;
         Ok(db)
+    }
+
+    /// Copies the write-ahead log into the database file and empties it.
+    pub async fn checkpoint(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Checkpoints without waiting, after a bulk write: the data is already durable (the WAL
+    /// was synced at commit); this only keeps the log short. A checkpoint that cannot finish
+    /// now (readers in the way) is simply retried at the next open or close.
+    pub fn checkpoint_in_background(&self) {
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await;
+        });
     }
 
     /// The connection pool, for reads.
@@ -81,8 +105,9 @@ impl Db {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// Closes the pool, checkpointing the WAL.
+    /// Checkpoints and closes the pool.
     pub async fn close(self) {
+        let _ = self.checkpoint().await;
         self.pool.close().await;
     }
 

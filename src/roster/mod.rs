@@ -225,7 +225,9 @@ pub async fn import_roster(
                 rows_read: parsed.rows_read,
                 rejected,
             };
-            Some(w.finish(desk, &info, &totals).await?)
+            let batch = w.finish(desk, &info, &totals).await?;
+            desk.db().checkpoint_in_background();
+            Some(batch)
         }
         // Dropping the writer rolls its transaction back.
         _ => None,

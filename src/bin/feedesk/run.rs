@@ -29,6 +29,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         )));
     }
     let desk = FeeDesk::open(&data_dir).await?;
+    let outcome = dispatch(&desk, cli, &data_dir).await;
+    desk.db().clone().close().await;
+    outcome
+}
+
+async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Result<ExitCode> {
     let json = cli.json;
     match cli.command {
         Command::Init { name } => {
