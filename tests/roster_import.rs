@@ -538,3 +538,38 @@ async fn a_late_problem_in_a_big_file_rolls_back_every_chunk() {
     assert_eq!(all.len(), 20_000);
     assert!(all.iter().all(|m| m.classes == ["一班"]));
 }
+
+/// Two imports at once (two windows, or the desktop and a cron job): the write lock queues the
+/// second behind the first; both land whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_imports_both_land_whole() {
+    let env = Env::new();
+    let desk = env.desk().await;
+    institution(&desk).await;
+    let write = |name: &str, prefix: &str| {
+        let mut text = String::from("学号,姓名,家长手机号码\n");
+        for i in 0..3_000 {
+            text.push_str(&format!("{prefix}{i:04},学员{i},139{i:08}\n"));
+        }
+        let path = env.path(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (a, b) = (write("a.csv", "A"), write("b.csv", "B"));
+    let mut req_a = request(&a, ImportMode::All);
+    req_a.unit_code = "XH".into();
+    let req_b = ImportRequest {
+        file: b,
+        ..req_a.clone()
+    };
+    let spawn = |req: ImportRequest| {
+        let desk = desk.clone();
+        tokio::spawn(async move { import(&desk, &req).await })
+    };
+    let (ta, tb) = (spawn(req_a), spawn(req_b));
+    let (ra, rb) = (ta.await.unwrap().unwrap(), tb.await.unwrap().unwrap());
+    assert_eq!((ra.imported, rb.imported), (3_000, 3_000));
+    assert_ne!(ra.batch_id, rb.batch_id);
+    assert_eq!(members(&desk).await.len(), 6_000);
+    feedesk::audit::verify(desk.db().pool()).await.unwrap();
+}

@@ -9,7 +9,8 @@ use serde::Serialize;
 pub use feedesk::ErrorCode;
 
 /// An error as the window receives it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[ts(rename = "IpcErrorPayload")]
 pub struct IpcError {
     pub code: ErrorCode,
     pub message: String,

@@ -2,16 +2,53 @@
 //!
 //! The shell holds no business logic. Each command in [`commands`] is a few lines that call
 //! the core and map its result to IPC types; errors cross as [`error::IpcError`]
-//! (`{ code, message }`) so the UI can branch on `code`.
+//! (`{ code, message }`) so the UI can branch on `code`. The data folder is opened once at
+//! startup and kept in [`state::AppState`].
 
+pub mod bindings;
 pub mod commands;
 pub mod error;
 pub mod paths;
+pub mod state;
+
+use tauri::Manager;
 
 /// Builds and runs the application until its last window closes.
 pub fn run() {
     tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![commands::app::app_info])
+        .plugin(tauri_plugin_dialog::init())
+        .setup(|app| {
+            let desk = paths::data_dir().and_then(|dir| {
+                tauri::async_runtime::block_on(feedesk::FeeDesk::open(&dir)).map_err(Into::into)
+            });
+            if let Err(error) = &desk {
+                eprintln!("FeeDesk could not open its data folder: {error}");
+            }
+            app.manage(state::AppState::new(desk));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_info,
+            commands::org::org_overview,
+            commands::org::org_tree,
+            commands::org::org_init,
+            commands::org::org_add_unit,
+            commands::org::org_rename,
+            commands::org::org_move,
+            commands::org::org_archive,
+            commands::org::demo_load,
+            commands::classes::term_list,
+            commands::classes::term_add,
+            commands::classes::class_list,
+            commands::classes::class_add,
+            commands::members::member_page,
+            commands::roster::roster_preview,
+            commands::roster::roster_import,
+            commands::roster::roster_history,
+            commands::roster::roster_undo,
+            commands::roster::job_cancel,
+            commands::roster::save_error_workbook,
+        ])
         .run(tauri::generate_context!())
         .expect("FeeDesk could not start its window");
 }

@@ -34,7 +34,7 @@ fn csp_is_explicit_and_local_only() {
 }
 
 #[test]
-fn main_window_gets_only_core_defaults_and_app_commands() {
+fn main_window_gets_only_core_defaults_dialogs_and_app_commands() {
     let capability = read_json("capabilities/main.json");
     assert_eq!(capability["windows"], serde_json::json!(["main"]));
     let permissions: Vec<&str> = capability["permissions"]
@@ -43,12 +43,44 @@ fn main_window_gets_only_core_defaults_and_app_commands() {
         .iter()
         .map(|p| p.as_str().expect("plain permission identifiers"))
         .collect();
-    for permission in &permissions {
-        let ours = !permission.contains(':') && permission.starts_with("allow-");
+    let mut expected = vec![
+        "core:default".to_owned(),
+        "dialog:allow-open".to_owned(),
+        "dialog:allow-save".to_owned(),
+    ];
+    expected.extend(
+        feedesk_desktop::commands::COMMANDS
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-"))),
+    );
+    assert_eq!(
+        permissions, expected,
+        "exactly core defaults, open/save dialogs, our commands"
+    );
+    assert!(
+        !permissions.iter().any(|p| p.starts_with("shell:")),
+        "no shell plugin"
+    );
+}
+
+#[test]
+fn every_command_has_a_generated_permission() {
+    let build =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("build.rs"))
+            .unwrap();
+    for command in feedesk_desktop::commands::COMMANDS {
         assert!(
-            *permission == "core:default" || ours,
-            "unexpected permission {permission}"
+            build.contains(&format!("\"{command}\"")),
+            "{command} missing from build.rs"
         );
-        assert!(!permission.starts_with("shell:"), "no shell plugin");
     }
+}
+
+#[test]
+fn no_shell_plugin_dependency() {
+    let manifest = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"),
+    )
+    .unwrap();
+    assert!(!manifest.contains("tauri-plugin-shell"));
 }

@@ -69,6 +69,8 @@ mkdir -p "$FEEDESK_DATA_DIR" "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOM
 # back to software rendering by itself. So they are cleared even when the caller set them.
 unset WEBKIT_DISABLE_COMPOSITING_MODE WEBKIT_DISABLE_DMABUF_RENDERER LIBGL_ALWAYS_SOFTWARE
 export NO_AT_BRIDGE=1
+# Shows the test-only file path field in the roster wizard (WebDriver cannot drive native dialogs).
+export FEEDESK_E2E=1
 
 port="$(free_port)"
 native_port="$(free_port)"
@@ -80,4 +82,4 @@ driver_pid=$!
 mkdir -p "$screenshots"
 echo "e2e: app=$app display=$DISPLAY driver=127.0.0.1:$port data=$FEEDESK_DATA_DIR"
 WEBDRIVER_URL="http://127.0.0.1:$port" FEEDESK_APP="$app" SCREENSHOT_DIR="$screenshots" \
-  node --test --test-reporter=spec --test-timeout=180000 ${E2E_TESTS:-"$root"/tests/e2e/*.test.mjs}
+  node --test --test-concurrency=1 --test-reporter=spec --test-timeout=180000 ${E2E_TESTS:-"$root"/tests/e2e/*.test.mjs}

@@ -110,6 +110,38 @@ export class Session {
     return this.cmd("GET", "/title");
   }
 
+  /** Clears the input with this test id and types `text` into it. */
+  async fill(testId, text) {
+    const element = await this.byTestId(testId);
+    await element.clear();
+    await element.type(text);
+    return element;
+  }
+
+  /** Picks `value` in the <select> with this test id (as a user's choice: a bubbling change event). */
+  async choose(testId, value) {
+    await this.byTestId(testId);
+    const ok = await this.execute(
+      `const el = document.querySelector('[data-testid="' + arguments[0] + '"]');
+       if (![...el.options].some((o) => o.value === arguments[1])) return false;
+       Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, "value").set.call(el, arguments[1]);
+       el.dispatchEvent(new Event("change", { bubbles: true }));
+       return true;`,
+      [testId, value],
+    );
+    if (!ok) throw new Error(`select ${testId} has no option ${value}`);
+  }
+
+  /** Clicks the element with this test id once it is displayed. */
+  async click(testId, timeoutMs) {
+    await (await this.byTestId(testId, timeoutMs)).click();
+  }
+
+  /** The visible text of the element with this test id. */
+  async text(testId, timeoutMs) {
+    return (await this.byTestId(testId, timeoutMs)).text();
+  }
+
   execute(script, args = []) {
     return this.cmd("POST", "/execute/sync", { script, args });
   }
@@ -144,5 +176,14 @@ export class Element {
 
   displayed() {
     return this.cmd("GET", "/displayed");
+  }
+
+  clear() {
+    return this.cmd("POST", "/clear", {});
+  }
+
+  /** Types `text` into the element (W3C Element Send Keys). */
+  type(text) {
+    return this.cmd("POST", "/value", { text });
   }
 }

@@ -4,7 +4,12 @@ import { useState } from "react";
 import { useI18n } from "./i18n";
 import { PAGES, navLabel, type PageId } from "./nav";
 import { ComingSoon } from "./pages/ComingSoon";
+import { Classes } from "./pages/Classes";
 import { Dashboard } from "./pages/Dashboard";
+import { FirstRun } from "./pages/FirstRun";
+import { Members } from "./pages/Members";
+import { Organisation } from "./pages/Organisation";
+import { useOverview } from "./queries";
 
 const ICONS: Record<PageId, string> = {
   dashboard: "◎",
@@ -23,6 +28,10 @@ const ICONS: Record<PageId, string> = {
 export function App() {
   const { t, toggle } = useI18n();
   const [page, setPage] = useState<PageId>("dashboard");
+  const overview = useOverview();
+  // Until the institution exists, the pages that need it show the first-run screen.
+  const needsInstitution = page === "dashboard" || page === "org" || page === "members" || page === "classes";
+  const firstRun = overview.data !== undefined && overview.data.institution === null;
 
   return (
     <div className="frame">
@@ -66,8 +75,23 @@ export function App() {
         <header className="page-header">
           <h1>{t(navLabel(page))}</h1>
         </header>
-        {page === "dashboard" ? <Dashboard /> : <ComingSoon page={page} />}
+        {firstRun && needsInstitution ? <FirstRun /> : <Page page={page} />}
       </main>
     </div>
   );
+}
+
+function Page({ page }: { page: PageId }) {
+  switch (page) {
+    case "dashboard":
+      return <Dashboard />;
+    case "org":
+      return <Organisation />;
+    case "members":
+      return <Members />;
+    case "classes":
+      return <Classes />;
+    default:
+      return <ComingSoon page={page} />;
+  }
 }

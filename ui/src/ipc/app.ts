@@ -1,14 +1,10 @@
 // Typed wrapper for src-tauri/src/commands/app.rs.
+import type { AppInfo } from "./bindings/AppInfo";
 import { call } from "./invoke";
 
-/** Mirrors `AppInfo` in src-tauri/src/commands/app.rs (serde camelCase). */
-export interface AppInfo {
-  name: string;
-  version: string;
-  dataDir: string;
-}
+export type { AppInfo };
 
-/** Name, version and data folder of the running app. */
+/** Name, version, data folder, and whether test hooks are on. */
 export function appInfo(): Promise<AppInfo> {
   return call<AppInfo>("app_info");
 }

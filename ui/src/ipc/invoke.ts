@@ -1,27 +1,13 @@
 // The one place that talks to Tauri's `invoke`. Per-command wrappers (one file per
-// capability, e.g. ./app.ts) call `call`; components import the wrappers, never `invoke`.
+// capability, e.g. ./org.ts) call `call`; components import the wrappers, never `invoke`.
 import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 
-/** Stable error codes: the core's `ErrorCode` (src/error.rs), sent by src-tauri/src/error.rs.
- *  To be replaced by the ts-rs generated type once bindings are generated. */
-export type ErrorCode =
-  | "validation"
-  | "not_found"
-  | "conflict"
-  | "import_format"
-  | "too_large"
-  | "cancelled"
-  | "io"
-  | "storage"
-  | "internal";
+import type { ErrorCode } from "./bindings/ErrorCode";
+import type { IpcErrorPayload } from "./bindings/IpcErrorPayload";
 
-/** The `{ code, message }` shape every command fails with. */
-export interface IpcErrorPayload {
-  code: ErrorCode;
-  message: string;
-}
+export type { ErrorCode, IpcErrorPayload };
 
-/** Thrown by wrappers; branch on `code`, show `message`. */
+/** Thrown by wrappers; branch on `code`, show `message` only as secondary detail. */
 export class IpcError extends Error {
   readonly code: ErrorCode;
 
@@ -41,13 +27,19 @@ function isPayload(value: unknown): value is IpcErrorPayload {
   );
 }
 
+/** Normalises anything thrown into an `IpcError`. */
+export function asIpcError(error: unknown): IpcError {
+  if (error instanceof IpcError) return error;
+  if (isPayload(error)) return new IpcError(error);
+  return new IpcError({ code: "internal", message: String(error) });
+}
+
 /** Invokes a command and normalises every failure into an `IpcError`. */
 export async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (error) {
-    if (isPayload(error)) throw new IpcError(error);
-    // Not from our command: the IPC bridge itself failed (e.g. no Tauri, denied by ACL).
-    throw new IpcError({ code: "internal", message: String(error) });
+    // Not a payload: the IPC bridge itself failed (e.g. no Tauri, denied by ACL).
+    throw asIpcError(error);
   }
 }

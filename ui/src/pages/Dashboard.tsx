@@ -1,58 +1,66 @@
-// First page: what exists. For now, the application itself (through the app_info command).
-import { useEffect, useState } from "react";
+// First page: what exists (counts from org_overview), and the installation itself.
+import { useI18n, type MessageKey } from "../i18n";
+import type { Overview } from "../ipc/org";
+import { asIpcError } from "../ipc/invoke";
+import { ErrorNote } from "../components/ErrorNote";
+import { useAppInfo, useOverview } from "../queries";
 
-import { useI18n } from "../i18n";
-import { appInfo, type AppInfo } from "../ipc/app";
-import { IpcError } from "../ipc/invoke";
-
-type State =
-  | { kind: "loading" }
-  | { kind: "ready"; info: AppInfo }
-  | { kind: "failed"; error: IpcError };
+const TILES: { key: keyof Overview; label: MessageKey }[] = [
+  { key: "regions", label: "count.regions" },
+  { key: "stores", label: "count.stores" },
+  { key: "terms", label: "count.terms" },
+  { key: "classes", label: "count.classes" },
+  { key: "members", label: "count.members" },
+  { key: "import_batches", label: "count.imports" },
+];
 
 export function Dashboard() {
-  const { t } = useI18n();
-  const [state, setState] = useState<State>({ kind: "loading" });
-
-  useEffect(() => {
-    let live = true;
-    appInfo().then(
-      (info) => live && setState({ kind: "ready", info }),
-      (error: unknown) =>
-        live &&
-        setState({
-          kind: "failed",
-          error: error instanceof IpcError ? error : new IpcError({ code: "internal", message: String(error) }),
-        }),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
+  const { t, lang } = useI18n();
+  const overview = useOverview();
+  const info = useAppInfo();
+  const numbers = new Intl.NumberFormat(lang === "zh" ? "zh-CN" : "en");
 
   return (
     <>
       <section className="card hero">
-        <h2>{t("dashboard.welcome")}</h2>
+        <h2 data-testid="institution-name">{overview.data?.institution ?? t("dashboard.welcome")}</h2>
         <p className="muted">{t("dashboard.intro")}</p>
       </section>
       <section className="card">
+        <h3>{t("dashboard.counts")}</h3>
+        <ErrorNote error={overview.error && asIpcError(overview.error)} testId="overview-error" />
+        {overview.isPending && <p className="muted">{t("common.loading")}</p>}
+        {overview.data && (
+          <div className="tiles" data-testid="overview">
+            {TILES.map(({ key, label }) => (
+              <div className="tile" key={key} data-testid={`count-${key}`}>
+                <div className="tile-value">{numbers.format(Number(overview.data[key]))}</div>
+                <div className="tile-label">{t(label)}</div>
+                {key === "members" && (
+                  <div className="tile-sub">{t("count.activeMembers", { n: numbers.format(overview.data.active_members) })}</div>
+                )}
+              </div>
+            ))}
+          </div>
+        )}
+      </section>
+      <section className="card">
         <h3>{t("dashboard.about")}</h3>
-        {state.kind === "loading" && <p className="muted">{t("dashboard.loading")}</p>}
-        {state.kind === "failed" && (
-          <p className="error" role="alert" data-testid="app-info-error" data-code={state.error.code}>
-            {t("dashboard.error")}: {state.error.message}
+        {info.isPending && <p className="muted">{t("dashboard.loading")}</p>}
+        {info.error && (
+          <p className="error" role="alert" data-testid="app-info-error" data-code={asIpcError(info.error).code}>
+            {t("dashboard.error")}: {asIpcError(info.error).message}
           </p>
         )}
-        {state.kind === "ready" && (
+        {info.data && (
           <dl className="facts" data-testid="app-info">
             <dt>{t("dashboard.name")}</dt>
-            <dd data-testid="app-info-name">{state.info.name}</dd>
+            <dd data-testid="app-info-name">{info.data.name}</dd>
             <dt>{t("dashboard.version")}</dt>
-            <dd data-testid="app-info-version">{state.info.version}</dd>
+            <dd data-testid="app-info-version">{info.data.version}</dd>
             <dt>{t("dashboard.dataDir")}</dt>
             <dd data-testid="app-info-data-dir">
-              <code>{state.info.dataDir}</code>
+              <code>{info.data.dataDir}</code>
             </dd>
           </dl>
         )}
