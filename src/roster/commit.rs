@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use super::plan::{MemberRef, Plan, Totals};
+use super::plan::{Fields, MemberRef, Plan, Totals};
 use crate::audit::{self, Entry};
 use crate::db::WriteTx;
 use crate::db::bulk::{Bind, execute_each};
@@ -119,17 +119,17 @@ impl Writer {
                  enrolled_on, status, created_at, updated_at, created_batch_id, last_batch_id)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             plan.creates.iter().enumerate().map(|(i, c)| {
-                let f = &c.fields;
+                let [name, guardian, phone, id_number, enrolled_on, status] = field_binds(&c.fields);
                 [
                     Bind::Int(first_id + i as i64),
                     Bind::Int(c.unit_id),
                     c.member_no.as_str().into(),
-                    f.name.as_str().into(),
-                    f.guardian_name.as_deref().into(),
-                    f.guardian_phone.as_deref().into(),
-                    f.id_number.as_deref().into(),
-                    f.enrolled_on.as_deref().into(),
-                    f.status.as_str().into(),
+                    name,
+                    guardian,
+                    phone,
+                    id_number,
+                    enrolled_on,
+                    status,
                     now.into(),
                     now.into(),
                     Bind::Int(batch),
@@ -145,14 +145,15 @@ impl Writer {
             "UPDATE members SET name = ?, guardian_name = ?, guardian_phone = ?, id_number = ?,
                  enrolled_on = ?, status = ?, updated_at = ?, last_batch_id = ? WHERE id = ?",
             plan.updates.iter().map(|u| {
-                let f = &u.fields;
+                let [name, guardian, phone, id_number, enrolled_on, status] =
+                    field_binds(&u.fields);
                 [
-                    f.name.as_str().into(),
-                    f.guardian_name.as_deref().into(),
-                    f.guardian_phone.as_deref().into(),
-                    f.id_number.as_deref().into(),
-                    f.enrolled_on.as_deref().into(),
-                    f.status.as_str().into(),
+                    name,
+                    guardian,
+                    phone,
+                    id_number,
+                    enrolled_on,
+                    status,
                     now.into(),
                     Bind::Int(batch),
                     Bind::Int(u.member_id),
@@ -245,4 +246,16 @@ impl Writer {
         self.tx.commit().await?;
         Ok(self.batch_id)
     }
+}
+
+/// The member fields an import writes, in the column order both statements use.
+fn field_binds(f: &Fields) -> [Bind<'_>; 6] {
+    [
+        f.name.as_str().into(),
+        f.guardian_name.as_deref().into(),
+        f.guardian_phone.as_deref().into(),
+        f.id_number.as_deref().into(),
+        f.enrolled_on.as_deref().into(),
+        f.status.as_str().into(),
+    ]
 }
