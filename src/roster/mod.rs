@@ -22,7 +22,6 @@ pub mod validate;
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
@@ -314,6 +313,3 @@ pub async fn list_batches(desk: &FeeDesk) -> Result<Vec<Batch>> {
     .fetch_all(desk.db().pool())
     .await?)
 }
-
-/// Keeps the sharing type used by the desktop shell's progress forwarding in one place.
-pub type SharedCancel = Arc<CancelToken>;
