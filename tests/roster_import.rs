@@ -573,3 +573,69 @@ async fn concurrent_imports_both_land_whole() {
     assert_eq!(members(&desk).await.len(), 6_000);
     feedesk::audit::verify(desk.db().pool()).await.unwrap();
 }
+
+/// The rarer problem classes, one row each.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_other_problem_class_is_named() {
+    let env = Env::new();
+    let desk = env.desk().await;
+    institution(&desk).await;
+    // A second store named like an existing one makes the name ambiguous; an archived store
+    // takes no members.
+    org::add_unit(
+        &desk,
+        "WEST",
+        feedesk::org::UnitKind::Store,
+        "XH2",
+        "西湖校区",
+    )
+    .await
+    .unwrap();
+    org::add_unit(
+        &desk,
+        "EAST",
+        feedesk::org::UnitKind::Store,
+        "OLD",
+        "旧校区",
+    )
+    .await
+    .unwrap();
+    org::archive_unit(&desk, "OLD").await.unwrap();
+    let long_name = "长".repeat(51);
+    let text = format!(
+        "学号,姓名,校区,家长手机号码,身份证号码,状态\n\
+         A1,甲,XH,13800000001,11010519491231002X,在读\n\
+         A2,乙,XH,13800000002,11010519491231002X,在读\n\
+         A3,丙,XH,13800000003,,毕业了\n\
+         A4,丁,西湖校区,13800000004,,\n\
+         A5,戊,EAST,13800000005,,\n\
+         A6,己,OLD,13800000006,,\n\
+         A7,{long_name},XH,13800000007,,\n\
+         A8,辛,XH,13800000008,110105491231002,\n"
+    );
+    let file = env.path("rare.csv");
+    std::fs::write(&file, text).unwrap();
+    let mut req = request(&file, ImportMode::Valid);
+    req.unit_code = "HQ".into();
+    req.term_name = None;
+    let report = import(&desk, &req).await.unwrap();
+    let got: Vec<(u32, &str)> = report.errors.iter().map(|e| (e.row, e.code)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (3, "duplicate_id_number"),
+            (4, "status_invalid"),
+            (5, "ambiguous_store"),
+            (6, "not_a_store"),
+            (7, "store_archived"),
+            (8, "too_long"),
+            (9, "id_number_invalid"),
+        ]
+    );
+    assert!(
+        report.errors[6].message.contains("15-digit"),
+        "{}",
+        report.errors[6].message
+    );
+    assert_eq!(report.imported, 1);
+}

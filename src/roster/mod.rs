@@ -143,14 +143,8 @@ pub async fn import_roster(
         .filter(|u| u.kind == UnitKind::Store && allowed.contains(&u.id))
         .map(|u| u.id)
         .collect();
-    let stores = validate::StoreScope::new(
-        units
-            .into_iter()
-            .filter(|u| u.kind == UnitKind::Store || u.id == scope.id)
-            .collect(),
-        &scope,
-        allowed,
-    );
+    // Every unit, so that a row naming a region is told it is not a store.
+    let stores = validate::StoreScope::new(units, &scope, allowed);
 
     let file = source::RosterFile::open(&req.file)?;
     let file_sha256 = sha256_file(&req.file)?;
