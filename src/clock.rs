@@ -27,3 +27,34 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// The institution's time zone offset: Asia/Shanghai (UTC+8, no daylight saving). A setting
+/// per institution arrives with the settings page; until then every surface shows this zone.
+pub const LOCAL_OFFSET_SECONDS: i32 = 8 * 3600;
+
+/// A stored UTC timestamp (RFC 3339) as a person in the institution reads it:
+/// `2026-09-02 09:00`. Text that is not a timestamp is returned unchanged.
+pub fn local_display(utc: &str) -> String {
+    match (
+        chrono::FixedOffset::east_opt(LOCAL_OFFSET_SECONDS),
+        DateTime::parse_from_rfc3339(utc),
+    ) {
+        (Some(offset), Ok(t)) => t
+            .with_timezone(&offset)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        _ => utc.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shows_shanghai_time() {
+        assert_eq!(
+            super::local_display("2026-09-02T01:00:00.000Z"),
+            "2026-09-02 09:00"
+        );
+        assert_eq!(super::local_display("not a time"), "not a time");
+    }
+}

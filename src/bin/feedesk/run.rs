@@ -81,7 +81,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                     .map(|b| {
                         vec![
                             b.id.to_string(),
-                            b.created_at.clone(),
+                            feedesk::clock::local_display(&b.created_at),
                             b.file_name.clone(),
                             b.unit.clone(),
                             b.imported.to_string(),
@@ -174,7 +174,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                     .map(|r| {
                         vec![
                             r.id.to_string(),
-                            r.at.clone(),
+                            feedesk::clock::local_display(&r.at),
                             r.actor.clone(),
                             r.action.clone(),
                             r.entity_id.clone().unwrap_or_default(),
