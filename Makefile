@@ -19,7 +19,7 @@ TEST_BUILD := TAURI_CONFIG="$$(cat src-tauri/tauri.conf.test.json)"
 DESKTOP_FEATURES := --features feedesk-desktop/custom-protocol
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help deps deps-apt deps-driver ui run test e2e bundle bench
+.PHONY: help deps deps-apt deps-driver ui run test e2e bundle bench bench-desktop
 
 help:
 	@echo "make run     build the UI and open the FeeDesk desktop app"
@@ -27,6 +27,7 @@ help:
 	@echo "make e2e     build the app (debug) and drive its real window under Xvfb"
 	@echo "make bundle  build the .deb installer (target/release/bundle/deb/)"
 	@echo "make bench   roster import benchmark"
+	@echo "make bench-desktop  cold start and 100k-member scrolling of the release app (after make bundle)"
 	@echo "make deps    install what is missing (apt packages, npm packages, tauri-driver)"
 
 deps: deps-apt ui/node_modules/.package-lock.json deps-driver
@@ -77,3 +78,11 @@ bundle: deps
 
 bench:
 	cargo bench --bench roster_import
+
+# Cold start to first dashboard paint and members-page scrolling with 100k members, through
+# the real window of the release app (built by `make bundle`). BENCH_MEMBERS / BENCH_LAUNCHES
+# override the defaults (100000 / 5). Prints a Markdown table.
+bench-desktop: deps ui
+	@[[ -x target/release/feedesk-desktop ]] || $(MAKE) --no-print-directory bundle
+	cargo build --release --bin feedesk
+	FEEDESK_APP="$(CURDIR)/target/release/feedesk-desktop" E2E_TESTS=tests/e2e/bench.mjs tests/e2e/run.sh

@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "class_list",
     "class_add",
     "member_page",
+    "roster_pick_file",
+    "e2e_use_file",
     "roster_preview",
     "roster_import",
     "roster_history",

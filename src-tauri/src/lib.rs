@@ -42,6 +42,8 @@ pub fn run() {
             commands::classes::class_list,
             commands::classes::class_add,
             commands::members::member_page,
+            commands::roster::roster_pick_file,
+            commands::roster::e2e_use_file,
             commands::roster::roster_preview,
             commands::roster::roster_import,
             commands::roster::roster_history,

@@ -156,6 +156,28 @@ describe("desktop app", () => {
     assert.equal(await error.attribute("data-code"), "conflict");
     assert.match(await error.text(), /冲突/);
 
+    // A second region with a store first put under the wrong region, then moved.
+    await session.click("unit-HQ");
+    await session.choose("org-add-kind", "region");
+    await session.fill("org-add-code", "WEST");
+    await session.fill("org-add-name", "西南区");
+    await session.click("org-add-submit");
+    await session.byTestId("unit-WEST");
+    await session.click("unit-EAST");
+    await session.choose("org-add-kind", "store");
+    await session.fill("org-add-code", "CD");
+    await session.fill("org-add-name", "成都锦江校区");
+    await session.click("org-add-submit");
+    await session.click("unit-CD");
+    await session.choose("org-move-parent", "WEST");
+    await session.click("org-move-submit");
+    await waitFor(
+      async () =>
+        session.execute(`const items = [...document.querySelectorAll('[data-testid^="unit-"]')].map((n) => n.dataset.testid);
+                         return items.indexOf("unit-CD") > items.indexOf("unit-WEST");`),
+      { what: "CD under WEST" },
+    );
+
     // Rename the store.
     await session.click("unit-XH");
     await session.fill("org-rename-name", "西湖旗舰校区");
@@ -193,11 +215,11 @@ describe("desktop app", () => {
     await session.click("tab-import");
     await session.fill("roster-path", roster);
     await session.click("roster-path-use");
-    assert.equal(await session.text("roster-file"), roster);
+    await waitFor(async () => (await session.text("roster-file")) === roster, { what: "the file chosen" });
     await session.choose("roster-unit", "HQ");
     await session.choose("roster-term", "2026秋季学期");
     await session.click("roster-preview");
-    await session.byTestId("preview-summary", 30000);
+    await session.byTestId("preview-error", 30000);
 
     // 家长微信 is not a known header, so the required guardian phone column is missing: the
     // core refuses the file, and the wizard lets the user name the column.
@@ -211,7 +233,7 @@ describe("desktop app", () => {
     // The mapping is editable: ignoring 入学日期 drops the date problem; mapping it back restores it.
     const columnOf = (header) =>
       session.execute(
-        `return [...document.querySelectorAll('[data-testid^="map-"]')].find((s) => s.tagName === "SELECT" && s.closest("label").textContent.includes(arguments[0]))?.dataset.testid`,
+        `return [...document.querySelectorAll('[data-testid="preview-mapping"] select')].find((s) => s.closest("label").querySelector(".map-header").textContent === arguments[0])?.dataset.testid`,
         [header],
       );
     const dateColumn = await columnOf("入学日期");
@@ -228,6 +250,7 @@ describe("desktop app", () => {
     );
     assert.deepEqual(problems.sort(), ["10:required", "11:date_invalid", "8:phone_invalid", "9:unknown_class"].sort());
     assert.match(await session.text("preview-errors"), /手机号无效/);
+    await session.execute(`document.querySelector('[data-testid="preview-mapping"]').scrollIntoView({ block: "start" })`);
     await shot("04-import-preview-zh");
 
     await session.click("mode-valid");
@@ -243,7 +266,7 @@ describe("desktop app", () => {
     await session.click("tab-list");
     await waitFor(async () => (await attr("member-total", "data-total")) === "6", { what: "6 members" });
     await waitFor(async () => (await count('[data-testid="member-row"]')) === 6, { what: "6 rows" });
-    const text = await session.text("member-list");
+    const text = await session.execute(`return document.querySelector('[data-testid="member-list"]').textContent`);
     assert.match(text, /王小明/);
     assert.match(text, /138\*\*\*\*8001/, "phones are masked");
     assert.doesNotMatch(text, /13800138001/);

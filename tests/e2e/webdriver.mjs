@@ -113,8 +113,19 @@ export class Session {
   /** Clears the input with this test id and types `text` into it. */
   async fill(testId, text) {
     const element = await this.byTestId(testId);
-    await element.clear();
-    await element.type(text);
+    if (text) {
+      await element.clear();
+      await element.type(text);
+    } else {
+      // WebDriver's clear fires no input event (and would hide the change from React's value
+      // tracker); empty the field the way deleting its text does.
+      await this.execute(
+        `const el = document.querySelector('[data-testid="' + arguments[0] + '"]');
+         Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(el, "");
+         el.dispatchEvent(new Event("input", { bubbles: true }));`,
+        [testId],
+      );
+    }
     return element;
   }
 
@@ -144,6 +155,16 @@ export class Session {
 
   execute(script, args = []) {
     return this.cmd("POST", "/execute/sync", { script, args });
+  }
+
+  /** Runs an async script: it gets a callback as its last argument and calls it with the result. */
+  executeAsync(script, args = [], timeoutMs = 60000) {
+    return request(this.base, "POST", `/session/${this.id}/execute/async`, { script, args }, timeoutMs);
+  }
+
+  /** Sets the script timeout (ms) for executeAsync. */
+  setScriptTimeout(ms) {
+    return this.cmd("POST", "/timeouts", { script: ms });
   }
 
   /** PNG bytes of the whole window. */

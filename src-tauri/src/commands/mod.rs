@@ -26,6 +26,8 @@ pub const COMMANDS: &[&str] = &[
     "class_list",
     "class_add",
     "member_page",
+    "roster_pick_file",
+    "e2e_use_file",
     "roster_preview",
     "roster_import",
     "roster_history",

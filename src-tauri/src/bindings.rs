@@ -1,0 +1,45 @@
+//! The TypeScript bindings of every IPC type, as committed in `ui/src/ipc/bindings/`.
+//!
+//! `tests/bindings.rs` renders them and fails when the committed files are stale;
+//! `UPDATE_BINDINGS=1 cargo test -p feedesk-desktop --test bindings` rewrites them.
+
+use std::path::Path;
+
+use ts_rs::{Config, ExportError, TS};
+
+/// i64/u64 cross as JSON numbers (ids and counts stay far below 2^53).
+pub fn config(out_dir: &Path) -> Config {
+    Config::new().with_large_int("number").with_out_dir(out_dir)
+}
+
+/// Writes every IPC type (and what it depends on) into `out_dir`.
+pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
+    let cfg = config(out_dir);
+    // Core types (the `ts` feature of the feedesk crate).
+    feedesk::ErrorCode::export_all(&cfg)?;
+    feedesk::org::Unit::export_all(&cfg)?;
+    feedesk::org::UnitKind::export_all(&cfg)?;
+    feedesk::org::UnitNode::export_all(&cfg)?;
+    feedesk::org::Term::export_all(&cfg)?;
+    feedesk::org::Class::export_all(&cfg)?;
+    feedesk::org::Member::export_all(&cfg)?;
+    feedesk::org::MemberPage::export_all(&cfg)?;
+    feedesk::org::Overview::export_all(&cfg)?;
+    feedesk::roster::ImportMode::export_all(&cfg)?;
+    feedesk::roster::ImportReport::export_all(&cfg)?;
+    feedesk::roster::Column::export_all(&cfg)?;
+    feedesk::roster::Field::export_all(&cfg)?;
+    feedesk::roster::RowError::export_all(&cfg)?;
+    feedesk::roster::Batch::export_all(&cfg)?;
+    feedesk::roster::UndoReport::export_all(&cfg)?;
+    feedesk::progress::Progress::export_all(&cfg)?;
+    feedesk::demo::DemoReport::export_all(&cfg)?;
+    // The shell's own argument and result types.
+    crate::error::IpcError::export_all(&cfg)?;
+    crate::commands::app::AppInfo::export_all(&cfg)?;
+    crate::commands::members::MemberQuery::export_all(&cfg)?;
+    crate::commands::roster::RosterRequest::export_all(&cfg)?;
+    crate::commands::roster::ColumnOverride::export_all(&cfg)?;
+    crate::commands::roster::ImportProgress::export_all(&cfg)?;
+    Ok(())
+}
