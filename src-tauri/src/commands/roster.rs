@@ -123,7 +123,10 @@ pub async fn roster_pick_file(
         .dialog()
         .file()
         .set_title(title)
-        .add_filter("Excel / CSV", &["xlsx", "xlsm", "xlsb", "xls", "ods", "csv"])
+        .add_filter(
+            "Excel / CSV",
+            &["xlsx", "xlsm", "xlsb", "xls", "ods", "csv"],
+        )
         .blocking_pick_file();
     let Some(picked) = picked else {
         return Ok(None);
@@ -245,9 +248,10 @@ pub async fn save_error_workbook(
     title: String,
 ) -> Result<Option<String>, IpcError> {
     let desk = state.desk()?;
-    let name = Path::new(&from)
-        .file_name()
-        .map_or_else(|| "errors.xlsx".into(), |n| n.to_string_lossy().into_owned());
+    let name = Path::new(&from).file_name().map_or_else(
+        || "errors.xlsx".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let chosen = app
         .dialog()
         .file()
