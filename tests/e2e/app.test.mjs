@@ -327,4 +327,33 @@ describe("desktop app", () => {
     await session.click("tab-list");
     await waitFor(async () => (await attr("member-total", "data-total")) === "0", { what: "members removed" });
   });
+
+  test("a long import shows its progress and can be cancelled, leaving nothing behind", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "feedesk-e2e-big-"));
+    const lines = ["学号,姓名,校区,家长手机号码"];
+    for (let i = 0; i < 200000; i++) {
+      lines.push(`B${String(i).padStart(6, "0")},学员${i},XH,139${String(i).padStart(8, "0")}`);
+    }
+    const file = join(dir, "big.csv");
+    writeFileSync(file, lines.join("\n") + "\n");
+    await go("members");
+    await session.click("tab-import");
+    await session.fill("roster-path", file);
+    await session.click("roster-path-use");
+    await waitFor(async () => (await session.text("roster-file")) === file, { what: "the big file chosen" });
+    await session.choose("roster-unit", "HQ");
+    await session.click("roster-preview");
+    await waitFor(async () => (await attr("preview-summary", "data-rejected")) === "0", {
+      what: "the preview of 200,000 rows",
+      timeoutMs: 120000,
+    });
+    await session.click("mode-all");
+    await session.click("roster-commit");
+    await session.byTestId("import-progress", 30000);
+    await session.click("import-cancel");
+    const error = await session.byTestId("import-error", 120000);
+    assert.equal(await error.attribute("data-code"), "cancelled");
+    await session.click("tab-list");
+    await waitFor(async () => (await attr("member-total", "data-total")) === "0", { what: "nothing imported" });
+  });
 });
