@@ -4,6 +4,7 @@
 //! Crate map, one module per capability:
 //! - [`error`]: the crate's error type and the stable [`ErrorCode`] every surface branches on.
 //! - [`clock`]: the injectable clock, so tests and dry runs control time.
+//! - [`money`]: yuan as decimals, fen at the edges, exact allocation.
 //! - [`db`]: the SQLite store: pragmas, migrations, backups, write transactions.
 //! - [`audit`]: the append-only, hash-chained audit log every change writes to.
 //! - [`desk`]: [`FeeDesk`], an open data folder plus who is acting and what time it is.
@@ -18,6 +19,7 @@ pub mod db;
 pub mod demo;
 pub mod desk;
 pub mod error;
+pub mod money;
 pub mod org;
 pub mod progress;
 pub mod roster;
