@@ -38,7 +38,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
     let json = cli.json;
     match cli.command {
         Command::Init { name } => {
-            let hq = org::init(&desk, &name).await?;
+            let hq = org::init(desk, &name).await?;
             if json {
                 output::json(&hq)?;
             } else {
@@ -50,14 +50,14 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                 );
             }
         }
-        Command::Org(cmd) => org_command(&desk, cmd, json).await?,
-        Command::Term(cmd) => term_command(&desk, cmd, json).await?,
-        Command::Class(cmd) => class_command(&desk, cmd, json).await?,
+        Command::Org(cmd) => org_command(desk, cmd, json).await?,
+        Command::Term(cmd) => term_command(desk, cmd, json).await?,
+        Command::Class(cmd) => class_command(desk, cmd, json).await?,
         Command::Import(ImportCommand::Roster(args)) => {
-            return import_roster(&desk, args, json).await;
+            return import_roster(desk, args, json).await;
         }
         Command::Import(ImportCommand::Undo { batch_id }) => {
-            let r = roster::undo_batch(&desk, batch_id).await?;
+            let r = roster::undo_batch(desk, batch_id).await?;
             if json {
                 output::json(&r)?;
             } else {
@@ -72,7 +72,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
             }
         }
         Command::Import(ImportCommand::List) => {
-            let batches = roster::list_batches(&desk).await?;
+            let batches = roster::list_batches(desk).await?;
             if json {
                 output::json(&batches)?;
             } else {
@@ -110,7 +110,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
             show_pii,
         }) => {
             let members = org::list_members(
-                &desk,
+                desk,
                 &MemberFilter {
                     unit_code: unit,
                     class_name: class,
@@ -186,7 +186,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
         }
         Command::Demo => {
             let bar = Bar::new(!json);
-            let report = feedesk::demo::build(&desk, &|p| bar.update(p), &CancelToken::new()).await;
+            let report = feedesk::demo::build(desk, &|p| bar.update(p), &CancelToken::new()).await;
             bar.finish();
             let report = report?;
             if json {
