@@ -157,6 +157,7 @@ struct Body<'a> {
     error_rows: Vec<(u32, Vec<Cell>)>,
     last_row: u32,
     non_blank: u64,
+    expected: Option<u64>,
 }
 
 impl<'a> Body<'a> {
@@ -190,6 +191,9 @@ impl<'a> Body<'a> {
             error_rows: Vec::new(),
             last_row: header_row,
             non_blank: 0,
+            // The sheet's declared size, less the rows above the data: an estimate for progress.
+            expected: (rows_hint > 0)
+                .then(|| (rows_hint as u64).saturating_sub(u64::from(header_row))),
         };
         for (row, cells) in top {
             if row == header_row {
@@ -219,7 +223,7 @@ impl<'a> Body<'a> {
             progress(Progress {
                 phase: "read",
                 done: self.non_blank,
-                total: None,
+                total: self.expected,
             });
         }
         match self.validator.check(row, &cells) {

@@ -69,18 +69,24 @@ impl Bar {
         }
         let bar = ProgressBar::new(0);
         bar.set_style(
-            ProgressStyle::with_template("{msg:>8} [{bar:40}] {pos}/{len} {per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "[{elapsed_precise}] [{bar:40}] {pos}/{len} rows read · {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         Bar(Some(bar))
     }
 
+    /// Reading moves the bar; writing, which runs alongside, is counted in the message.
     pub fn update(&self, p: Progress) {
         if let Some(bar) = &self.0 {
-            bar.set_message(p.phase);
-            bar.set_length(p.total.unwrap_or(p.done.max(1)));
-            bar.set_position(p.done);
+            if p.phase == "commit" {
+                bar.set_message(format!("{} records written", p.done));
+            } else {
+                bar.set_length(p.total.unwrap_or(p.done).max(p.done));
+                bar.set_position(p.done);
+            }
         }
     }
 
