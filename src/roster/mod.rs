@@ -129,15 +129,6 @@ pub async fn import_roster(
         None => None,
     };
     let term_id = term.as_ref().map(|t| t.id);
-    let term_classes: HashSet<(i64, String)> = match term_id {
-        Some(t) => sqlx::query_as("SELECT unit_id, name FROM classes WHERE term_id = ?")
-            .bind(t)
-            .fetch_all(desk.db().pool())
-            .await?
-            .into_iter()
-            .collect(),
-        None => HashSet::new(),
-    };
     let store_ids: Vec<i64> = units
         .iter()
         .filter(|u| u.kind == UnitKind::Store && allowed.contains(&u.id))
@@ -148,11 +139,22 @@ pub async fn import_roster(
 
     let file = source::RosterFile::open(&req.file)?;
     let file_sha256 = sha256_file(&req.file)?;
-    let mut planner = plan::Planner::load(desk, &store_ids, term_id, &term_classes).await?;
+    // Take the write lock before reading the classes and members the plan compares against,
+    // so that no other writer can change them in between.
     let mut writer = match req.dry_run {
         true => None,
         false => Some(commit::Writer::begin(desk, scope.id, term_id, req.mode.as_str()).await?),
     };
+    let term_classes: HashSet<(i64, String)> = match term_id {
+        Some(t) => sqlx::query_as("SELECT unit_id, name FROM classes WHERE term_id = ?")
+            .bind(t)
+            .fetch_all(desk.db().pool())
+            .await?
+            .into_iter()
+            .collect(),
+        None => HashSet::new(),
+    };
+    let mut planner = plan::Planner::load(desk, &store_ids, term_id, &term_classes).await?;
     let rejected_any = AtomicBool::new(false);
     let ctx = parse::Context {
         stores: &stores,
