@@ -29,7 +29,7 @@ impl Money {
 
     /// From integer fen (the database's and WeChat Pay's unit).
     pub fn from_fen(fen: i64) -> Result<Money> {
-        if fen.abs() > MAX_FEN {
+        if fen.unsigned_abs() > MAX_FEN as u64 {
             return Err(Error::Validation(format!(
                 "{fen} fen is beyond the largest amount FeeDesk handles"
             )));
@@ -200,6 +200,9 @@ mod tests {
         );
         assert!("1.234".parse::<Money>().is_err());
         assert!("abc".parse::<Money>().is_err());
+        // i64::MIN fen is beyond the range, not a panic.
+        assert!("-92233720368547758.08".parse::<Money>().is_err());
+        assert!(Money::from_fen(i64::MIN).is_err());
         assert_eq!(serde_json::to_string(&m("33.34")).unwrap(), "\"33.34\"");
         assert_eq!(
             serde_json::from_str::<Money>("\"33.34\"").unwrap(),

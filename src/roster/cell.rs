@@ -82,7 +82,7 @@ impl From<calamine::DataRef<'_>> for Cell {
             D::DateTime(dt) => excel_datetime(&dt),
             D::DateTimeIso(s) => iso_datetime(s),
             D::DurationIso(s) => Cell::Text(s),
-            D::Error(e) => Cell::Error(format!("#{e:?}")),
+            D::Error(e) => Cell::Error(e.to_string()),
             D::Empty => Cell::Empty,
         }
     }
@@ -99,7 +99,7 @@ impl From<&calamine::Data> for Cell {
             D::DateTime(dt) => excel_datetime(dt),
             D::DateTimeIso(s) => iso_datetime(s.clone()),
             D::DurationIso(s) => Cell::Text(s.clone()),
-            D::Error(e) => Cell::Error(format!("#{e:?}")),
+            D::Error(e) => Cell::Error(e.to_string()),
             D::Empty => Cell::Empty,
         }
     }

@@ -278,28 +278,43 @@ fn header_key(text: &str) -> String {
     match_key(base)
 }
 
-/// Maps one header row; fields claimed twice go to the first column, later ones are ignored.
+/// Maps one header row. The user's mapping wins: a field it assigns is not also taken by a
+/// column found by its built-in name. Otherwise a field claimed twice goes to the first column
+/// and the later ones are listed as ignored.
 pub fn map_columns(cells: &[Cell], overrides: &[MapOverride]) -> Vec<Column> {
-    let mut taken = std::collections::HashSet::new();
-    let mut columns = Vec::new();
-    for (index, cell) in cells.iter().enumerate() {
-        let header = normalize(&cell.to_text());
-        if header.is_empty() {
-            continue;
-        }
-        let key = header_key(&header);
-        let field = match overrides.iter().find(|o| header_key(&o.header) == key) {
-            Some(o) => o.field,
-            None => lookup_alias(&key),
-        };
-        let field = field.filter(|f| taken.insert(*f));
-        columns.push(Column {
-            index,
-            header,
-            field,
-        });
-    }
-    columns
+    let headers: Vec<(usize, String)> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, normalize(&c.to_text())))
+        .filter(|(_, h)| !h.is_empty())
+        .collect();
+    let override_for = |header: &str| {
+        let key = header_key(header);
+        overrides.iter().find(|o| header_key(&o.header) == key)
+    };
+    let mut taken: std::collections::HashSet<Field> = headers
+        .iter()
+        .filter_map(|(_, h)| override_for(h).and_then(|o| o.field))
+        .collect();
+    headers
+        .into_iter()
+        .map(|(index, header)| {
+            let field = match override_for(&header) {
+                Some(o) => o.field,
+                None => lookup_alias(&header_key(&header)).filter(|f| taken.insert(*f)),
+            };
+            Column {
+                index,
+                header,
+                field,
+            }
+        })
+        .collect()
+}
+
+/// Whether `header` (as written in the sheet) is the column a `--map` entry names.
+pub fn names_column(map_header: &str, header: &str) -> bool {
+    header_key(map_header) == header_key(header)
 }
 
 /// How many fields a candidate header row maps.

@@ -208,6 +208,21 @@ pub async fn import_roster(
         })
     })?;
 
+    // The error workbook is written before anything is committed: if it cannot be written,
+    // the import fails whole rather than committing rows the user cannot see the report of.
+    let errors_workbook = match &req.errors_out {
+        Some(path) => {
+            error_workbook::write(
+                path,
+                &parsed.header_cells,
+                &parsed.columns,
+                &parsed.error_rows,
+                &parsed.errors,
+            )?;
+            Some(path.display().to_string())
+        }
+        None => None,
+    };
     let rejected = parsed.error_rows.len() as u64;
     let refused = all_or_nothing && rejected > 0;
     let batch_id = match writer {
@@ -226,19 +241,6 @@ pub async fn import_roster(
         }
         // Dropping the writer rolls its transaction back.
         _ => None,
-    };
-    let errors_workbook = match &req.errors_out {
-        Some(path) => {
-            error_workbook::write(
-                path,
-                &parsed.header_cells,
-                &parsed.columns,
-                &parsed.error_rows,
-                &parsed.errors,
-            )?;
-            Some(path.display().to_string())
-        }
-        None => None,
     };
     Ok(ImportReport {
         file: req.file.display().to_string(),

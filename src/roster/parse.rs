@@ -213,6 +213,14 @@ impl<'a> Body<'a> {
         cancel: &CancelToken,
         sink: &mut CandidateSink<'_>,
     ) -> Result<()> {
+        if row <= self.last_row {
+            // Rows come in sheet order from every writer we know; a file that repeats or
+            // reorders rows is damaged, and guessing would misnumber every problem after it.
+            return Err(Error::ImportFormat(format!(
+                "row {row} appears again after row {}: the file is damaged; open it in Excel or WPS and save it again",
+                self.last_row
+            )));
+        }
         self.last_row = row;
         if cells.iter().all(Cell::is_blank) {
             return Ok(());
@@ -259,7 +267,7 @@ impl<'a> Body<'a> {
             done: self.non_blank,
             total: Some(self.non_blank),
         });
-        let rows_read = u64::from(self.last_row - self.header_row);
+        let rows_read = u64::from(self.last_row.saturating_sub(self.header_row));
         Ok(Parsed {
             sheet: sheet.to_string(),
             header_row: self.header_row,
@@ -268,17 +276,16 @@ impl<'a> Body<'a> {
             errors: self.errors,
             error_rows: self.error_rows,
             rows_read,
-            blank: rows_read - self.non_blank,
+            blank: rows_read.saturating_sub(self.non_blank),
         })
     }
 }
 
 fn check_columns(sheet: &str, columns: &[Column], ctx: &Context<'_>) -> Result<()> {
     for o in ctx.overrides {
-        let key = crate::text::match_key(&o.header);
         if !columns
             .iter()
-            .any(|c| crate::text::match_key(&c.header) == key)
+            .any(|c| header::names_column(&o.header, &c.header))
         {
             return Err(Error::ImportFormat(format!(
                 "--map names the column '{}', but the header row of sheet '{sheet}' has no such column",

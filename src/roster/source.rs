@@ -247,12 +247,23 @@ pub fn decode_text(path: &Path, bytes: &[u8]) -> Result<String> {
 }
 
 /// The delimiter most used in the first line among `,`, tab and `;`.
+/// The delimiter used most over the first lines (a title line above the table may have none),
+/// among `,`, tab and `;`; a comma unless another is strictly more common.
 fn sniff_delimiter(text: &str) -> u8 {
-    let first = text.lines().next().unwrap_or("");
-    [b',', b'\t', b';']
-        .into_iter()
-        .max_by_key(|d| first.bytes().filter(|b| b == d).count())
-        .unwrap_or(b',')
+    let head: Vec<&str> = text.lines().take(20).collect();
+    let count = |d: u8| {
+        head.iter()
+            .map(|l| l.bytes().filter(|b| *b == d).count())
+            .sum::<usize>()
+    };
+    let mut best = (b',', count(b','));
+    for d in [b'\t', b';'] {
+        let n = count(d);
+        if n > best.1 {
+            best = (d, n);
+        }
+    }
+    best.0
 }
 
 fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
@@ -271,6 +282,8 @@ fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
     let mut cells_seen: u64 = 0;
     let mut record = csv::StringRecord::new();
     let (mut line, mut counted_to) = (1u32, 0usize);
+    // Line breaks inside quoted fields so far: they do not start a new row in Excel.
+    let mut inner_breaks: u32 = 0;
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -296,6 +309,13 @@ fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
             .filter(|b| **b == b'\n')
             .count() as u32;
         counted_to = byte;
+        // The row a person sees when Excel opens the file: physical line, less the line breaks
+        // inside quoted fields of earlier records (blank lines do count: Excel shows them).
+        let row = line - inner_breaks;
+        inner_breaks += record
+            .iter()
+            .map(|f| f.matches('\n').count() as u32)
+            .sum::<u32>();
         let cells: Vec<Cell> = record
             .iter()
             .map(|v| {
@@ -311,7 +331,7 @@ fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
         if cells.iter().all(Cell::is_blank) {
             continue;
         }
-        if visit(line, cells)?.is_break() {
+        if visit(row, cells)?.is_break() {
             return Ok(());
         }
     }

@@ -137,8 +137,21 @@ impl<'a> Validator<'a> {
                 .iter()
                 .find(|c| c.field == Some(field))
                 .and_then(|c| cells.get(c.index))
-                .filter(|c| !c.is_blank())
+                .filter(|c| !c.is_blank() && !matches!(c, Cell::Error(_)))
         };
+        // A spreadsheet error value (#N/A, #REF!) is never data: name it, then treat the cell
+        // as empty (so a required field also reports what is missing).
+        for column in columns.iter() {
+            if let (Some(field), Some(Cell::Error(e))) = (column.field, cells.get(column.index)) {
+                err(
+                    field,
+                    "cell_error",
+                    format!(
+                        "the cell holds the spreadsheet error {e}, not a value; fix the formula or type the value"
+                    ),
+                );
+            }
+        }
 
         let member_no = cell(Field::MemberNo).map(|c| normalize(&c.text()));
         match &member_no {
@@ -229,9 +242,16 @@ impl<'a> Validator<'a> {
                     .split(['、', ',', ';', '，', '；'])
                     .map(normalize)
                     .filter(|s| !s.is_empty())
-                    .collect()
+                    .collect::<Vec<_>>()
             })
             .unwrap_or_default();
+        // "一班、一班" names one class once.
+        let classes: Vec<String> = classes
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| !classes[..*i].contains(c))
+            .map(|(_, c)| c.clone())
+            .collect();
         if let Some(unit_id) = unit_id
             && !self.create_classes
         {
