@@ -9,10 +9,47 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use feedesk::FeeDesk;
 use feedesk::clock::FixedClock;
-use feedesk::org::{self, UnitKind};
+use feedesk::org::{self, MemberFilter, UnitKind};
+use feedesk::progress::{CancelToken, ignore_progress};
+use feedesk::roster::{self, ImportMode, ImportReport, ImportRequest};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
 pub const TERM: &str = "2026秋季学期";
+
+/// An import request for `file` into EAST in the term; tests adjust what they need.
+pub fn request(file: &std::path::Path, mode: ImportMode) -> ImportRequest {
+    ImportRequest {
+        file: file.to_path_buf(),
+        unit_code: "EAST".into(),
+        term_name: Some(TERM.into()),
+        sheet: None,
+        overrides: vec![],
+        create_classes: false,
+        mode,
+        dry_run: false,
+        errors_out: None,
+    }
+}
+
+pub async fn import(desk: &FeeDesk, req: &ImportRequest) -> feedesk::Result<ImportReport> {
+    roster::import_roster(desk, req, &ignore_progress, &CancelToken::new()).await
+}
+
+pub async fn members(desk: &FeeDesk) -> Vec<org::Member> {
+    org::list_members(
+        desk,
+        &MemberFilter {
+            show_pii: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+pub async fn audit_len(desk: &FeeDesk) -> usize {
+    feedesk::audit::verify(desk.db().pool()).await.unwrap()
+}
 
 /// A temp data folder.
 pub struct Env {
