@@ -7,6 +7,7 @@ import { useI18n } from "../i18n";
 import { classAdd, termAdd } from "../ipc/classes";
 import { asIpcError } from "../ipc/invoke";
 import { flatten, useClasses, useRefreshAll, useTerms, useTree } from "../queries";
+import { UnitOptions } from "../components/UnitOptions";
 
 export function Classes() {
   const { t } = useI18n();
@@ -123,11 +124,7 @@ export function Classes() {
           <label>
             <span>{t("classes.store")}</span>
             <select data-testid="class-store" value={store || stores[0]?.code || ""} onChange={(e) => setStore(e.target.value)}>
-              {stores.map((s) => (
-                <option key={s.code} value={s.code}>
-                  {s.name} ({s.code})
-                </option>
-              ))}
+              <UnitOptions units={stores} />
             </select>
           </label>
           <label>

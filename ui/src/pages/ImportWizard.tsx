@@ -23,6 +23,7 @@ import {
   type RosterRequest,
 } from "../ipc/roster";
 import { flatten, useAppInfo, useRefreshAll, useTerms, useTree } from "../queries";
+import { UnitOptions } from "../components/UnitOptions";
 
 /** How many problem rows the preview lists; the error workbook has them all. */
 const SHOWN_ERRORS = 500;
@@ -132,11 +133,7 @@ export function ImportWizard({ onHistory }: { onHistory: () => void }) {
           <label>
             <span>{t("import.unit")}</span>
             <select data-testid="roster-unit" value={unitCode} onChange={(e) => setUnit(e.target.value)}>
-              {units.map((u) => (
-                <option key={u.code} value={u.code}>
-                  {u.name} ({u.code})
-                </option>
-              ))}
+              <UnitOptions units={units} />
             </select>
           </label>
           <label>

@@ -9,6 +9,7 @@ import { useI18n } from "../i18n";
 import { asIpcError } from "../ipc/invoke";
 import { memberPage, type Member, type MemberQuery } from "../ipc/members";
 import { flatten, keys, useClasses, useTree } from "../queries";
+import { UnitOptions } from "../components/UnitOptions";
 
 const PAGE = 200;
 const ROW_HEIGHT = 36;
@@ -91,11 +92,7 @@ export function MemberList() {
           <span>{t("members.unit")}</span>
           <select data-testid="member-unit" value={unit} onChange={(e) => setUnit(e.target.value)}>
             <option value="">{t("common.all")}</option>
-            {units.map((u) => (
-              <option key={u.code} value={u.code}>
-                {u.name} ({u.code})
-              </option>
-            ))}
+            <UnitOptions units={units} />
           </select>
         </label>
         <label>
