@@ -32,6 +32,11 @@ impl Clock for FixedClock {
 /// per institution arrives with the settings page; until then every surface shows this zone.
 pub const LOCAL_OFFSET_SECONDS: i32 = 8 * 3600;
 
+/// The institution's calendar day at `now`: due dates, aging and early-bird tiers count in it.
+pub fn local_date(now: DateTime<Utc>) -> chrono::NaiveDate {
+    (now + chrono::Duration::seconds(i64::from(LOCAL_OFFSET_SECONDS))).date_naive()
+}
+
 /// A stored UTC timestamp (RFC 3339) as a person in the institution reads it:
 /// `2026-09-02 09:00`. Text that is not a timestamp is returned unchanged.
 pub fn local_display(utc: &str) -> String {

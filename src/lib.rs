@@ -10,15 +10,21 @@
 //! - [`desk`]: [`FeeDesk`], an open data folder plus who is acting and what time it is.
 //! - [`org`]: the organisation tree (HQ -> regions -> stores), terms, classes and members.
 //! - [`roster`]: roster import from Excel/ODS/CSV: detect, map, normalise, validate, commit, undo.
+//! - [`billing`]: collection accounts, fee items and plans, bills, payments, refunds, dashboard money.
+//! - [`ledger`]: each unit's double-entry books: journal, trial balance, verification.
+//! - [`fault`]: injected crash points for the crash-safety tests.
 //! - [`progress`]: progress reporting and cancellation for long work.
 //! - [`demo`]: the sample institution `feedesk demo` builds.
 
 pub mod audit;
+pub mod billing;
 pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod desk;
 pub mod error;
+pub mod fault;
+pub mod ledger;
 pub mod money;
 pub mod org;
 pub mod progress;

@@ -43,6 +43,34 @@ pub enum Command {
     /// Members.
     #[command(subcommand)]
     Member(MemberCommand),
+    /// Collection accounts (where a unit receives money).
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Fee items (tuition, materials, exam fee ...).
+    #[command(subcommand)]
+    Fee(FeeCommand),
+    /// Fee plans: charge a class, a term or a unit.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Bills.
+    #[command(subcommand)]
+    Bill(BillCommand),
+    /// Record an offline payment (cash, or bank transfer with its reference).
+    Pay(PayArgs),
+    /// Refund all or part of a payment.
+    Refund(RefundArgs),
+    /// The books: trial balance and verification.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Billed, collected, outstanding, collection rate and aging for a subtree.
+    Dashboard {
+        /// The unit whose subtree to show (default HQ).
+        #[arg(long, default_value = "HQ")]
+        unit: String,
+        /// Count aging as of this day (default today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -196,4 +224,166 @@ pub enum AuditCommand {
     Verify,
     /// Print the audit log.
     List,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChannelArg {
+    Wechat,
+    Alipay,
+    Unionpay,
+    OfflineCash,
+    OfflineBank,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Add a collection account to a unit.
+    Add {
+        #[arg(long)]
+        unit: String,
+        #[arg(long, value_enum)]
+        channel: ChannelArg,
+        #[arg(long)]
+        name: String,
+    },
+    /// List collection accounts.
+    List,
+    /// Archive an account (its history stays).
+    Archive {
+        /// The account's id or name.
+        account: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeeCommand {
+    /// Add a fee item to a unit.
+    Add {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List fee items.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Add a plan (nothing is billed until `plan issue`).
+    Add(PlanArgs),
+    /// List plans.
+    List {
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Show what issuing a plan would do, without doing it.
+    Preview { plan_id: i64 },
+    /// Issue a plan: a bill per targeted member; again after roster changes to catch up.
+    Issue { plan_id: i64 },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["class", "term", "unit"])))]
+pub struct PlanArgs {
+    /// The fee item: NAME, or UNIT/NAME when several units have one.
+    #[arg(long)]
+    pub fee: String,
+    /// Charge a class: NAME, or STORE/NAME.
+    #[arg(long)]
+    pub class: Option<String>,
+    /// Charge every member enrolled in a class of this term (within the fee item's unit).
+    #[arg(long)]
+    pub term: Option<String>,
+    /// Charge every active member of this unit's subtree.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// fixed:AMOUNT | split:TOTAL | tiers:YYYY-MM-DD=AMOUNT,...,AMOUNT | declared:MIN-MAX
+    #[arg(long)]
+    pub rule: String,
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub due: chrono::NaiveDate,
+    /// The designated collection account (id or name): the only account the plan's money may go to.
+    #[arg(long)]
+    pub account: String,
+    /// Allow partial payments.
+    #[arg(long)]
+    pub partial: bool,
+    /// A member's discount: [STORE/]MEMBER_NO=10%:REASON or MEMBER_NO=200:REASON. Repeatable.
+    #[arg(long = "discount", value_name = "MEMBER=DISCOUNT:REASON")]
+    pub discounts: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BillCommand {
+    /// List bills.
+    List {
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        term: Option<String>,
+        /// A class: NAME or STORE/NAME.
+        #[arg(long)]
+        class: Option<String>,
+        /// open, partial, paid, voided or refunded.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        plan: Option<i64>,
+        /// A member number prefix or part of a name.
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// One bill and its payments.
+    Show { bill_id: i64 },
+    /// Void an unpaid bill.
+    Void {
+        bill_id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PayArgs {
+    #[arg(long)]
+    pub bill: i64,
+    /// The amount in yuan, e.g. 1234.50.
+    #[arg(long)]
+    pub amount: String,
+    /// The collection account (id or name): must be the plan's designated account.
+    #[arg(long)]
+    pub account: String,
+    /// The idempotency key: retrying with the same key never pays twice.
+    #[arg(long)]
+    pub key: String,
+    /// The bank transfer's reference (required for bank accounts).
+    #[arg(long)]
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RefundArgs {
+    #[arg(long)]
+    pub payment: i64,
+    #[arg(long)]
+    pub amount: String,
+    #[arg(long)]
+    pub reason: String,
+    /// The idempotency key: retrying with the same key never refunds twice.
+    #[arg(long)]
+    pub key: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Debit and credit totals per account, for a unit or rolled up over its subtree.
+    TrialBalance {
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        rollup: bool,
+    },
+    /// Recompute the books from their lines and the bills; report any disagreement.
+    Verify,
 }

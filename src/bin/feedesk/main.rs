@@ -4,6 +4,7 @@
 //! stderr and exits non-zero. No business logic lives here.
 
 mod cli;
+mod money;
 mod output;
 mod run;
 

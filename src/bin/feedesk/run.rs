@@ -9,6 +9,7 @@ use feedesk::{Error, FeeDesk, Result};
 use serde_json::json;
 
 use crate::cli::*;
+use crate::money;
 use crate::output::{self, Bar, table};
 
 /// Exit code when an all-or-nothing import committed nothing because of row errors.
@@ -156,6 +157,14 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                 println!("{} member(s)", members.len());
             }
         }
+        Command::Account(cmd) => money::account(desk, cmd, json).await?,
+        Command::Fee(cmd) => money::fee(desk, cmd, json).await?,
+        Command::Plan(cmd) => money::plan(desk, cmd, json).await?,
+        Command::Bill(cmd) => money::bill(desk, cmd, json).await?,
+        Command::Pay(args) => money::pay(desk, args, json).await?,
+        Command::Refund(args) => money::refund(desk, args, json).await?,
+        Command::Ledger(cmd) => return money::ledger(desk, cmd, json).await,
+        Command::Dashboard { unit, as_of } => money::dashboard(desk, &unit, as_of, json).await?,
         Command::Audit(AuditCommand::Verify) => {
             let n = feedesk::audit::verify(desk.db().pool()).await?;
             if json {
