@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-/// An amount of money in yuan, always with two decimal places (fen precision).
+/// An amount of money in yuan, always with two decimal places (fen precision). Crosses every
+/// boundary (JSON, IPC) as a decimal string: `"33.34"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 pub struct Money(Decimal);
 
 /// The largest amount FeeDesk handles: 999,999,999,999.99 yuan, far beyond any fee, and well
