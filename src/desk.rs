@@ -69,6 +69,15 @@ impl FeeDesk {
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     }
 
+    /// The same data folder and actor, acting at the time `clock` tells: the demo backdates its
+    /// sample payments; scheduled jobs pin their run time.
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> FeeDesk {
+        FeeDesk {
+            clock,
+            ..self.clone()
+        }
+    }
+
     /// The clock.
     pub fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()

@@ -1,7 +1,8 @@
 //! Fee plans (定向收费): a fee item charged to a class, a term or a whole unit, by an amount
-//! rule, due on a date, into one designated collection account. A plan belongs to its fee item's
-//! unit; what it targets lies inside that unit's subtree, and its account belongs to that unit
-//! or one above it (a chain may collect centrally).
+//! rule, due on a date, into one designated collection account. A fee item of a unit can be
+//! charged anywhere in its subtree; the plan is run by the unit it charges (a class's store, the
+//! unit; for a term, the fee item's unit), and its account belongs to that unit or one above it
+//! (a chain may collect centrally).
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -104,22 +105,19 @@ pub async fn add_plan(desk: &FeeDesk, req: &PlanRequest) -> Result<Plan> {
     let fee = find_fee(desk, &req.fee).await?;
     let rule: AmountRule = req.rule.parse()?;
     let all = list_units(desk).await?;
-    let plan_unit = all
+    let fee_unit = all
         .iter()
         .find(|u| u.id == fee.unit_id)
         .cloned()
         .ok_or_else(|| Error::Internal("fee item without unit".into()))?;
-    if plan_unit.archived {
-        return Err(Error::Validation(format!("{} is archived", plan_unit.code)));
-    }
     let (kind, class_id, term_id, target_unit_id) = match &req.target {
         PlanTarget::Class(text) => {
             let text = normalize(text);
             let (store, name) = match text.split_once('/') {
                 Some((s, n)) => (Some(s.to_string()), n.to_string()),
                 // A store's fee item charges that store's classes.
-                None if plan_unit.kind == crate::org::UnitKind::Store => {
-                    (Some(plan_unit.code.clone()), text.clone())
+                None if fee_unit.kind == crate::org::UnitKind::Store => {
+                    (Some(fee_unit.code.clone()), text.clone())
                 }
                 None => (None, text.clone()),
             };
@@ -130,19 +128,29 @@ pub async fn add_plan(desk: &FeeDesk, req: &PlanRequest) -> Result<Plan> {
         }
         PlanTarget::Term(name) => {
             let term = find_term(desk, name).await?;
-            ("term", None, Some(term.id), plan_unit.id)
+            ("term", None, Some(term.id), fee_unit.id)
         }
         PlanTarget::Unit(code) => {
             let unit = find_unit(desk, code).await?;
             ("unit", None, None, unit.id)
         }
     };
-    if !is_within(&all, target_unit_id, plan_unit.id) {
+    if !is_within(&all, target_unit_id, fee_unit.id) {
         return Err(Error::Validation(format!(
             "the fee item '{}' belongs to {}, and what the plan charges is outside it; \
              add the fee item to a unit above, or choose a target inside {}",
-            fee.name, plan_unit.code, plan_unit.code
+            fee.name, fee_unit.code, fee_unit.code
         )));
+    }
+    // The plan is run by the unit it charges (a class's store, a unit), or for a term by the
+    // fee item's unit.
+    let plan_unit = all
+        .iter()
+        .find(|u| u.id == target_unit_id)
+        .cloned()
+        .ok_or_else(|| Error::Internal("target without unit".into()))?;
+    if plan_unit.archived {
+        return Err(Error::Validation(format!("{} is archived", plan_unit.code)));
     }
     if rule.declared_range().is_some() && req.allow_partial {
         return Err(Error::Validation(

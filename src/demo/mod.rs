@@ -1,7 +1,12 @@
 //! `feedesk demo`: a realistic sample institution, so a new user sees every feature in a
 //! minute. It grows with every capability. Today: HQ, two regions, five stores, a term with
-//! classes, and 2,000 members loaded through the real roster import from a generated workbook
-//! (kept in `<data>/demo/`), including a few rows with the mistakes real rosters have.
+//! classes, 2,000 members loaded through the real roster import from a generated workbook
+//! (kept in `<data>/demo/`), including a few rows with the mistakes real rosters have; and the
+//! money ([`billing`]): accounts, plans, bills, a month of payments, refunds and a void.
+
+mod billing;
+
+pub use billing::DemoBilling;
 
 use std::path::PathBuf;
 
@@ -47,6 +52,7 @@ pub struct DemoReport {
     pub classes: usize,
     pub roster: String,
     pub import: ImportReport,
+    pub billing: DemoBilling,
 }
 
 /// Builds the demo institution in an empty data folder.
@@ -98,6 +104,7 @@ pub async fn build(
         cancel,
     )
     .await?;
+    let billing = billing::build(desk).await?;
     Ok(DemoReport {
         institution: hq.name,
         regions: REGIONS.len(),
@@ -105,6 +112,7 @@ pub async fn build(
         classes: STORES.len() * CLASSES.len(),
         roster: roster.display().to_string(),
         import,
+        billing,
     })
 }
 
