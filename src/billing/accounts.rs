@@ -212,6 +212,23 @@ pub async fn list_accounts(desk: &FeeDesk) -> Result<Vec<CollectionAccount>> {
     rows.into_iter().map(CollectionAccount::try_from).collect()
 }
 
+/// Every account, for resolving many names in memory.
+pub(crate) async fn all_accounts(conn: &mut SqliteConnection) -> Result<Vec<CollectionAccount>> {
+    let rows: Vec<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY a.id")))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter().map(CollectionAccount::try_from).collect()
+}
+
+/// The accounts in `all` named `text`, or the one whose id it is.
+pub(crate) fn named<'a>(all: &'a [CollectionAccount], text: &str) -> Vec<&'a CollectionAccount> {
+    let text = normalize(text);
+    match text.parse::<i64>() {
+        Ok(id) => all.iter().filter(|a| a.id == id).collect(),
+        Err(_) => all.iter().filter(|a| a.name == text).collect(),
+    }
+}
+
 /// Every account named `text`, or the one whose id it is.
 pub(crate) async fn accounts_named(
     conn: &mut SqliteConnection,

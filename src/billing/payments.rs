@@ -2,15 +2,22 @@
 //! payments arrive through the same core call from the channels module. A payment goes only into
 //! the plan's designated collection account; partial payment only where the plan allows it; never
 //! more than is owed. Each call carries an idempotency key, so a retry never charges twice.
+//!
+//! A call is a batch (one payment is a batch of one): everything it needs is loaded in a few
+//! queries, each payment is decided in memory against the bills as the batch leaves them, and
+//! the payments, bills, keys and journal entries are written together, all or nothing.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::SqliteConnection;
 
-use super::accounts::{CollectionAccount, accounts_named, no_account};
-use super::idempotency;
+use super::accounts::{CollectionAccount, all_accounts, named, no_account};
+use super::idempotency::Keys;
 use super::rule::AmountRule;
 use crate::audit::{self, Entry};
+use crate::db::bulk::{Bind, execute_each};
 use crate::ledger::{Journal, LedgerCode, Line, Posting};
 use crate::money::Money;
 use crate::text::normalize;
@@ -63,22 +70,39 @@ pub(crate) struct BillState {
     pub rule: String,
 }
 
+const BILL_STATE: &str = "SELECT b.id, b.unit_id, m.member_no, b.status, b.gross_fen,
+        b.discount_fen, b.due_fen, b.paid_fen, b.refunded_fen, p.fee_item_id, f.name AS fee,
+        p.account_id, a.name AS account, p.allow_partial = 1 AS allow_partial, p.rule
+     FROM bills b
+     JOIN members m ON m.id = b.member_id
+     JOIN fee_plans p ON p.id = b.plan_id
+     JOIN fee_items f ON f.id = p.fee_item_id
+     JOIN collection_accounts a ON a.id = p.account_id";
+
+fn no_bill(bill_id: i64) -> Error {
+    Error::NotFound(format!("no bill {bill_id}; `feedesk bill list` shows them"))
+}
+
 pub(crate) async fn bill_state(conn: &mut SqliteConnection, bill_id: i64) -> Result<BillState> {
-    sqlx::query_as(
-        "SELECT b.id, b.unit_id, m.member_no, b.status, b.gross_fen, b.discount_fen, b.due_fen, b.paid_fen,
-                b.refunded_fen, p.fee_item_id, f.name AS fee, p.account_id, a.name AS account,
-                p.allow_partial = 1 AS allow_partial, p.rule
-         FROM bills b
-         JOIN members m ON m.id = b.member_id
-         JOIN fee_plans p ON p.id = b.plan_id
-         JOIN fee_items f ON f.id = p.fee_item_id
-         JOIN collection_accounts a ON a.id = p.account_id
-         WHERE b.id = ?",
-    )
-    .bind(bill_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| Error::NotFound(format!("no bill {bill_id}; `feedesk bill list` shows them")))
+    sqlx::query_as(sqlx::AssertSqlSafe(format!("{BILL_STATE} WHERE b.id = ?")))
+        .bind(bill_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| no_bill(bill_id))
+}
+
+async fn bill_states(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, BillState>> {
+    let json = serde_json::to_string(ids).map_err(|e| Error::Internal(e.to_string()))?;
+    let rows: Vec<BillState> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{BILL_STATE} WHERE b.id IN (SELECT value FROM json_each(?))"
+    )))
+    .bind(json)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|b| (b.id, b)).collect())
 }
 
 pub(crate) fn fee_code(bill: &BillState) -> LedgerCode {
@@ -102,6 +126,15 @@ pub async fn record_payment(desk: &FeeDesk, req: &PaymentRequest) -> Result<Paym
     Ok(results.remove(0))
 }
 
+/// A payment decided in memory, to write.
+struct NewPayment {
+    id: i64,
+    bill_id: i64,
+    account_id: i64,
+    amount_fen: i64,
+    reference: Option<String>,
+}
+
 /// Records offline payments in one transaction: all are recorded or, if any is refused, none
 /// (the error names the bill). Used for a day's cash sheet or a bank statement.
 pub async fn record_payments(
@@ -110,37 +143,103 @@ pub async fn record_payments(
 ) -> Result<Vec<PaymentResult>> {
     let mut tx = desk.db().write().await?;
     let now = desk.now_text();
-    let mut journal = Journal::begin(&mut tx).await?;
+    let mut keys = Keys::load(&mut tx, "payment", reqs.iter().map(|r| r.key.as_str())).await?;
+    let mut ids: Vec<i64> = reqs.iter().map(|r| r.bill_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut bills = bill_states(&mut tx, &ids).await?;
+    let accounts = all_accounts(&mut tx).await?;
+    let mut next_id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM payments")
+        .fetch_one(&mut *tx)
+        .await?;
+
     let mut results = Vec::with_capacity(reqs.len());
-    let mut fresh = vec![];
+    let mut payments = vec![];
+    let mut postings = vec![];
+    let mut touched = vec![];
     for req in reqs {
-        let claim = match idempotency::check(&mut tx, &req.key, "payment", req).await? {
+        let claim = match keys.check(&req.key, req)? {
             Ok(first) => {
                 results.push(first);
                 continue;
             }
             Err(claim) => claim,
         };
-        let result = apply_payment(desk, &mut tx, &mut journal, req, &now)
-            .await
-            .map_err(|e| in_batch(e, reqs.len(), req.bill_id))?;
-        idempotency::complete(&mut tx, claim, &result, &now).await?;
-        fresh.push(result.clone());
+        let bill = bills.get_mut(&req.bill_id).ok_or_else(|| no_bill(req.bill_id));
+        let decided = bill.and_then(|bill| {
+            decide(bill, &accounts, req, next_id, &mut postings).map(|(payment, result)| {
+                touched.push(bill.id);
+                (payment, result)
+            })
+        });
+        let (payment, result) = decided.map_err(|e| in_batch(e, reqs.len(), req.bill_id))?;
+        next_id += 1;
+        keys.complete(claim, &result)?;
+        payments.push(payment);
         results.push(result);
+    }
+
+    execute_each(
+        &mut tx,
+        "INSERT INTO payments (id, bill_id, account_id, amount_fen, reference, received_at, actor)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        payments.iter().map(|p| {
+            [
+                Bind::Int(p.id),
+                Bind::Int(p.bill_id),
+                Bind::Int(p.account_id),
+                Bind::Int(p.amount_fen),
+                p.reference.as_deref().into(),
+                Bind::Text(&now),
+                Bind::Text(desk.actor()),
+            ]
+        }),
+    )
+    .await?;
+    touched.sort_unstable();
+    touched.dedup();
+    execute_each(
+        &mut tx,
+        "UPDATE bills SET gross_fen = ?, due_fen = ?, paid_fen = ?, status = ?,
+                closed_at = CASE WHEN ?4 = 'paid' THEN ? ELSE closed_at END
+         WHERE id = ?",
+        touched.iter().filter_map(|id| bills.get(id)).map(|b| {
+            [
+                Bind::Int(b.gross_fen),
+                Bind::Int(b.due_fen),
+                Bind::Int(b.paid_fen),
+                Bind::Text(&b.status),
+                Bind::Text(&now),
+                Bind::Int(b.id),
+            ]
+        }),
+    )
+    .await?;
+    keys.write(&mut tx, &now).await?;
+    let mut journal = Journal::begin(&mut tx).await?;
+    for posting in postings {
+        journal.post(&mut tx, posting).await?;
     }
     crate::fault::point("payment.before_journal");
     journal.write(&mut tx, &now).await?;
-    if !fresh.is_empty() {
-        let total = fresh
+    if !payments.is_empty() {
+        let total = payments.iter().map(|p| p.amount_fen).sum::<i64>();
+        let fresh: Vec<&PaymentResult> = results
             .iter()
-            .try_fold(Money::ZERO, |a, r| a.checked_add(r.amount))?;
-        let (action, entity_id, after) = if fresh.len() == 1 {
-            ("payment.record", fresh[0].payment_id.to_string(), json!({"payment": fresh[0], "request": reqs[0]}))
+            .filter(|r| payments.iter().any(|p| p.id == r.payment_id))
+            .collect();
+        let (action, entity_id, after) = if payments.len() == 1 {
+            let req = reqs.iter().find(|r| r.bill_id == payments[0].bill_id);
+            (
+                "payment.record",
+                payments[0].id.to_string(),
+                json!({"payment": fresh.first(), "request": req}),
+            )
         } else {
             (
                 "payment.record_batch",
-                format!("{}-{}", fresh[0].payment_id, fresh[fresh.len() - 1].payment_id),
-                json!({"payments": fresh.len(), "total": total}),
+                format!("{}-{}", payments[0].id, payments[payments.len() - 1].id),
+                json!({"payments": payments.len(), "total": Money::from_fen(total)?}),
             )
         };
         audit::append(
@@ -166,8 +265,7 @@ fn in_batch(err: Error, batch: usize, bill_id: i64) -> Error {
     if batch == 1 {
         return err;
     }
-    let prefix = format!("bill {bill_id}: ");
-    let msg = format!("{prefix}{err}; nothing in this batch was recorded");
+    let msg = format!("bill {bill_id}: {err}; nothing in this batch was recorded");
     match err {
         Error::Validation(_) => Error::Validation(msg),
         Error::NotFound(_) => Error::NotFound(msg),
@@ -176,42 +274,36 @@ fn in_batch(err: Error, batch: usize, bill_id: i64) -> Error {
     }
 }
 
-/// The designated account of `bill`, if `text` names it; a refusal naming it otherwise.
-async fn designated(
-    conn: &mut SqliteConnection,
-    bill: &BillState,
-    text: &str,
-) -> Result<CollectionAccount> {
-    let named = accounts_named(conn, text).await?;
-    if named.is_empty() {
-        return Err(no_account(text));
-    }
-    match named.into_iter().find(|a| a.id == bill.account_id) {
-        Some(a) => Ok(a),
-        None => Err(Error::Validation(format!(
-            "refused: bill {} ({}) is collected only into its plan's designated account '{}' (id {}); \
-             '{}' is not it",
-            bill.id,
-            bill.fee,
-            bill.account,
-            bill.account_id,
-            normalize(text)
-        ))),
-    }
-}
-
-async fn apply_payment(
-    desk: &FeeDesk,
-    conn: &mut SqliteConnection,
-    journal: &mut Journal,
+/// Checks one payment against the bill as the batch has left it; on success updates the bill in
+/// memory and adds its postings.
+fn decide(
+    bill: &mut BillState,
+    accounts: &[CollectionAccount],
     req: &PaymentRequest,
-    now: &str,
-) -> Result<PaymentResult> {
+    payment_id: i64,
+    postings: &mut Vec<Posting>,
+) -> Result<(NewPayment, PaymentResult)> {
     if req.amount.is_negative() || req.amount == Money::ZERO {
         return Err(Error::Validation("a payment must be above zero".into()));
     }
-    let bill = bill_state(conn, req.bill_id).await?;
-    let account = designated(conn, &bill, &req.account).await?;
+    let candidates = named(accounts, &req.account);
+    if candidates.is_empty() {
+        return Err(no_account(&req.account));
+    }
+    let account = candidates
+        .into_iter()
+        .find(|a| a.id == bill.account_id)
+        .ok_or_else(|| {
+            Error::Validation(format!(
+                "refused: bill {} ({}) is collected only into its plan's designated account '{}' (id {}); \
+                 '{}' is not it",
+                bill.id,
+                bill.fee,
+                bill.account,
+                bill.account_id,
+                normalize(&req.account)
+            ))
+        })?;
     if !account.channel.is_offline() {
         return Err(Error::Validation(format!(
             "'{}' is a {} account: its payments arrive through the channel, not by hand",
@@ -226,8 +318,18 @@ async fn apply_payment(
         ));
     }
     match bill.status.as_str() {
-        "voided" => return Err(Error::Validation(format!("refused: bill {} is voided; nothing is owed", bill.id))),
-        "refunded" => return Err(Error::Validation(format!("refused: bill {} was refunded and is closed", bill.id))),
+        "voided" => {
+            return Err(Error::Validation(format!(
+                "refused: bill {} is voided; nothing is owed",
+                bill.id
+            )));
+        }
+        "refunded" => {
+            return Err(Error::Validation(format!(
+                "refused: bill {} was refunded and is closed",
+                bill.id
+            )));
+        }
         _ => {}
     }
     let amount = req.amount.fen();
@@ -235,6 +337,7 @@ async fn apply_payment(
         .rule
         .parse()
         .map_err(|_| Error::Internal(format!("bill {}: unreadable plan rule", bill.id)))?;
+    let mut declare = None;
     let mut due = bill.due_fen;
     if let Some((min, max)) = rule.declared_range() {
         if bill.paid_fen > 0 {
@@ -251,35 +354,16 @@ async fn apply_payment(
         }
         if amount > due {
             // The payer declared more than the minimum the bill was issued at.
-            let more = amount - due;
-            sqlx::query("UPDATE bills SET gross_fen = gross_fen + ?1, due_fen = due_fen + ?1 WHERE id = ?2")
-                .bind(more)
-                .bind(bill.id)
-                .execute(&mut *conn)
-                .await?;
-            journal
-                .post(
-                    conn,
-                    Posting {
-                        unit_id: bill.unit_id,
-                        kind: "bill.declare",
-                        bill_id: Some(bill.id),
-                        payment_id: None,
-                        refund_id: None,
-                        memo: format!("{} · {} · declared {}", bill.fee, bill.member_no, req.amount),
-                        lines: vec![
-                            Line::debit(LedgerCode::Receivable, more),
-                            Line::credit(fee_code(&bill), more),
-                        ],
-                    },
-                )
-                .await?;
+            declare = Some(amount - due);
             due = amount;
         }
     }
     let outstanding = due - bill.paid_fen;
     if outstanding == 0 {
-        return Err(Error::Validation(format!("refused: bill {} is already paid in full", bill.id)));
+        return Err(Error::Validation(format!(
+            "refused: bill {} is already paid in full",
+            bill.id
+        )));
     }
     if amount > outstanding {
         return Err(Error::Validation(format!(
@@ -296,50 +380,56 @@ async fn apply_payment(
             Money::from_fen(outstanding)?
         )));
     }
-    let paid = bill.paid_fen + amount;
-    let status = if paid == due { "paid" } else { "partial" };
-    let payment_id: i64 = sqlx::query_scalar(
-        "INSERT INTO payments (bill_id, account_id, amount_fen, reference, received_at, actor)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(bill.id)
-    .bind(account.id)
-    .bind(amount)
-    .bind(&reference)
-    .bind(now)
-    .bind(desk.actor())
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE bills SET paid_fen = ?, status = ?, closed_at = ? WHERE id = ?")
-        .bind(paid)
-        .bind(status)
-        .bind((status == "paid").then_some(now))
-        .bind(bill.id)
-        .execute(&mut *conn)
-        .await?;
-    journal
-        .post(
-            conn,
-            Posting {
-                unit_id: bill.unit_id,
-                kind: "payment",
-                bill_id: Some(bill.id),
-                payment_id: Some(payment_id),
-                refund_id: None,
-                memo: format!("{} · {} · {}", bill.fee, bill.member_no, account.name),
-                lines: vec![
-                    Line::debit(money_code(&account), amount),
-                    Line::credit(LedgerCode::Receivable, amount),
-                ],
-            },
-        )
-        .await?;
-    Ok(PaymentResult {
-        payment_id,
-        bill_id: bill.id,
-        amount: req.amount,
-        status: status.into(),
-        amount_paid: Money::from_fen(paid)?,
-        outstanding: Money::from_fen(due - paid)?,
-    })
+    if let Some(more) = declare {
+        bill.gross_fen += more;
+        bill.due_fen += more;
+        postings.push(Posting {
+            unit_id: bill.unit_id,
+            kind: "bill.declare",
+            bill_id: Some(bill.id),
+            payment_id: None,
+            refund_id: None,
+            memo: format!("{} · {} · declared {}", bill.fee, bill.member_no, req.amount),
+            lines: vec![
+                Line::debit(LedgerCode::Receivable, more),
+                Line::credit(fee_code(bill), more),
+            ],
+        });
+    }
+    bill.paid_fen += amount;
+    bill.status = if bill.paid_fen == bill.due_fen {
+        "paid"
+    } else {
+        "partial"
+    }
+    .into();
+    postings.push(Posting {
+        unit_id: bill.unit_id,
+        kind: "payment",
+        bill_id: Some(bill.id),
+        payment_id: Some(payment_id),
+        refund_id: None,
+        memo: format!("{} · {} · {}", bill.fee, bill.member_no, account.name),
+        lines: vec![
+            Line::debit(money_code(account), amount),
+            Line::credit(LedgerCode::Receivable, amount),
+        ],
+    });
+    Ok((
+        NewPayment {
+            id: payment_id,
+            bill_id: bill.id,
+            account_id: account.id,
+            amount_fen: amount,
+            reference,
+        },
+        PaymentResult {
+            payment_id,
+            bill_id: bill.id,
+            amount: req.amount,
+            status: bill.status.clone(),
+            amount_paid: Money::from_fen(bill.paid_fen)?,
+            outstanding: Money::from_fen(bill.due_fen - bill.paid_fen)?,
+        },
+    ))
 }

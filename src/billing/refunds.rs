@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::accounts::accounts_named;
-use super::idempotency;
+use super::idempotency::Keys;
 use super::payments::{bill_state, fee_code, money_code};
 use crate::audit::{self, Entry};
 use crate::ledger::{Journal, LedgerCode, Line, Posting};
@@ -49,7 +49,8 @@ pub async fn refund(desk: &FeeDesk, req: &RefundRequest) -> Result<RefundResult>
         return Err(Error::Validation("a refund must be above zero".into()));
     }
     let mut tx = desk.db().write().await?;
-    let claim = match idempotency::check(&mut tx, &req.key, "refund", req).await? {
+    let mut keys = Keys::load(&mut tx, "refund", [req.key.as_str()]).await?;
+    let claim = match keys.check(&req.key, req)? {
         Ok(first) => return Ok(first),
         Err(claim) => claim,
     };
@@ -154,7 +155,8 @@ pub async fn refund(desk: &FeeDesk, req: &RefundRequest) -> Result<RefundResult>
         status: status.to_string(),
         refundable: Money::from_fen(refundable - amount)?,
     };
-    idempotency::complete(&mut tx, claim, &result, &now).await?;
+    keys.complete(claim, &result)?;
+    keys.write(&mut tx, &now).await?;
     audit::append(
         &mut tx,
         &now,
