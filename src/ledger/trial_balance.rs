@@ -65,6 +65,11 @@ pub async fn trial_balance(desk: &FeeDesk, unit_code: &str, rollup: bool) -> Res
             balance: Money::from_fen(debit - credit)?,
         });
     }
+    // By code as an accountant reads it: 1001.2 before 1001.11.
+    lines.sort_by_key(|l| {
+        let (head, tail) = l.code.split_once('.').unwrap_or((&l.code, ""));
+        (head.to_string(), tail.parse::<i64>().unwrap_or(-1))
+    });
     Ok(TrialBalance {
         unit: unit.code,
         unit_name: unit.name,

@@ -3,9 +3,10 @@
 //! progress bars for people, one JSON document with `--json`. On failure it prints one line to
 //! stderr and exits non-zero. No business logic lives here.
 
+#[macro_use]
+mod output;
 mod cli;
 mod money;
-mod output;
 mod run;
 
 use std::process::ExitCode;

@@ -55,7 +55,7 @@ pub async fn account(desk: &FeeDesk, cmd: AccountCommand, json: bool) -> Result<
     if json {
         output::json(&account)
     } else {
-        println!(
+        say!(
             "Account {} {} ({}) of {}{}",
             account.id,
             account.name,
@@ -74,7 +74,7 @@ pub async fn fee(desk: &FeeDesk, cmd: FeeCommand, json: bool) -> Result<()> {
             if json {
                 return output::json(&fee);
             }
-            println!("Fee item {} {} of {}", fee.id, fee.name, fee.unit_code);
+            say!("Fee item {} {} of {}", fee.id, fee.name, fee.unit_code);
         }
         FeeCommand::List => {
             let fees = billing::list_fees(desk).await?;
@@ -116,7 +116,7 @@ pub async fn plan(desk: &FeeDesk, cmd: PlanCommand, json: bool) -> Result<()> {
             if json {
                 return output::json(&plan);
             }
-            println!(
+            say!(
                 "Plan {}: {} for {} {}, {} due {}, into '{}'. Issue it with `feedesk plan issue {}`",
                 plan.id, plan.fee, plan.target_kind, plan.target, plan.rule, plan.due_on, plan.account, plan.id
             );
@@ -163,15 +163,15 @@ pub async fn plan(desk: &FeeDesk, cmd: PlanCommand, json: bool) -> Result<()> {
 
 fn print_issue(r: &IssueReport) {
     let verb = if r.committed { "Issued" } else { "Would issue" };
-    println!(
+    say!(
         "{verb} plan {}: {} new bill(s), {} due (gross {}, discounts {}); {} already billed; {} voided ({})",
         r.plan_id, r.new_bills, r.new_amount_due, r.new_gross, r.new_discounts, r.already_billed, r.voided, r.voided_amount
     );
     for u in &r.by_unit {
-        println!("  {}: {} bill(s), {}", u.unit_code, u.bills, u.amount_due);
+        say!("  {}: {} bill(s), {}", u.unit_code, u.bills, u.amount_due);
     }
     for k in &r.kept {
-        println!("  kept: {}", k.note);
+        say!("  kept: {}", k.note);
     }
 }
 
@@ -218,7 +218,7 @@ pub async fn bill(desk: &FeeDesk, cmd: BillCommand, json: bool) -> Result<()> {
                 &["id", "store", "member_no", "name", "fee", "due", "paid", "refunded", "status", "due_date"],
                 &rows,
             );
-            println!("{} bill(s)", bills.len());
+            say!("{} bill(s)", bills.len());
         }
         BillCommand::Show { bill_id } => {
             let detail = billing::get_bill(desk, bill_id).await?;
@@ -226,13 +226,13 @@ pub async fn bill(desk: &FeeDesk, cmd: BillCommand, json: bool) -> Result<()> {
                 return output::json(&detail);
             }
             let b = &detail.bill;
-            println!(
+            say!(
                 "Bill {} · {} {} ({}) · {} · due {} on {} · paid {} · refunded {} · {}",
                 b.id, b.member_no, b.member_name, b.unit_code, b.fee, b.amount_due, b.due_date,
                 b.amount_paid, b.amount_refunded, b.status
             );
             for p in &detail.payments {
-                println!(
+                say!(
                     "  payment {}: {} into {} ({}) {} at {}{}",
                     p.payment_id,
                     p.amount,
@@ -249,7 +249,7 @@ pub async fn bill(desk: &FeeDesk, cmd: BillCommand, json: bool) -> Result<()> {
             if json {
                 return output::json(&bill);
             }
-            println!("Bill {} is {}", bill.id, bill.status);
+            say!("Bill {} is {}", bill.id, bill.status);
         }
     }
     Ok(())
@@ -270,7 +270,7 @@ pub async fn pay(desk: &FeeDesk, args: PayArgs, json: bool) -> Result<()> {
     if json {
         return output::json(&result);
     }
-    println!(
+    say!(
         "Payment {}: {} on bill {}; bill is {}, {} outstanding",
         result.payment_id, result.amount, result.bill_id, result.status, result.outstanding
     );
@@ -291,7 +291,7 @@ pub async fn refund(desk: &FeeDesk, args: RefundArgs, json: bool) -> Result<()> 
     if json {
         return output::json(&result);
     }
-    println!(
+    say!(
         "Refund {}: {} of payment {}; bill {} is {}; {} left to refund",
         result.refund_id, result.amount, result.payment_id, result.bill_id, result.status, result.refundable
     );
@@ -313,14 +313,14 @@ pub async fn ledger(desk: &FeeDesk, cmd: LedgerCommand, json: bool) -> Result<Ex
                     .iter()
                     .map(|l| vec![l.code.clone(), l.name.clone(), l.debit.to_string(), l.credit.to_string(), l.balance.to_string()])
                     .collect();
-                println!(
+                say!(
                     "Trial balance of {} {}{}",
                     tb.unit,
                     tb.unit_name,
                     if tb.rollup { " (rolled up)" } else { "" }
                 );
                 table(&["code", "account", "debit", "credit", "balance"], &rows);
-                println!(
+                say!(
                     "Total debit {} · total credit {} · {}",
                     tb.total_debit,
                     tb.total_credit,
@@ -333,13 +333,13 @@ pub async fn ledger(desk: &FeeDesk, cmd: LedgerCommand, json: bool) -> Result<Ex
             if json {
                 output::json(&serde_json::json!({"ok": check.ok(), "check": check}))?;
             } else if check.ok() {
-                println!(
+                say!(
                     "Books sound: {} entries, {} lines, {} bills agree",
                     check.entries, check.lines, check.bills
                 );
             } else {
                 for p in &check.problems {
-                    println!("{p}");
+                    say!("{p}");
                 }
             }
             if !check.ok() {
@@ -362,7 +362,7 @@ pub async fn dashboard(
         return output::json(&serde_json::json!({"summary": summary, "tree": tree}));
     }
     let f = &summary.figures;
-    println!(
+    say!(
         "{} {} as of {}: billed {} · collected {} · refunded {} · outstanding {} · collection rate {}%",
         summary.unit,
         summary.unit_name,
@@ -378,7 +378,7 @@ pub async fn dashboard(
         .iter()
         .map(|a| format!("{} {} ({})", a.bucket, a.amount, a.bills))
         .collect();
-    println!("Outstanding by days overdue: {}", aging.join(" · "));
+    say!("Outstanding by days overdue: {}", aging.join(" · "));
     let mut rows = vec![];
     fn walk(node: &MoneyNode, depth: usize, rows: &mut Vec<Vec<String>>) {
         let f = &node.figures;

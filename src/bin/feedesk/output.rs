@@ -1,6 +1,29 @@
 //! Printing: JSON for scripts, aligned tables and progress bars for people.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+
+/// `println!` for the CLI's output: when stdout is closed early (`feedesk bill list | head`)
+/// the program ends quietly, as Unix tools do, instead of panicking. Everything it printed
+/// about was already committed.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::output::say_line(format_args!($($arg)*))
+    };
+}
+
+/// Writes one line to stdout; see [`say!`].
+pub fn say_line(args: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{args}") {
+        // Nothing left to tell the reader: a closed pipe ends the program successfully, any
+        // other failure to write says so on stderr.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the output: {e}");
+            std::process::exit(1);
+        }
+        std::process::exit(0);
+    }
+}
 
 use feedesk::progress::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -10,7 +33,7 @@ use serde::Serialize;
 pub fn json<T: Serialize>(value: &T) -> feedesk::Result<()> {
     let text =
         serde_json::to_string_pretty(value).map_err(|e| feedesk::Error::Internal(e.to_string()))?;
-    println!("{text}");
+    say!("{text}");
     Ok(())
 }
 
@@ -30,7 +53,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
             .zip(&widths)
             .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(width(c)))))
             .collect();
-        println!("{}", parts.join("  ").trim_end());
+        say!("{}", parts.join("  ").trim_end());
     };
     line(headers.to_vec());
     line(

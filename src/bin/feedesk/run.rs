@@ -43,7 +43,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
             if json {
                 output::json(&hq)?;
             } else {
-                println!(
+                say!(
                     "Created {} (code {}) in {}",
                     hq.name,
                     hq.code,
@@ -62,7 +62,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
             if json {
                 output::json(&r)?;
             } else {
-                println!(
+                say!(
                     "Undid batch {}: {} member(s) removed, {} restored, {} enrolment(s) and {} class(es) removed",
                     r.batch_id,
                     r.members_removed,
@@ -154,7 +154,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                     ],
                     &rows,
                 );
-                println!("{} member(s)", members.len());
+                say!("{} member(s)", members.len());
             }
         }
         Command::Account(cmd) => money::account(desk, cmd, json).await?,
@@ -170,7 +170,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
             if json {
                 output::json(&json!({"intact": true, "entries": n}))?;
             } else {
-                println!("Audit log intact: {n} entries");
+                say!("Audit log intact: {n} entries");
             }
         }
         Command::Audit(AuditCommand::List) => {
@@ -201,7 +201,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
             if json {
                 output::json(&report)?;
             } else {
-                println!(
+                say!(
                     "Built {} in {}: {} regions, {} stores, {} classes",
                     report.institution,
                     data_dir.display(),
@@ -210,7 +210,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                     report.classes
                 );
                 print_import(&report.import);
-                println!("Try: feedesk --data-dir {} org list", data_dir.display());
+                say!("Try: feedesk --data-dir {} org list", data_dir.display());
             }
         }
         Command::Backup { out } => {
@@ -218,7 +218,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
             if json {
                 output::json(&json!({"backup": out}))?;
             } else {
-                println!("Backed up to {}", out.display());
+                say!("Backed up to {}", out.display());
             }
         }
     }
@@ -234,7 +234,7 @@ async fn org_command(desk: &FeeDesk, cmd: OrgCommand, json: bool) -> Result<()> 
             }
             match tree {
                 Some(root) => print_tree(&root, 0),
-                None => println!("No institution yet: run `feedesk init --name NAME`"),
+                None => say!("No institution yet: run `feedesk init --name NAME`"),
             }
             return Ok(());
         }
@@ -257,7 +257,7 @@ async fn org_command(desk: &FeeDesk, cmd: OrgCommand, json: bool) -> Result<()> 
     if json {
         output::json(&unit)
     } else {
-        println!(
+        say!(
             "{} {} {}{}",
             unit.kind.as_str(),
             unit.code,
@@ -269,7 +269,7 @@ async fn org_command(desk: &FeeDesk, cmd: OrgCommand, json: bool) -> Result<()> 
 }
 
 fn print_tree(node: &UnitNode, depth: usize) {
-    println!(
+    say!(
         "{}{} {} [{}]{}",
         "  ".repeat(depth),
         node.code,
@@ -293,7 +293,7 @@ async fn term_command(desk: &FeeDesk, cmd: TermCommand, json: bool) -> Result<()
             if json {
                 output::json(&term)?;
             } else {
-                println!("Term {} ({} – {})", term.name, term.starts_on, term.ends_on);
+                say!("Term {} ({} – {})", term.name, term.starts_on, term.ends_on);
             }
         }
         TermCommand::List => {
@@ -325,7 +325,7 @@ async fn class_command(desk: &FeeDesk, cmd: ClassCommand, json: bool) -> Result<
             if json {
                 output::json(&class)?;
             } else {
-                println!(
+                say!(
                     "Class {} at {} in {}",
                     class.name, class.unit_code, class.term_name
                 );
@@ -396,7 +396,7 @@ async fn import_roster(desk: &FeeDesk, args: RosterArgs, json: bool) -> Result<E
 const SHOWN_ERRORS: usize = 200;
 
 fn print_import(r: &ImportReport) {
-    println!(
+    say!(
         "File {} · sheet '{}' · header on row {}",
         r.file, r.sheet, r.header_row
     );
@@ -411,8 +411,8 @@ fn print_import(r: &ImportReport) {
             )
         })
         .collect();
-    println!("Columns: {}", mapped.join(", "));
-    println!(
+    say!("Columns: {}", mapped.join(", "));
+    say!(
         "Rows: {} read, {} new, {} updated, {} unchanged, {} blank, {} rejected{}",
         r.rows_read,
         r.imported,
@@ -442,14 +442,14 @@ fn print_import(r: &ImportReport) {
             .collect::<Vec<_>>();
         table(&["row", "column", "problem", "what to do"], &rows);
         if r.errors.len() > SHOWN_ERRORS {
-            println!(
+            say!(
                 "... and {} more problems (see --json or --errors-out)",
                 r.errors.len() - SHOWN_ERRORS
             );
         }
     }
     if let Some(path) = &r.errors_workbook {
-        println!("Error workbook: {path}");
+        say!("Error workbook: {path}");
     }
     let outcome = match (r.dry_run, r.committed, r.batch_id) {
         (true, _, _) => "Dry run: nothing was written.".to_string(),
@@ -457,5 +457,5 @@ fn print_import(r: &ImportReport) {
         (false, true, Some(id)) => format!("Committed as batch {id} (undo with `feedesk import undo {id}`)."),
         (false, true, None) => "Nothing to change: the roster matches what FeeDesk holds.".into(),
     };
-    println!("{outcome}");
+    say!("{outcome}");
 }
