@@ -120,6 +120,49 @@ pub(crate) fn money_code(account: &CollectionAccount) -> LedgerCode {
     }
 }
 
+/// The postings that move `fen` between a bill's books and a collection account: in the bill's
+/// unit, `counterpart` (receivable for a payment) against the money account; when the account
+/// belongs to another unit (central collection), the money sits in that unit's books and each
+/// side records what it owes the other (内部往来). For a refund, the same with the sides
+/// swapped (`counterpart` is the refunds account).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn money_postings(
+    kind: &'static str,
+    bill: &BillState,
+    account: &CollectionAccount,
+    payment_id: Option<i64>,
+    refund_id: Option<i64>,
+    memo: String,
+    counterpart: LedgerCode,
+    fen: i64,
+) -> Vec<Posting> {
+    let inflow = kind == "payment";
+    // (debit, credit) as money comes in; swapped as it goes back out.
+    let pair = |money_side: LedgerCode, other: LedgerCode| {
+        if inflow {
+            vec![Line::debit(money_side, fen), Line::credit(other, fen)]
+        } else {
+            vec![Line::debit(other, fen), Line::credit(money_side, fen)]
+        }
+    };
+    let posting = |unit_id, lines| Posting {
+        unit_id,
+        kind,
+        bill_id: Some(bill.id),
+        payment_id,
+        refund_id,
+        memo: memo.clone(),
+        lines,
+    };
+    if account.unit_id == bill.unit_id {
+        return vec![posting(bill.unit_id, pair(money_code(account), counterpart))];
+    }
+    vec![
+        posting(bill.unit_id, pair(LedgerCode::InterUnit, counterpart)),
+        posting(account.unit_id, pair(money_code(account), LedgerCode::InterUnit)),
+    ]
+}
+
 /// Records one offline payment.
 pub async fn record_payment(desk: &FeeDesk, req: &PaymentRequest) -> Result<PaymentResult> {
     let mut results = record_payments(desk, std::slice::from_ref(req)).await?;
@@ -403,18 +446,16 @@ fn decide(
         "partial"
     }
     .into();
-    postings.push(Posting {
-        unit_id: bill.unit_id,
-        kind: "payment",
-        bill_id: Some(bill.id),
-        payment_id: Some(payment_id),
-        refund_id: None,
-        memo: format!("{} · {} · {}", bill.fee, bill.member_no, account.name),
-        lines: vec![
-            Line::debit(money_code(account), amount),
-            Line::credit(LedgerCode::Receivable, amount),
-        ],
-    });
+    postings.extend(money_postings(
+        "payment",
+        bill,
+        account,
+        Some(payment_id),
+        None,
+        format!("{} · {} · {}", bill.fee, bill.member_no, account.name),
+        LedgerCode::Receivable,
+        amount,
+    ));
     Ok((
         NewPayment {
             id: payment_id,

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::accounts::accounts_named;
 use super::idempotency::Keys;
-use super::payments::{bill_state, fee_code, money_code};
+use super::payments::{bill_state, fee_code, money_postings};
 use crate::audit::{self, Entry};
 use crate::ledger::{Journal, LedgerCode, Line, Posting};
 use crate::money::Money;
@@ -108,23 +108,18 @@ pub async fn refund(desk: &FeeDesk, req: &RefundRequest) -> Result<RefundResult>
         .execute(&mut *tx)
         .await?;
     let mut journal = Journal::begin(&mut tx).await?;
-    journal
-        .post(
-            &mut tx,
-            Posting {
-                unit_id: bill.unit_id,
-                kind: "refund",
-                bill_id: Some(bill.id),
-                payment_id: Some(req.payment_id),
-                refund_id: Some(refund_id),
-                memo: format!("{} · {} · {reason}", bill.fee, bill.member_no),
-                lines: vec![
-                    Line::debit(LedgerCode::Refunds, amount),
-                    Line::credit(money_code(&account), amount),
-                ],
-            },
-        )
-        .await?;
+    for posting in money_postings(
+        "refund",
+        &bill,
+        &account,
+        Some(req.payment_id),
+        Some(refund_id),
+        format!("{} · {} · {reason}", bill.fee, bill.member_no),
+        LedgerCode::Refunds,
+        amount,
+    ) {
+        journal.post(&mut tx, posting).await?;
+    }
     let unpaid = bill.due_fen - bill.paid_fen;
     if closes && unpaid > 0 {
         journal

@@ -7,6 +7,7 @@
 //! | `1002.<id>`   | 银行存款 (bank), per collection account   | asset          |
 //! | `1012.<id>`   | 渠道清算 (channel clearing), per account  | asset          |
 //! | `1122`        | 应收账款 (fees receivable)                | asset          |
+//! | `1901`        | 内部往来 (inter-unit: owed by (+) or to (-) other units) | asset |
 //! | `6001.<id>`   | 收费收入 (fee income), per fee item       | income         |
 //! | `6002`        | 退费 (refunds)                            | contra_income  |
 //! | `6003`        | 折扣减免 (discounts)                      | contra_income  |
@@ -61,6 +62,10 @@ pub enum LedgerCode {
         name: String,
     },
     Receivable,
+    /// Money one unit holds for another: a store's bill paid into HQ's account is owed to the
+    /// store by HQ. One code in every unit, so a subtree's inter-unit balances cancel out when
+    /// its books are rolled up.
+    InterUnit,
     FeeIncome {
         fee_item_id: i64,
         name: String,
@@ -87,6 +92,7 @@ impl LedgerCode {
                 format!("{prefix}.{account_id}")
             }
             LedgerCode::Receivable => "1122".into(),
+            LedgerCode::InterUnit => "1901".into(),
             LedgerCode::FeeIncome { fee_item_id, .. } => format!("6001.{fee_item_id}"),
             LedgerCode::Refunds => "6002".into(),
             LedgerCode::Discounts => "6003".into(),
@@ -106,6 +112,7 @@ impl LedgerCode {
                 format!("{what} · {name}")
             }
             LedgerCode::Receivable => "应收账款".into(),
+            LedgerCode::InterUnit => "内部往来".into(),
             LedgerCode::FeeIncome { name, .. } => format!("收费收入 · {name}"),
             LedgerCode::Refunds => "退费".into(),
             LedgerCode::Discounts => "折扣减免".into(),
@@ -115,7 +122,9 @@ impl LedgerCode {
 
     pub fn kind(&self) -> AccountKind {
         match self {
-            LedgerCode::Money { .. } | LedgerCode::Receivable => AccountKind::Asset,
+            LedgerCode::Money { .. } | LedgerCode::Receivable | LedgerCode::InterUnit => {
+                AccountKind::Asset
+            }
             LedgerCode::FeeIncome { .. } => AccountKind::Income,
             LedgerCode::Refunds | LedgerCode::Discounts => AccountKind::ContraIncome,
             LedgerCode::ChannelFees => AccountKind::Expense,

@@ -39,7 +39,7 @@ pub async fn verify(desk: &FeeDesk) -> Result<LedgerCheck> {
             .await?,
         problems: vec![],
     };
-    let queries: [(&str, &str); 8] = [
+    let queries: [(&str, &str); 9] = [
         (
             "journal entry {} does not balance or does not match its total",
             "SELECT e.id FROM journal_entries e
@@ -93,7 +93,14 @@ pub async fn verify(desk: &FeeDesk) -> Result<LedgerCheck> {
                              WHERE a.unit_id = u.id
                                AND (a.code LIKE '1001.%' OR a.code LIKE '1002.%' OR a.code LIKE '1012.%')), 0)
                 <> coalesce((SELECT sum(p.amount_fen - p.refunded_fen) FROM payments p
-                             JOIN bills bl ON bl.id = p.bill_id WHERE bl.unit_id = u.id), 0)",
+                             JOIN collection_accounts ca ON ca.id = p.account_id
+                             WHERE ca.unit_id = u.id), 0)",
+        ),
+        (
+            "the inter-unit balances do not cancel out (off by {} fen)",
+            "SELECT sum(b.debit_fen - b.credit_fen) FROM ledger_balances b
+             JOIN ledger_accounts a ON a.id = b.account_id
+             WHERE a.code = '1901' HAVING sum(b.debit_fen - b.credit_fen) <> 0",
         ),
         (
             "the dashboard totals of unit {} disagree with its bills",
