@@ -194,6 +194,16 @@ async fn run(total_bills: usize) {
     }
     let times = time(|| async { feedesk::ledger::trial_balance(&desk, "HQ", true).await.unwrap() }).await;
     row("trial balance, HQ rolled up", times);
+    // Not a dashboard query: the bills page's first 100 rows with the count and totals of
+    // everything its filter matches (which scans the matching bills).
+    for unit in ["S01", "HQ"] {
+        let filter = billing::BillFilter {
+            unit_code: Some(unit.into()),
+            ..Default::default()
+        };
+        let times = time_n(20, || async { billing::bill_page(&desk, &filter, 0, 100).await.unwrap() }).await;
+        row(&format!("bills page (100 rows + totals), {unit}"), times);
+    }
     let summary = billing::money_summary(&desk, "HQ", None).await.unwrap();
     println!();
     println!(
@@ -213,11 +223,19 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = T>,
 {
-    for _ in 0..5 {
+    time_n(RUNS, f).await
+}
+
+async fn time_n<F, Fut, T>(runs: usize, f: F) -> Vec<Duration>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    for _ in 0..3 {
         f().await;
     }
-    let mut times = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
         let started = Instant::now();
         std::hint::black_box(f().await);
         times.push(started.elapsed());
