@@ -34,6 +34,30 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     feedesk::roster::UndoReport::export_all(&cfg)?;
     feedesk::progress::Progress::export_all(&cfg)?;
     feedesk::demo::DemoReport::export_all(&cfg)?;
+    feedesk::billing::Channel::export_all(&cfg)?;
+    feedesk::billing::CollectionAccount::export_all(&cfg)?;
+    feedesk::billing::FeeItem::export_all(&cfg)?;
+    feedesk::billing::Plan::export_all(&cfg)?;
+    feedesk::billing::PlanTarget::export_all(&cfg)?;
+    feedesk::billing::IssueReport::export_all(&cfg)?;
+    feedesk::billing::KeptBill::export_all(&cfg)?;
+    feedesk::billing::PreviewBill::export_all(&cfg)?;
+    feedesk::billing::UnitBills::export_all(&cfg)?;
+    feedesk::billing::Bill::export_all(&cfg)?;
+    feedesk::billing::BillDetail::export_all(&cfg)?;
+    feedesk::billing::BillFilter::export_all(&cfg)?;
+    feedesk::billing::BillPage::export_all(&cfg)?;
+    feedesk::billing::BillPayment::export_all(&cfg)?;
+    feedesk::billing::PaymentResult::export_all(&cfg)?;
+    feedesk::billing::RefundResult::export_all(&cfg)?;
+    feedesk::billing::MoneySummary::export_all(&cfg)?;
+    feedesk::billing::MoneyFigures::export_all(&cfg)?;
+    feedesk::billing::AgingBucket::export_all(&cfg)?;
+    feedesk::billing::TrendDay::export_all(&cfg)?;
+    feedesk::billing::MoneyNode::export_all(&cfg)?;
+    feedesk::ledger::TrialBalance::export_all(&cfg)?;
+    feedesk::ledger::TrialLine::export_all(&cfg)?;
+    feedesk::ledger::AccountKind::export_all(&cfg)?;
     // The shell's own argument and result types.
     crate::error::IpcError::export_all(&cfg)?;
     crate::commands::app::AppInfo::export_all(&cfg)?;
@@ -41,5 +65,8 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     crate::commands::roster::RosterRequest::export_all(&cfg)?;
     crate::commands::roster::ColumnOverride::export_all(&cfg)?;
     crate::commands::roster::ImportProgress::export_all(&cfg)?;
+    crate::commands::fees::PlanForm::export_all(&cfg)?;
+    crate::commands::bills::PaymentForm::export_all(&cfg)?;
+    crate::commands::bills::RefundForm::export_all(&cfg)?;
     Ok(())
 }

@@ -50,6 +50,23 @@ pub fn run() {
             commands::roster::roster_undo,
             commands::roster::job_cancel,
             commands::roster::save_error_workbook,
+            commands::fees::account_list,
+            commands::fees::account_add,
+            commands::fees::account_archive,
+            commands::fees::fee_list,
+            commands::fees::fee_add,
+            commands::fees::plan_list,
+            commands::fees::plan_add,
+            commands::fees::plan_preview,
+            commands::fees::plan_issue,
+            commands::bills::bill_page,
+            commands::bills::bill_get,
+            commands::bills::bill_void,
+            commands::bills::payment_record,
+            commands::bills::refund_record,
+            commands::money::money_summary,
+            commands::money::money_tree,
+            commands::money::ledger_trial_balance,
         ])
         .run(tauri::generate_context!())
         .expect("FeeDesk could not start its window");

@@ -10,12 +10,12 @@
 //   SCREENSHOT_DIR     where screenshots go
 // The tests run in order and share one window; each builds on the one before.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { inflateSync } from "node:zlib";
 import { after, afterEach, before, describe, test } from "node:test";
 
+import { saveShot } from "./helpers.mjs";
 import { Session, waitFor, waitForDriver } from "./webdriver.mjs";
 
 const driverUrl = process.env.WEBDRIVER_URL ?? "http://127.0.0.1:4444";
@@ -25,28 +25,8 @@ const screenshotDir = process.env.SCREENSHOT_DIR ?? new URL("./screenshots", imp
 
 let session;
 
-/** True when the PNG has content: a blank (single-colour) capture filters to almost all zeros. */
-function hasContent(png) {
-  const chunks = [];
-  for (let at = 8; at < png.length; ) {
-    const length = png.readUInt32BE(at);
-    if (png.toString("ascii", at + 4, at + 8) === "IDAT") chunks.push(png.subarray(at + 8, at + 8 + length));
-    at += 12 + length;
-  }
-  const pixels = inflateSync(Buffer.concat(chunks));
-  let nonZero = 0;
-  for (const byte of pixels) if (byte !== 0) nonZero++;
-  return nonZero / pixels.length > 0.005;
-}
-
 async function shot(name) {
-  mkdirSync(screenshotDir, { recursive: true });
-  // Let the last React render and layout settle.
-  await session.execute("return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))");
-  const png = await session.screenshot();
-  assert.equal(png.subarray(1, 4).toString(), "PNG", "screenshot is a PNG");
-  assert.ok(hasContent(png), `screenshot ${name} is blank`);
-  writeFileSync(join(screenshotDir, `${name}.png`), png);
+  await saveShot(session, screenshotDir, name);
 }
 
 /** The visible label of a nav item (without its icon). */
@@ -310,7 +290,7 @@ describe("desktop app", () => {
   });
 
   test("pages still to come say so honestly", async () => {
-    for (const id of ["fees", "reconcile", "settings"]) {
+    for (const id of ["receipts", "reconcile", "settings"]) {
       await go(id);
       assert.match(await session.text("coming-soon"), /即将推出/);
       assert.equal(await (await session.byTestId(`nav-${id}`)).attribute("aria-current"), "page");

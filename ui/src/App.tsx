@@ -5,7 +5,9 @@ import { useI18n } from "./i18n";
 import { PAGES, navLabel, type PageId } from "./nav";
 import { ComingSoon } from "./pages/ComingSoon";
 import { Classes } from "./pages/Classes";
+import { Bills } from "./pages/Bills";
 import { Dashboard } from "./pages/Dashboard";
+import { Fees } from "./pages/Fees";
 import { FirstRun } from "./pages/FirstRun";
 import { Members } from "./pages/Members";
 import { Organisation } from "./pages/Organisation";
@@ -30,7 +32,7 @@ export function App() {
   const [page, setPage] = useState<PageId>("dashboard");
   const overview = useOverview();
   // Until the institution exists, the pages that need it show the first-run screen.
-  const needsInstitution = page === "dashboard" || page === "org" || page === "members" || page === "classes";
+  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills"].includes(page);
   const firstRun = overview.data !== undefined && overview.data.institution === null;
 
   return (
@@ -91,6 +93,10 @@ function Page({ page }: { page: PageId }) {
       return <Members />;
     case "classes":
       return <Classes />;
+    case "fees":
+      return <Fees />;
+    case "bills":
+      return <Bills />;
     default:
       return <ComingSoon page={page} />;
   }

@@ -5,8 +5,11 @@
 //! `capabilities/main.json`; the tests check that these agree.
 
 pub mod app;
+pub mod bills;
 pub mod classes;
+pub mod fees;
 pub mod members;
+pub mod money;
 pub mod org;
 pub mod roster;
 

@@ -1,4 +1,5 @@
-// First page: what exists (counts from org_overview), and the installation itself.
+// First page: what exists (counts from org_overview), the money of any part of the
+// organisation (MoneyOverview), and the installation itself.
 import { useEffect } from "react";
 
 import { useI18n, type MessageKey } from "../i18n";
@@ -6,6 +7,7 @@ import type { Overview } from "../ipc/org";
 import { asIpcError } from "../ipc/invoke";
 import { ErrorNote } from "../components/ErrorNote";
 import { useAppInfo, useOverview } from "../queries";
+import { MoneyOverview } from "./MoneyOverview";
 
 const TILES: { key: keyof Overview; label: MessageKey }[] = [
   { key: "regions", label: "count.regions" },
@@ -56,6 +58,7 @@ export function Dashboard() {
           </div>
         )}
       </section>
+      {overview.data?.institution && <MoneyOverview />}
       <section className="card">
         <h3>{t("dashboard.about")}</h3>
         {info.isPending && <p className="muted">{t("dashboard.loading")}</p>}

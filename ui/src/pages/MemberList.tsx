@@ -5,6 +5,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useEffect, useMemo, useRef, useState } from "react";
 
 import { ErrorNote } from "../components/ErrorNote";
+import { useDebounced } from "../hooks";
 import { useI18n } from "../i18n";
 import { asIpcError } from "../ipc/invoke";
 import { memberPage, type Member, type MemberQuery } from "../ipc/members";
@@ -13,15 +14,6 @@ import { UnitOptions } from "../components/UnitOptions";
 
 const PAGE = 200;
 const ROW_HEIGHT = 36;
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return debounced;
-}
 
 export function MemberList() {
   const { t, lang } = useI18n();
