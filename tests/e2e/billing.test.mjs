@@ -218,10 +218,6 @@ describe("billing", () => {
     await session.fill("account-name", "滨江对公账户");
     await session.click("account-submit");
     await waitFor(async () => (await count('[data-testid="account-row"]')) === 2, { what: "bank account listed" });
-    // The same name again: the core's conflict, inline.
-    await session.fill("account-name", "滨江对公账户");
-    await session.click("account-submit");
-    assert.equal(await attr("account-error", "data-code"), "conflict");
 
     await session.fill("fee-name", "材料费");
     await session.click("fee-submit");
@@ -254,6 +250,11 @@ describe("billing", () => {
     await waitFor(async () => (await count('[data-testid="plan-row"]')) === 2, { what: "two plans listed" });
     await session.execute(`document.querySelector("main.content").scrollTo(0, 0)`);
     await shot("billing-01-fees-zh");
+
+    // The same account name again: the core's conflict, inline.
+    await session.fill("account-name", "滨江对公账户");
+    await session.click("account-submit");
+    assert.equal(await attr("account-error", "data-code"), "conflict");
   });
 
   test("issue: the preview shows exactly what will be written, then the bills are issued", async () => {
@@ -427,5 +428,20 @@ describe("billing", () => {
 
     await session.execute(`document.querySelector('[data-testid="money-overview"]').scrollIntoView({ block: "start" })`);
     await shot("billing-06-dashboard-zh");
+
+    // In English the same figures, and a refusal shows the core's message itself.
+    await session.click("lang-toggle");
+    await waitFor(async () => (await session.text("money-rate")).includes("Collection rate"), { what: "English tiles" });
+    assert.match(await session.text("aging-0_30"), /1–30 days late/);
+    await shot("billing-07-dashboard-en");
+    await go("bills");
+    await session.choose("bill-unit", "BJ");
+    await openBill("BJ002", "班费");
+    const refused = await pay("50");
+    assert.notEqual(refused, "done");
+    assert.match(await refused.text(), /^refused: 50\.00 is more than the 33\.33 still owed on bill \d+; overpayment is not accepted$/);
+    await session.click("pay-dialog-close");
+    await session.click("lang-toggle");
+    await waitFor(async () => (await session.text("nav-dashboard")).includes("概览"), { what: "Chinese again" });
   });
 });

@@ -154,7 +154,7 @@ export function Bills() {
             </select>
           </label>
         </div>
-        <div className="tiles" data-testid="bill-totals">
+        <div className="tiles money-tiles bill-totals" data-testid="bill-totals">
           <Figure testId="bill-count" label={t("bills.count")} value={firstPage ? numbers.format(firstPage.total) : "…"} raw={firstPage ? String(firstPage.total) : ""} />
           <Figure testId="bill-due" label={t("bills.due")} value={firstPage ? formatMoney(firstPage.amount_due) : "…"} raw={firstPage?.amount_due ?? ""} />
           <Figure testId="bill-paid" label={t("bills.paid")} value={firstPage ? formatMoney(firstPage.amount_paid) : "…"} raw={firstPage?.amount_paid ?? ""} />
@@ -345,12 +345,12 @@ function BillDrawer({ billId, onClose }: { billId: number; onClose: () => void }
           {payments.length === 0 ? (
             <p className="muted small">{t("bills.noPayments")}</p>
           ) : (
-            <table className="grid" data-testid="payment-list">
+            <table className="grid compact" data-testid="payment-list">
               <thead>
                 <tr>
                   <th>{t("bills.receivedAt")}</th>
                   <th>{t("bills.account")}</th>
-                  <th className="num">{t("bills.amount")}</th>
+                  <th className="num">{t("bills.amountShort")}</th>
                   <th className="num">{t("bills.refunded")}</th>
                   <th />
                 </tr>

@@ -237,12 +237,13 @@ function Plans({ unit }: { unit: string }) {
       {plans.data && plans.data.length === 0 && <p className="muted">{t("fees.noPlans")}</p>}
       {plans.data && plans.data.length > 0 && (
         <div className="table-scroll">
-          <table className="grid" data-testid="plan-list">
+          <table className="grid plan-list" data-testid="plan-list">
             <thead>
               <tr>
                 <th>#</th>
-                <th>{t("fees.planFee")}</th>
-                <th>{t("fees.planTarget")}</th>
+                <th>
+                  {t("fees.planFee")} / {t("fees.planTarget")}
+                </th>
                 <th>{t("fees.planRule")}</th>
                 <th>{t("fees.planDue")}</th>
                 <th>{t("fees.planAccount")}</th>
@@ -255,10 +256,9 @@ function Plans({ unit }: { unit: string }) {
                 <tr key={p.id} data-testid="plan-row" data-plan-id={p.id}>
                   <td className="mono">{p.id}</td>
                   <td>
-                    {p.fee}
-                    <span className="detail">{p.unit_code}</span>
+                    <strong>{p.fee}</strong>
+                    <span className="detail">{targetLabel(t, p)}</span>
                   </td>
-                  <td>{targetLabel(t, p)}</td>
                   <td>
                     <code>{p.rule}</code>
                     <span className="detail">
@@ -266,7 +266,7 @@ function Plans({ unit }: { unit: string }) {
                       {p.discounts > 0 && ` · ${t("fees.discountCount", { n: p.discounts })}`}
                     </span>
                   </td>
-                  <td>{p.due_on}</td>
+                  <td className="nowrap">{p.due_on}</td>
                   <td>
                     {p.account}
                     <span className="detail">{channelLabel(t, p.channel)}</span>
@@ -556,9 +556,9 @@ function IssuePreview({ plan, onClose, onIssued }: { plan: Plan; onClose: () => 
                       <th>{t("members.no")}</th>
                       <th>{t("members.name")}</th>
                       <th>{t("members.store")}</th>
-                      <th className="num">{t("issue.gross")}</th>
+                      <th className="num">{t("bills.gross")}</th>
                       <th className="num">{t("issue.discount")}</th>
-                      <th className="num">{t("issue.due")}</th>
+                      <th className="num">{t("bills.amountDue")}</th>
                     </tr>
                   </thead>
                   <tbody>

@@ -14,6 +14,12 @@ import { agingLabel } from "../labels";
 import { formatMoney, formatRate, maxAmount, share } from "../money";
 import { flatten, keys, useTree } from "../queries";
 
+/** A balance as accountants write it: the amount and its side (借 debit / 贷 credit). */
+function balance(t: (key: MessageKey) => string, amount: string): string {
+  if (amount === "0.00") return `${formatMoney(amount, false)} ${t("books.flat")}`;
+  return amount.startsWith("-") ? `${formatMoney(amount.slice(1), false)} ${t("books.cr")}` : `${formatMoney(amount, false)} ${t("books.dr")}`;
+}
+
 function nodes(node: MoneyNode, depth = 0, out: { node: MoneyNode; depth: number }[] = []) {
   out.push({ node, depth });
   for (const child of node.children) nodes(child, depth + 1, out);
@@ -71,7 +77,7 @@ export function MoneyOverview() {
                       </span>
                       <span className="bar-value num">
                         {formatMoney(b.amount)}
-                        <span className="muted small"> · {t("money.billsN", { n: b.bills })}</span>
+                        <span className="muted small"> · {t(b.bills === 1 ? "money.bill1" : "money.billsN", { n: b.bills })}</span>
                       </span>
                     </li>
                   ))}
@@ -100,7 +106,7 @@ export function MoneyOverview() {
         <p className="muted small">{t("money.drillHint")}</p>
         <ErrorNote error={drill.error && asIpcError(drill.error)} testId="money-tree-error" />
         {drill.data && (
-          <table className="grid" data-testid="money-tree">
+          <table className="grid middle" data-testid="money-tree">
             <thead>
               <tr>
                 <th>{t("members.unit")}</th>
@@ -169,7 +175,7 @@ export function MoneyOverview() {
                       <td>{t(`books.kind.${l.kind}` as MessageKey)}</td>
                       <td className="num">{formatMoney(l.debit, false)}</td>
                       <td className="num">{formatMoney(l.credit, false)}</td>
-                      <td className="num">{formatMoney(l.balance, false)}</td>
+                      <td className="num">{balance(t, l.balance)}</td>
                     </tr>
                   ))}
                   <tr className="total">
