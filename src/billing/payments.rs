@@ -336,20 +336,13 @@ fn decide(
     if candidates.is_empty() {
         return Err(no_account(&req.account));
     }
-    let account = candidates
-        .into_iter()
-        .find(|a| a.id == bill.account_id)
-        .ok_or_else(|| {
-            Error::Validation(format!(
-                "refused: bill {} ({}) is collected only into its plan's designated account '{}' (id {}); \
-                 '{}' is not it",
-                bill.id,
-                bill.fee,
-                bill.account,
-                bill.account_id,
-                normalize(&req.account)
-            ))
-        })?;
+    let Some(account) = candidates.iter().copied().find(|a| a.id == bill.account_id) else {
+        return Err(Error::Validation(format!(
+            "refused: bill {} ({}) is collected only into its plan's designated account '{}' (id {}); \
+             '{}' (id {}) is not it",
+            bill.id, bill.fee, bill.account, bill.account_id, candidates[0].name, candidates[0].id
+        )));
+    };
     if !account.channel.is_offline() {
         return Err(Error::Validation(format!(
             "'{}' is a {} account: its payments arrive through the channel, not by hand",
