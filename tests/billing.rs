@@ -635,6 +635,163 @@ async fn partial_payments_bank_references_and_closed_bills() {
     assert_books(d).await;
 }
 
+/// A batch (a day's cash sheet) is decided against the bills as the batch itself leaves them:
+/// two payments on one bill cannot together overpay it, and a key repeated inside the batch
+/// takes effect once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_sees_its_own_payments() {
+    let w = world().await;
+    let d = &w.desk;
+    let mut req = plan_req("XH/学费", class("一班"), "fixed:100", "西湖现金");
+    req.allow_partial = true;
+    let p = plan(d, req).await;
+    billing::issue_plan(d, p.id).await.unwrap();
+    let s1 = bill_of(d, p.id, "S001").await;
+    let s2 = bill_of(d, p.id, "S002").await;
+
+    let before = snapshot(d).await;
+    let err = billing::record_payments(
+        d,
+        &[
+            pay_req(s1.id, "60", "西湖现金", "sheet-1"),
+            pay_req(s1.id, "60", "西湖现金", "sheet-2"),
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("overpayment"), "{err}");
+    assert_eq!(snapshot(d).await, before);
+    // The same key twice with different requests: refused, nothing recorded.
+    let err = billing::record_payments(
+        d,
+        &[
+            pay_req(s1.id, "60", "西湖现金", "sheet-1"),
+            pay_req(s2.id, "60", "西湖现金", "sheet-1"),
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+    assert_eq!(snapshot(d).await, before);
+
+    let results = billing::record_payments(
+        d,
+        &[
+            pay_req(s1.id, "60", "西湖现金", "sheet-1"),
+            pay_req(s1.id, "40", "西湖现金", "sheet-2"),
+            // A line entered twice on the sheet: the same payment.
+            pay_req(s1.id, "60", "西湖现金", "sheet-1"),
+            pay_req(s2.id, "100", "西湖现金", "sheet-3"),
+        ],
+    )
+    .await
+    .unwrap();
+    let got: Vec<(String, String)> = results
+        .iter()
+        .map(|r| (r.status.clone(), r.amount_paid.to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("partial".to_string(), "60.00".to_string()),
+            ("paid".to_string(), "100.00".to_string()),
+            ("partial".to_string(), "60.00".to_string()),
+            ("paid".to_string(), "100.00".to_string()),
+        ]
+    );
+    assert_eq!(results[0].payment_id, results[2].payment_id);
+    assert_eq!(count(d, "SELECT count(*) FROM payments").await, 3);
+    assert_eq!(bill(d, s1.id).await.status, "paid");
+    // The whole sheet again: nothing new.
+    let before = snapshot(d).await;
+    let again = billing::record_payments(
+        d,
+        &[
+            pay_req(s1.id, "60", "西湖现金", "sheet-1"),
+            pay_req(s1.id, "40", "西湖现金", "sheet-2"),
+            pay_req(s2.id, "100", "西湖现金", "sheet-3"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.len(), 3);
+    assert_eq!(snapshot(d).await, before);
+    assert_books(d).await;
+}
+
+/// A term plan of HQ charges every member enrolled in a class of the term, once even when
+/// enrolled in two classes, each bill in its own store's books, and collects centrally into
+/// HQ's account: the money sits in HQ's books, each store records what HQ holds for it, and
+/// refunds go back the same way.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_term_plan_bills_each_member_once_and_collects_centrally() {
+    let w = world().await;
+    let d = &w.desk;
+    // S001 is in 一班 and now also in 二班; C002 has no class this term.
+    roster(d, &[("XH", "S001", "张三", "二班", "")]).await;
+    roster(d, &[("CD", "C002", "无班", "", "")]).await;
+    account(d, "HQ", Channel::OfflineCash, "总部现金").await;
+    fee(d, "HQ", "杂费").await;
+    let mut req = plan_req(
+        "杂费",
+        PlanTarget::Term(TERM.into()),
+        "fixed:20",
+        "总部现金",
+    );
+    req.allow_partial = true;
+    let p = plan(d, req).await;
+    let report = billing::issue_plan(d, p.id).await.unwrap();
+    assert_eq!(report.new_bills, 8, "every enrolled member once");
+    let got = amounts(&plan_bills(d, p.id).await);
+    assert_eq!(got.len(), 8);
+    assert!(!got.iter().any(|(_, no, _)| no == "C002"));
+    assert_eq!(got.iter().filter(|(_, no, _)| no == "S001").count(), 1);
+
+    let s1 = bill_of(d, p.id, "S001").await;
+    let c1 = bill_of(d, p.id, "C001").await;
+    // Only HQ's account takes the money, not the store's own.
+    assert!(pay(d, s1.id, "20", "西湖现金", "t-0").await.is_err());
+    let ps = pay(d, s1.id, "20", "总部现金", "t-1").await.unwrap();
+    pay(d, c1.id, "12.50", "总部现金", "t-2").await.unwrap();
+    refund(d, ps.payment_id, "5", "多收", "t-3").await.unwrap();
+
+    let tb = |code: &'static str, rollup: bool| async move {
+        ledger::trial_balance(d, code, rollup).await.unwrap()
+    };
+    let bal = |t: &feedesk::ledger::TrialBalance, code: &str| {
+        t.lines
+            .iter()
+            .filter(|l| l.code == code || l.code.starts_with(&format!("{code}.")))
+            .map(|l| l.balance.fen())
+            .sum::<i64>()
+    };
+    let hq_own = tb("HQ", false).await;
+    assert_eq!(
+        bal(&hq_own, "1001"),
+        2750,
+        "20.00 + 12.50 - 5.00 in HQ's cash"
+    );
+    assert_eq!(bal(&hq_own, "1901"), -2750, "HQ holds it for the stores");
+    let xh = tb("XH", false).await;
+    assert_eq!(bal(&xh, "1901"), 1500, "HQ holds 15.00 for XH");
+    assert_eq!(bal(&xh, "1001"), 0);
+    assert_eq!(bal(&xh, "6002"), 500, "the refund is XH's");
+    let cd = tb("CD", false).await;
+    assert_eq!(bal(&cd, "1901"), 1250);
+    assert_eq!(bal(&cd, "1122"), 750, "C001 still owes 7.50");
+    let east = tb("EAST", true).await;
+    assert_eq!(
+        bal(&east, "1901"),
+        1500,
+        "inside EAST nobody holds it: HQ does"
+    );
+    let hq = tb("HQ", true).await;
+    assert_eq!(bal(&hq, "1901"), 0, "over the institution it cancels");
+    assert_eq!(bal(&hq, "1001"), 2750);
+    assert!(hq.balanced);
+    assert_books(d).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_idempotency_key_takes_effect_once_and_refuses_a_different_request() {
     let w = world().await;

@@ -264,3 +264,79 @@ async fn issues_racing_on_one_plan_bill_each_member_once() {
     assert_eq!(total, 10000, "the split is still exact");
     assert_books(&w.desk).await;
 }
+
+/// The same races between separate `feedesk` processes (several terminals or scripts), each
+/// opening the data folder itself while the others write.
+#[test]
+fn separate_processes_pay_once_per_key_and_never_overpay() {
+    let (dir, data, bill_id) = {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let w = world().await;
+            let s1 = bill_of(&w.desk, w.plan, "S001").await;
+            w.desk.db().clone().close().await;
+            (w._dir, w.data, s1.id)
+        })
+    };
+    let spawn = |amount: &str, key: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_feedesk"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args([
+                "pay",
+                "--bill",
+                &bill_id.to_string(),
+                "--amount",
+                amount,
+                "--account",
+                "西湖现金",
+                "--key",
+                key,
+                "--json",
+            ])
+            .env_remove("FEEDESK_DATA_DIR")
+            .env_remove(feedesk::fault::FAULT_ENV)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn feedesk")
+    };
+    // One key from eight processes at once: one payment, one answer.
+    let children: Vec<_> = (0..TASKS).map(|_| spawn("20", "proc-key")).collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let ids: Vec<serde_json::Value> = outs
+        .iter()
+        .map(|o| {
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["payment_id"].clone()
+        })
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    // Eight keys of 15.00 each against the 80.00 left: five fit, three are refused.
+    let children: Vec<_> = (0..TASKS)
+        .map(|i| spawn("15", &format!("proc-{i}")))
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let paid = outs.iter().filter(|o| o.status.success()).count();
+    assert_eq!(paid, 5, "{outs:?}");
+    for o in outs.iter().filter(|o| !o.status.success()) {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("overpayment"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let desk = open(&data, TestClock::at(default_time())).await;
+        assert_eq!(count(&desk, "SELECT count(*) FROM payments").await, 6);
+        assert_eq!(bill(&desk, bill_id).await.amount_paid, m("95.00"));
+        assert_books(&desk).await;
+        desk.db().clone().close().await;
+    });
+    drop(dir);
+}
