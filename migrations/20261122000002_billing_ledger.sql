@@ -73,8 +73,14 @@ CREATE TABLE bills (
     issued_at     TEXT    NOT NULL,
     closed_at     TEXT,
     note          TEXT,
-    UNIQUE (plan_id, member_id)
+    -- Why a voided bill was voided: 'left' (the member left the plan's target, voided by a
+    -- re-issue; re-billed if they come back) or 'manual' (a person voided it; never re-billed).
+    void_reason   TEXT CHECK (void_reason IN ('left', 'manual')),
+    CHECK ((status = 'voided') = (void_reason IS NOT NULL))
 );
+-- One live (not voided) bill per member per plan.
+CREATE UNIQUE INDEX bills_one_live ON bills (plan_id, member_id) WHERE status <> 'voided';
+CREATE INDEX bills_plan_member ON bills (plan_id, member_id);
 CREATE INDEX bills_unit_status ON bills (unit_id, status);
 CREATE INDEX bills_member ON bills (member_id);
 

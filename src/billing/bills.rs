@@ -381,7 +381,9 @@ pub async fn void_bill(desk: &FeeDesk, bill_id: i64, reason: &str) -> Result<Bil
     }
     let (gross, discount) = (bill.gross_fen, bill.discount_fen);
     let now = desk.now_text();
-    sqlx::query("UPDATE bills SET status = 'voided', closed_at = ?, note = ? WHERE id = ?")
+    sqlx::query(
+        "UPDATE bills SET status = 'voided', void_reason = 'manual', closed_at = ?, note = ? WHERE id = ?",
+    )
         .bind(&now)
         .bind(&reason)
         .bind(bill_id)

@@ -111,11 +111,12 @@ async fn unit_sums(desk: &FeeDesk) -> Result<UnitSums> {
 
 fn figures(sums: [i64; 5]) -> Result<MoneyFigures> {
     let [bills, billed, paid, refunded, outstanding] = sums;
-    let rate = if billed > 0 {
+    let mut rate = if billed > 0 {
         (Decimal::from(paid) / Decimal::from(billed)).round_dp(4)
     } else {
         Decimal::ZERO
     };
+    rate.rescale(4);
     Ok(MoneyFigures {
         bills: bills as u64,
         billed: Money::from_fen(billed)?,

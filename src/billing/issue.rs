@@ -4,6 +4,10 @@
 //! the report names it so a person can decide. [`preview_issue`] computes exactly what
 //! [`issue_plan`] would write, without writing.
 //!
+//! A member whose bill was voided because they left, and who comes back, is billed again (a new
+//! bill; the voided one stays as it was). A bill a person voided by hand is an exemption: that
+//! member is not billed again by the plan.
+//!
 //! A split plan's shares are fixed by its first issue; a new member cannot join the split later
 //! (the shares already charged would all have to change), so that is refused with a way out.
 
@@ -93,6 +97,20 @@ struct NewBill {
     due: Money,
 }
 
+#[derive(sqlx::FromRow)]
+struct ExistingBill {
+    id: i64,
+    member_id: i64,
+    unit_id: i64,
+    status: String,
+    void_reason: Option<String>,
+    paid_fen: i64,
+    gross_fen: i64,
+    discount_fen: i64,
+    due_fen: i64,
+    member_no: String,
+}
+
 struct Work {
     plan: Plan,
     targets: Vec<Target>,
@@ -167,7 +185,8 @@ pub async fn issue_plan(desk: &FeeDesk, plan_id: i64) -> Result<IssueReport> {
     crate::fault::point("issue.after_bills");
     for (bill_id, unit_id, member_no, gross, discount, due) in &work.voids {
         sqlx::query(
-            "UPDATE bills SET status = 'voided', closed_at = ?, note = ? WHERE id = ? AND status = 'open'",
+            "UPDATE bills SET status = 'voided', void_reason = 'left', closed_at = ?, note = ?
+             WHERE id = ? AND status = 'open'",
         )
         .bind(&now)
         .bind("成员已退出，未付账单作废 (member left; unpaid bill voided)")
@@ -232,14 +251,22 @@ async fn plan_work(desk: &FeeDesk, conn: &mut SqliteConnection, plan_id: i64) ->
         .parse()
         .map_err(|_| Error::Internal(format!("plan {plan_id} has an unreadable rule")))?;
     let targets = targets(&mut *conn, &plan).await?;
-    let existing: Vec<(i64, i64, i64, String, i64, i64, i64, i64, String)> = sqlx::query_as(
-        "SELECT b.id, b.member_id, b.unit_id, b.status, b.paid_fen, b.gross_fen, b.discount_fen, b.due_fen, m.member_no
+    let existing: Vec<ExistingBill> = sqlx::query_as(
+        "SELECT b.id, b.member_id, b.unit_id, b.status, b.void_reason, b.paid_fen, b.gross_fen,
+                b.discount_fen, b.due_fen, m.member_no
          FROM bills b JOIN members m ON m.id = b.member_id WHERE b.plan_id = ?",
     )
     .bind(plan_id)
     .fetch_all(&mut *conn)
     .await?;
-    let billed: HashSet<i64> = existing.iter().map(|e| e.1).collect();
+    // A member counts as billed while they have a live bill, or one a person voided (an
+    // exemption). A bill voided because the member left does not count: if they come back,
+    // they are billed again.
+    let billed: HashSet<i64> = existing
+        .iter()
+        .filter(|b| b.status != "voided" || b.void_reason.as_deref() == Some("manual"))
+        .map(|b| b.member_id)
+        .collect();
     let targeted: HashSet<i64> = targets.iter().map(|t| t.member_id).collect();
     let newcomers: Vec<usize> = (0..targets.len())
         .filter(|i| !billed.contains(&targets[*i].member_id))
@@ -280,25 +307,28 @@ async fn plan_work(desk: &FeeDesk, conn: &mut SqliteConnection, plan_id: i64) ->
             due: gross.checked_sub(discount)?,
         });
     }
+    let already = targets
+        .iter()
+        .filter(|t| billed.contains(&t.member_id))
+        .count() as u64;
     let mut voids = vec![];
     let mut kept = vec![];
-    let mut already = 0;
-    for (id, member_id, unit_id, status, paid, gross, discount, due, member_no) in existing {
-        if targeted.contains(&member_id) {
-            already += 1;
+    for b in existing {
+        if targeted.contains(&b.member_id) || b.status == "voided" {
             continue;
         }
-        match status.as_str() {
-            "open" if paid == 0 => voids.push((id, unit_id, member_no, gross, discount, due)),
-            "voided" => {}
-            _ => kept.push(KeptBill {
-                bill_id: id,
-                member_no,
+        if b.status == "open" && b.paid_fen == 0 {
+            voids.push((b.id, b.unit_id, b.member_no, b.gross_fen, b.discount_fen, b.due_fen));
+        } else {
+            kept.push(KeptBill {
+                bill_id: b.id,
                 note: format!(
-                    "the member left but bill {id} is {status}; it is kept — refund or keep it by hand"
+                    "the member left but bill {} is {}; it is kept — refund or keep it by hand",
+                    b.id, b.status
                 ),
-                status,
-            }),
+                member_no: b.member_no,
+                status: b.status,
+            });
         }
     }
     Ok(Work {
