@@ -120,6 +120,10 @@ async fn every_forged_answer_is_refused() {
     // A forged "no such trade" is refused, not taken as an answer.
     handle.inject(fault(Fault::BadSignature));
     refused(client.query("FD000000404").await, "signature");
+    handle.inject(fault(Fault::Unsigned));
+    refused(client.query("FD000000404").await, "ACQ.TRADE_NOT_EXIST");
+    handle.inject(fault(Fault::Unsigned));
+    refused(client.query("FD202611220120").await, "without a signature");
     // A forged refusal of a refund, too.
     handle.inject(fault(Fault::BadSignature));
     refused(

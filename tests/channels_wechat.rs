@@ -144,9 +144,14 @@ async fn every_forged_answer_is_refused() {
     let wrong = client.query("FD202611220020").await.unwrap().unwrap();
     refused(wrong.confirm_total(5_000), "5000 fen");
 
-    // A forged "no such order" or "closed" is refused too, not taken as an answer.
+    // A forged "no such order" or "closed" is refused too, not taken as an answer; so is an
+    // unsigned one, and an unsigned success.
     handle.inject(fault(Fault::BadSignature));
     refused(client.query("FD000000404").await, "signature");
+    handle.inject(fault(Fault::Unsigned));
+    refused(client.query("FD000000404").await, "unsigned");
+    handle.inject(fault(Fault::Unsigned));
+    refused(client.query("FD202611220020").await, "no Wechatpay-Signature");
     client.native_order(&order("FD202611220021", 5_000)).await.unwrap();
     handle.inject(fault(Fault::BadSignature));
     refused(client.close("FD202611220021").await, "signature");

@@ -412,7 +412,7 @@ fn finish_wechat(inner: &Inner, merchant: Option<&str>, status: u16, mut body: O
         .iter()
         .find(|m| Some(m.mch_id.as_str()) == merchant)
         .or(inner.config.wechat.first());
-    if let Some(m) = merchant {
+    if let Some(m) = merchant.filter(|_| !faults.contains(&Fault::Unsigned)) {
         let skew = faults
             .iter()
             .find_map(|f| match f {
@@ -460,7 +460,7 @@ fn finish_alipay(inner: &Inner, app: Option<&str>, method: &str, mut node: Value
         .iter()
         .find(|a| Some(a.app_id.as_str()) == app)
         .or(inner.config.alipay.first());
-    let body = match app {
+    let body = match app.filter(|_| !faults.contains(&Fault::Unsigned)) {
         Some(app) => {
             let mut sign = crypto::sign(&app.alipay_private_key, text.as_bytes());
             if faults.contains(&Fault::BadSignature) {

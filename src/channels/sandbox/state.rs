@@ -79,6 +79,8 @@ pub enum Fault {
     UnknownSerial,
     /// Corrupt encrypted resources, then sign the result (WeChat Pay certificates).
     AlterCiphertext,
+    /// Leave the answer unsigned (no `Wechatpay-*` headers; no Alipay `sign`).
+    Unsigned,
     /// Report an amount one fen off, correctly signed.
     WrongAmount,
     /// Report another merchant (WeChat Pay) or another order (Alipay), correctly signed.
@@ -103,6 +105,7 @@ impl Fault {
             },
             ("unknown-serial", None) => Fault::UnknownSerial,
             ("alter-ciphertext", None) => Fault::AlterCiphertext,
+            ("unsigned", None) => Fault::Unsigned,
             ("wrong-amount", None) => Fault::WrongAmount,
             ("wrong-merchant", None) => Fault::WrongMerchant,
             _ => return None,

@@ -30,10 +30,12 @@ impl std::fmt::Debug for WechatClient {
     }
 }
 
-/// A verified answer.
+/// A verified answer. `signed` is false only for an error WeChat Pay did not sign (it signs
+/// every answer to a correctly signed request); such an answer is never acted upon.
 struct Reply {
     status: u16,
     body: String,
+    signed: bool,
 }
 
 /// What closing an order found.
@@ -97,7 +99,7 @@ impl WechatClient {
             self.config.mch_id
         );
         let reply = self.call(Method::GET, &path, None).await?;
-        if reply.status == 404 && error_code(&reply).as_deref() == Some("ORDER_NOT_EXIST") {
+        if reply.signed && reply.status == 404 && error_code(&reply).as_deref() == Some("ORDER_NOT_EXIST") {
             return Ok(None);
         }
         let reply = self.expect_ok(reply)?;
@@ -123,7 +125,7 @@ impl WechatClient {
         let path = format!("/v3/pay/transactions/out-trade-no/{out_trade_no}/close");
         let body = serde_json::json!({ "mchid": self.config.mch_id }).to_string();
         let reply = self.call(Method::POST, &path, Some(body)).await?;
-        if error_code(&reply).as_deref() == Some("ORDERPAID") {
+        if reply.signed && error_code(&reply).as_deref() == Some("ORDERPAID") {
             return Ok(CloseOutcome::AlreadyPaid);
         }
         self.expect_ok(reply)?;
@@ -169,7 +171,10 @@ impl WechatClient {
         check_out_no("out_refund_no", out_refund_no)?;
         let path = format!("/v3/refund/domestic/refunds/{out_refund_no}");
         let reply = self.call(Method::GET, &path, None).await?;
-        if reply.status == 404 && error_code(&reply).as_deref() == Some("RESOURCE_NOT_EXISTS") {
+        if reply.signed
+            && reply.status == 404
+            && error_code(&reply).as_deref() == Some("RESOURCE_NOT_EXISTS")
+        {
             return Ok(None);
         }
         let reply = self.expect_ok(reply)?;
@@ -226,20 +231,20 @@ impl WechatClient {
             .text()
             .await
             .map_err(|e| transport_error(&e))?;
-        self.verify(status, &headers, &body, self.clock.now())?;
-        Ok(Reply { status, body })
+        let signed = self.verify(status, &headers, &body, self.clock.now())?;
+        Ok(Reply { status, body, signed })
     }
 
     /// Every answer that carries a signature must verify; a success must carry one (except an
-    /// empty 204, which says nothing to believe).
-    fn verify(&self, status: u16, headers: &http::HeaderMap, body: &str, now: DateTime<Utc>) -> Result<()> {
+    /// empty 204, which says nothing to believe). Returns whether the answer was signed.
+    fn verify(&self, status: u16, headers: &http::HeaderMap, body: &str, now: DateTime<Utc>) -> Result<bool> {
         match SignedHeaders::from_headers(headers) {
-            Some(signed) => signed.verify(&self.config.platform_keys, body, now),
-            None if status == 204 && body.is_empty() => Ok(()),
+            Some(signed) => signed.verify(&self.config.platform_keys, body, now).map(|()| true),
+            None if status == 204 && body.is_empty() => Ok(false),
             None if (200..300).contains(&status) => Err(Error::Channel(
                 "WeChat Pay response refused: it carries no Wechatpay-Signature".into(),
             )),
-            None => Ok(()),
+            None => Ok(false),
         }
     }
 
@@ -251,8 +256,9 @@ impl WechatClient {
             Ok(e) => (e.code, e.message),
             Err(_) => ("HTTP".to_string(), format!("status {}", reply.status)),
         };
+        let unsigned = if reply.signed { "" } else { ", unsigned" };
         Err(Error::Channel(format!(
-            "WeChat Pay refused (HTTP {}, {code}): {}",
+            "WeChat Pay refused (HTTP {}, {code}{unsigned}): {}",
             reply.status,
             message.chars().take(200).collect::<String>()
         )))
