@@ -10,6 +10,7 @@
 //! Every answer from a channel is verified before anything in it is believed. Channel secrets
 //! come from the OS keyring ([`crate::secrets`]) and never reach a message or a log.
 
+pub mod accounts;
 pub mod alipay;
 pub mod crypto;
 pub mod sandbox;
@@ -25,7 +26,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The HTTP client for calls to `base_url`: rustls with the ring provider and the platform's
 /// trust store (no OpenSSL, no aws-lc). Plain HTTP only to a loopback address (the sandbox),
 /// which also bypasses any configured proxy.
-pub(crate) fn http_client(base_url: &str) -> Result<reqwest::Client> {
+pub fn http_client(base_url: &str) -> Result<reqwest::Client> {
     let url = reqwest::Url::parse(base_url)
         .map_err(|_| Error::Validation(format!("'{base_url}' is not a valid base URL")))?;
     let loopback = is_loopback(&url);
