@@ -20,19 +20,38 @@ fn order(no: &str, fen: i64) -> PrecreateOrder {
 }
 
 fn fault(fault: Fault) -> FaultRule {
-    FaultRule { fault, times: 1, order: None }
+    FaultRule {
+        fault,
+        times: 1,
+        order: None,
+    }
 }
 
 #[tokio::test]
 async fn an_order_is_precreated_paid_queried_and_refunded() {
     let sandbox = sandbox().await;
     let client = alipay(&sandbox);
-    let qr = client.precreate(&order("FD202611220101", 888_888)).await.unwrap();
+    let qr = client
+        .precreate(&order("FD202611220101", 888_888))
+        .await
+        .unwrap();
     assert!(qr.starts_with("https://qr.alipay.com/"), "{qr}");
-    assert_eq!(client.precreate(&order("FD202611220101", 888_888)).await.unwrap(), qr);
-    refused(client.precreate(&order("FD202611220101", 1)).await, "ACQ.CONTEXT_INCONSISTENT");
+    assert_eq!(
+        client
+            .precreate(&order("FD202611220101", 888_888))
+            .await
+            .unwrap(),
+        qr
+    );
+    refused(
+        client.precreate(&order("FD202611220101", 1)).await,
+        "ACQ.CONTEXT_INCONSISTENT",
+    );
     // The amount went on the wire as a yuan string.
-    assert_eq!(sandbox.handle().order("FD202611220101").unwrap().total_fen, 888_888);
+    assert_eq!(
+        sandbox.handle().order("FD202611220101").unwrap().total_fen,
+        888_888
+    );
 
     // Until somebody scans and pays, Alipay has no trade.
     assert!(client.query("FD202611220101").await.unwrap().is_none());
@@ -64,13 +83,22 @@ async fn an_order_is_precreated_paid_queried_and_refunded() {
         .unwrap();
     assert!(queried.is_success());
     assert_eq!(queried.refund_fen, 88_888);
-    assert!(client.query_refund("FD202611220101", "RF202611229999").await.unwrap().is_none());
+    assert!(
+        client
+            .query_refund("FD202611220101", "RF202611229999")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let too_much = AlipayRefundRequest {
         out_request_no: "RF202611220102".into(),
         refund_fen: 888_888,
         ..request
     };
-    refused(client.refund(&too_much).await, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL");
+    refused(
+        client.refund(&too_much).await,
+        "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL",
+    );
     sandbox.shutdown().await;
 }
 
@@ -78,16 +106,34 @@ async fn an_order_is_precreated_paid_queried_and_refunded() {
 async fn closing_and_failed_orders() {
     let sandbox = sandbox().await;
     let client = alipay(&sandbox);
-    client.precreate(&order("FD202611220110", 100)).await.unwrap();
-    assert_eq!(client.close("FD202611220110").await.unwrap(), AlipayCloseOutcome::NeverScanned);
-    assert_eq!(sandbox.handle().order("FD202611220110").unwrap().state, OrderState::Closed);
+    client
+        .precreate(&order("FD202611220110", 100))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.close("FD202611220110").await.unwrap(),
+        AlipayCloseOutcome::NeverScanned
+    );
+    assert_eq!(
+        sandbox.handle().order("FD202611220110").unwrap().state,
+        OrderState::Closed
+    );
     assert!(sandbox.handle().pay("FD202611220110").is_err());
 
-    client.precreate(&order("FD202611220111", 100)).await.unwrap();
+    client
+        .precreate(&order("FD202611220111", 100))
+        .await
+        .unwrap();
     sandbox.handle().pay("FD202611220111").unwrap();
-    assert_eq!(client.close("FD202611220111").await.unwrap(), AlipayCloseOutcome::NotClosable);
+    assert_eq!(
+        client.close("FD202611220111").await.unwrap(),
+        AlipayCloseOutcome::NotClosable
+    );
 
-    client.precreate(&order("FD202611220112", 100)).await.unwrap();
+    client
+        .precreate(&order("FD202611220112", 100))
+        .await
+        .unwrap();
     sandbox.handle().fail("FD202611220112").unwrap();
     let failed = client.query("FD202611220112").await.unwrap().unwrap();
     assert_eq!(failed.status, TradeStatus::TradeClosed);
@@ -100,16 +146,25 @@ async fn every_forged_answer_is_refused() {
     let sandbox = sandbox().await;
     let client = alipay(&sandbox);
     let handle = sandbox.handle();
-    client.precreate(&order("FD202611220120", 5_000)).await.unwrap();
+    client
+        .precreate(&order("FD202611220120", 5_000))
+        .await
+        .unwrap();
     handle.pay("FD202611220120").unwrap();
 
     handle.inject(fault(Fault::BadSignature));
-    refused(client.query("FD202611220120").await, "signature does not verify");
+    refused(
+        client.query("FD202611220120").await,
+        "signature does not verify",
+    );
     client.query("FD202611220120").await.unwrap().unwrap();
 
     // Correctly signed, but about another order.
     handle.inject(fault(Fault::WrongMerchant));
-    refused(client.query("FD202611220120").await, "asked about FD202611220120");
+    refused(
+        client.query("FD202611220120").await,
+        "asked about FD202611220120",
+    );
 
     // Correctly signed, but one fen off our order.
     handle.inject(fault(Fault::WrongAmount));
@@ -142,7 +197,10 @@ async fn every_forged_answer_is_refused() {
     let mut config = alipay_config(&sandbox);
     config.alipay_public_key = crypto::public_key(&fixture("alipay/app_public_key.pem")).unwrap();
     refused(
-        AlipayClient::new(config).unwrap().query("FD202611220120").await,
+        AlipayClient::new(config)
+            .unwrap()
+            .query("FD202611220120")
+            .await,
         "signature does not verify",
     );
     sandbox.shutdown().await;
@@ -154,13 +212,19 @@ async fn the_sandbox_refuses_requests_that_are_not_the_apps() {
     let mut config = alipay_config(&sandbox);
     config.private_key = crypto::private_key(&fixture("alipay/alipay_private_key.pem")).unwrap();
     refused(
-        AlipayClient::new(config).unwrap().precreate(&order("FD202611220130", 1)).await,
+        AlipayClient::new(config)
+            .unwrap()
+            .precreate(&order("FD202611220130", 1))
+            .await,
         "isv.invalid-signature",
     );
     let mut config = alipay_config(&sandbox);
     config.app_id = "2021999999999999".into();
     refused(
-        AlipayClient::new(config).unwrap().precreate(&order("FD202611220130", 1)).await,
+        AlipayClient::new(config)
+            .unwrap()
+            .precreate(&order("FD202611220130", 1))
+            .await,
         "isv.invalid-app-id",
     );
     assert!(sandbox.handle().orders().is_empty());
@@ -172,14 +236,25 @@ async fn duplicated_and_reordered_answers_never_invent_state() {
     let sandbox = sandbox().await;
     let client = alipay(&sandbox);
     let handle = sandbox.handle();
-    client.precreate(&order("FD202611220140", 2_000)).await.unwrap();
+    client
+        .precreate(&order("FD202611220140", 2_000))
+        .await
+        .unwrap();
     assert!(client.query("FD202611220140").await.unwrap().is_none());
     handle.pay("FD202611220140").unwrap();
     let paid = client.query("FD202611220140").await.unwrap().unwrap();
 
     handle.inject(fault(Fault::Reorder));
     assert!(client.query("FD202611220140").await.unwrap().is_none());
-    assert!(client.query("FD202611220140").await.unwrap().unwrap().status.is_paid());
+    assert!(
+        client
+            .query("FD202611220140")
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+            .is_paid()
+    );
 
     handle.inject(fault(Fault::Duplicate));
     let first = client.query("FD202611220140").await.unwrap().unwrap();

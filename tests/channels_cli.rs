@@ -83,7 +83,13 @@ async fn sandbox_serve_and_its_controls() {
         .unwrap();
     let announced: serde_json::Value = serde_json::from_str(&line).unwrap();
     let base = announced["wechat_base_url"].as_str().unwrap().to_string();
-    let port = announced["address"].as_str().unwrap().rsplit(':').next().unwrap().to_string();
+    let port = announced["address"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
     assert_eq!(
         announced["alipay_base_url"].as_str().unwrap(),
         format!("{base}/gateway.do")
@@ -102,7 +108,8 @@ async fn sandbox_serve_and_its_controls() {
         assert_eq!(mode & 0o077, 0);
     }
     let ids: keys::SandboxIds =
-        serde_json::from_str(&std::fs::read_to_string(keys_dir.join("sandbox.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(keys_dir.join("sandbox.json")).unwrap())
+            .unwrap();
     let client = wechat_client(&keys_dir, &ids, &base);
     client
         .native_order(&NativeOrder {
@@ -114,12 +121,24 @@ async fn sandbox_serve_and_its_controls() {
         .await
         .unwrap();
 
-    let orders = ok(&feedesk(dir.path(), &["--json", "sandbox", "orders", "--port", &port]));
-    assert!(orders.contains("FD202611220201") && orders.contains("\"open\""), "{orders}");
-    let fault = feedesk(dir.path(), &["sandbox", "fault", "bad-signature", "--port", &port]);
+    let orders = ok(&feedesk(
+        dir.path(),
+        &["--json", "sandbox", "orders", "--port", &port],
+    ));
+    assert!(
+        orders.contains("FD202611220201") && orders.contains("\"open\""),
+        "{orders}"
+    );
+    let fault = feedesk(
+        dir.path(),
+        &["sandbox", "fault", "bad-signature", "--port", &port],
+    );
     ok(&fault);
     channels_support::refused(client.query("FD202611220201").await, "signature");
-    ok(&feedesk(dir.path(), &["sandbox", "pay", "FD202611220201", "--port", &port]));
+    ok(&feedesk(
+        dir.path(),
+        &["sandbox", "pay", "FD202611220201", "--port", &port],
+    ));
     let paid = client.query("FD202611220201").await.unwrap().unwrap();
     assert_eq!(paid.trade_state, TradeState::Success);
     // Paying twice, unknown orders, unknown faults and a dead port all fail with one line.
@@ -195,25 +214,53 @@ async fn channel_accounts_keep_their_secrets_in_the_keyring_only() {
         out
     };
     let added = ok(&run(&[
-        "--json", "account", "add", "--unit", "HQ", "--channel", "wechat", "--name", "微信收款",
-        "--mch-id", &ids.wechat_mch_id, "--appid", &ids.wechat_appid,
-        "--cert-serial", &ids.wechat_cert_serial,
-        "--private-key-file", &k("wechat/merchant_private_key.pem"),
-        "--apiv3-key-file", &k("wechat/apiv3_key.txt"),
-        "--platform-public-key-file", &k("wechat/platform_public_key.pem"),
-        "--platform-key-id", &ids.wechat_platform_key_id,
-        "--base-url", &wechat_url,
+        "--json",
+        "account",
+        "add",
+        "--unit",
+        "HQ",
+        "--channel",
+        "wechat",
+        "--name",
+        "微信收款",
+        "--mch-id",
+        &ids.wechat_mch_id,
+        "--appid",
+        &ids.wechat_appid,
+        "--cert-serial",
+        &ids.wechat_cert_serial,
+        "--private-key-file",
+        &k("wechat/merchant_private_key.pem"),
+        "--apiv3-key-file",
+        &k("wechat/apiv3_key.txt"),
+        "--platform-public-key-file",
+        &k("wechat/platform_public_key.pem"),
+        "--platform-key-id",
+        &ids.wechat_platform_key_id,
+        "--base-url",
+        &wechat_url,
     ]));
     let added: serde_json::Value = serde_json::from_str(&added).unwrap();
     let apiv3 = std::fs::read_to_string(keys_dir.join("wechat/apiv3_key.txt")).unwrap();
     assert_eq!(added["configured"], true);
     assert_eq!(added["secret_hint"], apiv3[28..].to_string());
     ok(&run(&[
-        "account", "add", "--unit", "HQ", "--channel", "alipay", "--name", "支付宝收款",
-        "--app-id", &ids.alipay_app_id,
-        "--private-key-file", &k("alipay/app_private_key.pem"),
-        "--alipay-public-key-file", &k("alipay/alipay_public_key.pem"),
-        "--base-url", &alipay_url,
+        "account",
+        "add",
+        "--unit",
+        "HQ",
+        "--channel",
+        "alipay",
+        "--name",
+        "支付宝收款",
+        "--app-id",
+        &ids.alipay_app_id,
+        "--private-key-file",
+        &k("alipay/app_private_key.pem"),
+        "--alipay-public-key-file",
+        &k("alipay/alipay_public_key.pem"),
+        "--base-url",
+        &alipay_url,
     ]));
     let tested = ok(&run(&["--json", "account", "test", "微信收款"]));
     assert!(tested.contains("\"ok\": true"), "{tested}");
@@ -227,32 +274,107 @@ async fn channel_accounts_keep_their_secrets_in_the_keyring_only() {
     let short = dir.path().join("short.txt");
     std::fs::write(&short, "too-short").unwrap();
     for args in [
-        vec!["account", "add", "--unit", "HQ", "--channel", "wechat", "--name", "x", "--mch-id", "1"],
-        vec!["account", "add", "--unit", "HQ", "--channel", "alipay", "--name", "x", "--app-id", "1",
-             "--private-key-file", k("wechat/apiv3_key.txt").leak(), "--alipay-public-key-file", k("alipay/alipay_public_key.pem").leak()],
-        vec!["account", "add", "--unit", "HQ", "--channel", "wechat", "--name", "x",
-             "--mch-id", "1", "--appid", "wx1", "--cert-serial", "AB12",
-             "--private-key-file", k("wechat/merchant_private_key.pem").leak(),
-             "--apiv3-key-file", short.to_str().unwrap(),
-             "--platform-public-key-file", k("wechat/platform_public_key.pem").leak(),
-             "--platform-key-id", "PUB_KEY_ID_1"],
-        vec!["account", "add", "--unit", "HQ", "--channel", "offline-cash", "--name", "x", "--mch-id", "1"],
+        vec![
+            "account",
+            "add",
+            "--unit",
+            "HQ",
+            "--channel",
+            "wechat",
+            "--name",
+            "x",
+            "--mch-id",
+            "1",
+        ],
+        vec![
+            "account",
+            "add",
+            "--unit",
+            "HQ",
+            "--channel",
+            "alipay",
+            "--name",
+            "x",
+            "--app-id",
+            "1",
+            "--private-key-file",
+            k("wechat/apiv3_key.txt").leak(),
+            "--alipay-public-key-file",
+            k("alipay/alipay_public_key.pem").leak(),
+        ],
+        vec![
+            "account",
+            "add",
+            "--unit",
+            "HQ",
+            "--channel",
+            "wechat",
+            "--name",
+            "x",
+            "--mch-id",
+            "1",
+            "--appid",
+            "wx1",
+            "--cert-serial",
+            "AB12",
+            "--private-key-file",
+            k("wechat/merchant_private_key.pem").leak(),
+            "--apiv3-key-file",
+            short.to_str().unwrap(),
+            "--platform-public-key-file",
+            k("wechat/platform_public_key.pem").leak(),
+            "--platform-key-id",
+            "PUB_KEY_ID_1",
+        ],
+        vec![
+            "account",
+            "add",
+            "--unit",
+            "HQ",
+            "--channel",
+            "offline-cash",
+            "--name",
+            "x",
+            "--mch-id",
+            "1",
+        ],
     ] {
         let out = run(&args);
         assert!(!out.status.success(), "{args:?}");
     }
-    ok(&run(&["account", "add", "--unit", "HQ", "--channel", "wechat", "--name", "未配置"]));
+    ok(&run(&[
+        "account",
+        "add",
+        "--unit",
+        "HQ",
+        "--channel",
+        "wechat",
+        "--name",
+        "未配置",
+    ]));
     let out = run(&["account", "test", "未配置"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no channel keys"));
     let listed = ok(&run(&["--json", "account", "list"]));
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&listed).unwrap().as_array().unwrap().len(), 3);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&listed)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     ok(&run(&["--json", "audit", "list"]));
-    ok(&run(&["backup", "--out", dir.path().join("data/backup-copy.sqlite").to_str().unwrap()]));
+    ok(&run(&[
+        "backup",
+        "--out",
+        dir.path().join("data/backup-copy.sqlite").to_str().unwrap(),
+    ]));
 
     // The planted secrets: nowhere in the data folder (database, WAL, backups), the audit
     // log, or anything the CLI printed.
-    let private_pem = std::fs::read_to_string(keys_dir.join("wechat/merchant_private_key.pem")).unwrap();
+    let private_pem =
+        std::fs::read_to_string(keys_dir.join("wechat/merchant_private_key.pem")).unwrap();
     let alipay_pem = std::fs::read_to_string(keys_dir.join("alipay/app_private_key.pem")).unwrap();
     let planted: Vec<String> = vec![
         apiv3.trim().to_string(),
@@ -265,11 +387,18 @@ async fn channel_accounts_keep_their_secrets_in_the_keyring_only() {
         let bytes = std::fs::read(&file).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         for secret in &planted {
-            assert!(!text.contains(secret.as_str()), "{} holds a secret", file.display());
+            assert!(
+                !text.contains(secret.as_str()),
+                "{} holds a secret",
+                file.display()
+            );
         }
     }
     for secret in &planted {
-        assert!(!transcript.borrow().contains(secret.as_str()), "the CLI printed a secret");
+        assert!(
+            !transcript.borrow().contains(secret.as_str()),
+            "the CLI printed a secret"
+        );
     }
 
     // The keys are in the keyring, under the reference the database keeps.
@@ -277,9 +406,15 @@ async fn channel_accounts_keep_their_secrets_in_the_keyring_only() {
     assert_eq!(conn.len(), 2);
     let store = SecretStore::new(TEST_SERVICE);
     for reference in &conn {
-        let bundle = store.get(&SecretRef::parse(reference).unwrap()).await.unwrap();
+        let bundle = store
+            .get(&SecretRef::parse(reference).unwrap())
+            .await
+            .unwrap();
         assert!(bundle.expose().contains("PRIVATE KEY"));
-        store.delete(&SecretRef::parse(reference).unwrap()).await.unwrap();
+        store
+            .delete(&SecretRef::parse(reference).unwrap())
+            .await
+            .unwrap();
     }
     // With its keyring item gone, the account says so instead of failing obscurely.
     let out = run(&["account", "test", "微信收款"]);
@@ -313,13 +448,27 @@ fn without_a_keyring_an_account_is_refused_and_nothing_is_stored() {
         .arg("--data-dir")
         .arg(&data)
         .args([
-            "account", "add", "--unit", "HQ", "--channel", "alipay", "--name", "支付宝收款",
-            "--app-id", &ids.alipay_app_id,
-            "--private-key-file", &k("alipay/app_private_key.pem"),
-            "--alipay-public-key-file", &k("alipay/alipay_public_key.pem"),
-            "--base-url", "http://127.0.0.1:9/gateway.do",
+            "account",
+            "add",
+            "--unit",
+            "HQ",
+            "--channel",
+            "alipay",
+            "--name",
+            "支付宝收款",
+            "--app-id",
+            &ids.alipay_app_id,
+            "--private-key-file",
+            &k("alipay/app_private_key.pem"),
+            "--alipay-public-key-file",
+            &k("alipay/alipay_public_key.pem"),
+            "--base-url",
+            "http://127.0.0.1:9/gateway.do",
         ])
-        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}/no-bus", dir.path().display()))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}/no-bus", dir.path().display()),
+        )
         .env("FEEDESK_KEYRING_SERVICE", TEST_SERVICE)
         .output()
         .unwrap();

@@ -14,8 +14,11 @@ use feedesk::channels::wechatpay::{
 };
 
 fn fixture(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR")))
-        .unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn openssl_vector(name: &str) -> (String, String, String) {
@@ -57,8 +60,16 @@ fn request_signatures_match_openssl_and_verify_with_the_merchant_certificate() {
     let key = crypto::private_key(&key_pem).unwrap();
     assert_eq!(crypto::sign(&key, message.as_bytes()), expected);
     let merchant = crypto::certificate(&fixture("wechatpay/merchant_certificate.pem")).unwrap();
-    assert!(crypto::verify(&merchant.public_key, message.as_bytes(), &expected));
-    assert!(!crypto::verify(&merchant.public_key, b"another message", &expected));
+    assert!(crypto::verify(
+        &merchant.public_key,
+        message.as_bytes(),
+        &expected
+    ));
+    assert!(!crypto::verify(
+        &merchant.public_key,
+        b"another message",
+        &expected
+    ));
 
     // The Authorization header signs exactly METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n.
     let body = r#"{"appid":"wxd678efh567hg6787","mchid":"1230000109"}"#;
@@ -82,9 +93,24 @@ fn request_signatures_match_openssl_and_verify_with_the_merchant_certificate() {
     );
     let parsed = Authorization::parse(&header).unwrap();
     assert_eq!(parsed, auth);
-    assert!(parsed.verify(&merchant.public_key, "POST", "/v3/pay/transactions/native", body));
-    assert!(!parsed.verify(&merchant.public_key, "GET", "/v3/pay/transactions/native", body));
-    assert!(!parsed.verify(&merchant.public_key, "POST", "/v3/pay/transactions/native?x=1", body));
+    assert!(parsed.verify(
+        &merchant.public_key,
+        "POST",
+        "/v3/pay/transactions/native",
+        body
+    ));
+    assert!(!parsed.verify(
+        &merchant.public_key,
+        "GET",
+        "/v3/pay/transactions/native",
+        body
+    ));
+    assert!(!parsed.verify(
+        &merchant.public_key,
+        "POST",
+        "/v3/pay/transactions/native?x=1",
+        body
+    ));
     assert!(Authorization::parse("Bearer abc").is_err());
 }
 
@@ -133,7 +159,10 @@ fn responses_verify_only_when_signed_fresh_and_by_a_known_key() {
     refused(signed.verify(&keys, body, at(301)), "clock");
     refused(signed.verify(&keys, body, at(-301)), "clock");
     // An altered body, an altered nonce, an altered timestamp.
-    refused(signed.verify(&keys, &body.replace("p4lp", "p4lq"), at(0)), "signature");
+    refused(
+        signed.verify(&keys, &body.replace("p4lp", "p4lq"), at(0)),
+        "signature",
+    );
     let mut other = signed.clone();
     other.nonce = "c5ac7061fccab6bf3e254dcf98995b8d".into();
     refused(other.verify(&keys, body, at(0)), "signature");
@@ -160,23 +189,48 @@ fn responses_verify_only_when_signed_fresh_and_by_a_known_key() {
 fn aead_aes_256_gcm_matches_the_official_vector() {
     let key = ApiV3Key::parse(APIV3_KEY).unwrap();
     assert_eq!(
-        key.decrypt_text("associatedData", "uluk4a9R25RW", "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=")
-            .unwrap(),
+        key.decrypt_text(
+            "associatedData",
+            "uluk4a9R25RW",
+            "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI="
+        )
+        .unwrap(),
         "message"
     );
     assert_eq!(
-        key.encrypt("associatedData", "uluk4a9R25RW", b"message").unwrap(),
+        key.encrypt("associatedData", "uluk4a9R25RW", b"message")
+            .unwrap(),
         "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI="
     );
     let zeros = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [0u8; 128]);
     for (aad, nonce, ciphertext) in [
-        ("bad-associatedData", "uluk4a9R25RW", "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI="),
-        ("associatedData", "bad-4a9R25RW", "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI="),
+        (
+            "bad-associatedData",
+            "uluk4a9R25RW",
+            "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=",
+        ),
+        (
+            "associatedData",
+            "bad-4a9R25RW",
+            "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=",
+        ),
         ("associatedData", "uluk4a9R25RW", zeros.as_str()),
         // One flipped bit in the ciphertext, and in the tag.
-        ("associatedData", "uluk4a9R25RW", "vlwSiIajGClcvcOYvOQ7+l+0PAbzzwI="),
-        ("associatedData", "uluk4a9R25RW", "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwM="),
-        ("associatedData", "short", "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI="),
+        (
+            "associatedData",
+            "uluk4a9R25RW",
+            "vlwSiIajGClcvcOYvOQ7+l+0PAbzzwI=",
+        ),
+        (
+            "associatedData",
+            "uluk4a9R25RW",
+            "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwM=",
+        ),
+        (
+            "associatedData",
+            "short",
+            "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=",
+        ),
         ("associatedData", "uluk4a9R25RW", "%%% not base64"),
     ] {
         let err = key.decrypt(aad, nonce, ciphertext).unwrap_err();
@@ -184,9 +238,20 @@ fn aead_aes_256_gcm_matches_the_official_vector() {
     }
     // Another merchant's key cannot read it.
     let other = ApiV3Key::parse("b7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb").unwrap();
-    assert!(other.decrypt("associatedData", "uluk4a9R25RW", "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=").is_err());
+    assert!(
+        other
+            .decrypt(
+                "associatedData",
+                "uluk4a9R25RW",
+                "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI="
+            )
+            .is_err()
+    );
     // The key must be exactly 32 characters, is shown only by its last 4, and never printed.
-    assert_eq!(ApiV3Key::parse("short").unwrap_err().code(), ErrorCode::Validation);
+    assert_eq!(
+        ApiV3Key::parse("short").unwrap_err().code(),
+        ErrorCode::Validation
+    );
     assert_eq!(key.hint(), "r8Gb");
     assert!(!format!("{key:?}").contains("a7cde1"));
 }
@@ -236,7 +301,11 @@ fn keys_are_read_in_every_form_merchants_download() {
     let spki = crypto::public_key(&fixture("alipay/alipay_public_key.pem")).unwrap();
     let bare = crypto::public_key(&fixture("alipay/alipay_public_key.txt")).unwrap();
     assert_eq!(spki, bare);
-    for junk in ["", "hello", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"] {
+    for junk in [
+        "",
+        "hello",
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+    ] {
         let err = crypto::private_key(junk).unwrap_err();
         assert_eq!(err.code(), ErrorCode::Validation);
         assert!(crypto::public_key(junk).is_err());
@@ -297,15 +366,27 @@ fn alipay_answers_are_verified_over_the_node_exactly_as_sent() {
     let split = alipay::split_answer(&body, "alipay.trade.precreate").unwrap();
     assert_eq!(split.node, node);
     assert!(!split.is_error_node);
-    assert!(crypto::verify(&alipay_public, split.node.as_bytes(), split.sign.as_deref().unwrap()));
+    assert!(crypto::verify(
+        &alipay_public,
+        split.node.as_bytes(),
+        split.sign.as_deref().unwrap()
+    ));
     // Re-serialising the node would change the bytes and break the signature.
-    let reserialised = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(node).unwrap()).unwrap();
-    assert!(!crypto::verify(&alipay_public, reserialised.as_bytes(), split.sign.as_deref().unwrap()));
+    let reserialised =
+        serde_json::to_string(&serde_json::from_str::<serde_json::Value>(node).unwrap()).unwrap();
+    assert!(!crypto::verify(
+        &alipay_public,
+        reserialised.as_bytes(),
+        split.sign.as_deref().unwrap()
+    ));
     // The error node is found too; a body without either is refused.
     let body = r#"{"error_response":{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-app-id"}}"#;
     let split = alipay::split_answer(body, "alipay.trade.query").unwrap();
     assert!(split.is_error_node && split.sign.is_none());
     assert!(alipay::split_answer(r#"{"other":{}}"#, "alipay.trade.query").is_err());
     assert!(alipay::split_answer("<html>", "alipay.trade.query").is_err());
-    assert_eq!(alipay::response_node("alipay.trade.fastpay.refund.query"), "alipay_trade_fastpay_refund_query_response");
+    assert_eq!(
+        alipay::response_node("alipay.trade.fastpay.refund.query"),
+        "alipay_trade_fastpay_refund_query_response"
+    );
 }

@@ -23,19 +23,38 @@ fn order(no: &str, fen: i64) -> NativeOrder {
 }
 
 fn fault(fault: Fault) -> FaultRule {
-    FaultRule { fault, times: 1, order: None }
+    FaultRule {
+        fault,
+        times: 1,
+        order: None,
+    }
 }
 
 #[tokio::test]
 async fn an_order_is_placed_paid_queried_and_refunded() {
     let sandbox = sandbox().await;
     let client = wechat(&sandbox);
-    let code_url = client.native_order(&order("FD202611220001", 888_800)).await.unwrap();
-    assert!(code_url.starts_with("weixin://wxpay/bizpayurl?pr="), "{code_url}");
+    let code_url = client
+        .native_order(&order("FD202611220001", 888_800))
+        .await
+        .unwrap();
+    assert!(
+        code_url.starts_with("weixin://wxpay/bizpayurl?pr="),
+        "{code_url}"
+    );
     // Placing the same order again (a retry) gives the same code.
-    assert_eq!(client.native_order(&order("FD202611220001", 888_800)).await.unwrap(), code_url);
+    assert_eq!(
+        client
+            .native_order(&order("FD202611220001", 888_800))
+            .await
+            .unwrap(),
+        code_url
+    );
     // The same number with another amount is refused.
-    refused(client.native_order(&order("FD202611220001", 1)).await, "INVALID_REQUEST");
+    refused(
+        client.native_order(&order("FD202611220001", 1)).await,
+        "INVALID_REQUEST",
+    );
 
     let open = client.query("FD202611220001").await.unwrap().unwrap();
     assert_eq!(open.trade_state, TradeState::NotPay);
@@ -48,7 +67,10 @@ async fn an_order_is_placed_paid_queried_and_refunded() {
     assert!(paid.transaction_id.as_deref().unwrap().starts_with("42000"));
     assert!(paid.success_time.as_deref().unwrap().ends_with("+08:00"));
     paid.confirm_total(888_800).unwrap();
-    refused(client.native_order(&order("FD202611220001", 888_800)).await, "ORDERPAID");
+    refused(
+        client.native_order(&order("FD202611220001", 888_800)).await,
+        "ORDERPAID",
+    );
 
     let request = RefundRequest {
         out_trade_no: "FD202611220001".into(),
@@ -59,16 +81,28 @@ async fn an_order_is_placed_paid_queried_and_refunded() {
     };
     let refund = client.refund(&request).await.unwrap();
     assert_eq!(refund.status, RefundStatus::Processing);
-    assert_eq!((refund.amount.refund, refund.amount.total), (30_000, 888_800));
+    assert_eq!(
+        (refund.amount.refund, refund.amount.total),
+        (30_000, 888_800)
+    );
     // A retry is the same refund, not a second one.
     let again = client.refund(&request).await.unwrap();
     assert_eq!(again.refund_id, refund.refund_id);
     assert_eq!(sandbox.handle().refunds().len(), 1);
-    let settled = client.query_refund("RF202611220001").await.unwrap().unwrap();
+    let settled = client
+        .query_refund("RF202611220001")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(settled.status, RefundStatus::Success);
     assert!(settled.status.is_final());
     assert_eq!(
-        client.query("FD202611220001").await.unwrap().unwrap().trade_state,
+        client
+            .query("FD202611220001")
+            .await
+            .unwrap()
+            .unwrap()
+            .trade_state,
         TradeState::Refund
     );
     // More than is left is refused.
@@ -78,7 +112,13 @@ async fn an_order_is_placed_paid_queried_and_refunded() {
         ..request
     };
     refused(client.refund(&too_much).await, "NOT_ENOUGH");
-    assert!(client.query_refund("RF202611229999").await.unwrap().is_none());
+    assert!(
+        client
+            .query_refund("RF202611229999")
+            .await
+            .unwrap()
+            .is_none()
+    );
     sandbox.shutdown().await;
 }
 
@@ -88,21 +128,44 @@ async fn closing_unknown_and_failed_orders() {
     let client = wechat(&sandbox);
     assert!(client.query("FD000000404").await.unwrap().is_none());
 
-    client.native_order(&order("FD202611220010", 100)).await.unwrap();
-    assert_eq!(client.close("FD202611220010").await.unwrap(), CloseOutcome::Closed);
+    client
+        .native_order(&order("FD202611220010", 100))
+        .await
+        .unwrap();
     assert_eq!(
-        client.query("FD202611220010").await.unwrap().unwrap().trade_state,
+        client.close("FD202611220010").await.unwrap(),
+        CloseOutcome::Closed
+    );
+    assert_eq!(
+        client
+            .query("FD202611220010")
+            .await
+            .unwrap()
+            .unwrap()
+            .trade_state,
         TradeState::Closed
     );
     // A closed order cannot be paid.
     assert!(sandbox.handle().pay("FD202611220010").is_err());
-    refused(client.native_order(&order("FD202611220010", 100)).await, "ORDERCLOSED");
+    refused(
+        client.native_order(&order("FD202611220010", 100)).await,
+        "ORDERCLOSED",
+    );
 
-    client.native_order(&order("FD202611220011", 100)).await.unwrap();
+    client
+        .native_order(&order("FD202611220011", 100))
+        .await
+        .unwrap();
     sandbox.handle().pay("FD202611220011").unwrap();
-    assert_eq!(client.close("FD202611220011").await.unwrap(), CloseOutcome::AlreadyPaid);
+    assert_eq!(
+        client.close("FD202611220011").await.unwrap(),
+        CloseOutcome::AlreadyPaid
+    );
 
-    client.native_order(&order("FD202611220012", 100)).await.unwrap();
+    client
+        .native_order(&order("FD202611220012", 100))
+        .await
+        .unwrap();
     sandbox.handle().fail("FD202611220012").unwrap();
     let failed = client.query("FD202611220012").await.unwrap().unwrap();
     assert_eq!(failed.trade_state, TradeState::PayError);
@@ -119,7 +182,10 @@ async fn every_forged_answer_is_refused() {
     let sandbox = sandbox().await;
     let client = wechat(&sandbox);
     let handle = sandbox.handle();
-    client.native_order(&order("FD202611220020", 5_000)).await.unwrap();
+    client
+        .native_order(&order("FD202611220020", 5_000))
+        .await
+        .unwrap();
     handle.pay("FD202611220020").unwrap();
 
     for (fault_kind, needle) in [
@@ -133,7 +199,11 @@ async fn every_forged_answer_is_refused() {
         refused(client.query("FD202611220020").await, needle);
         // The fault is spent: the next answer is genuine and believed.
         let genuine = client.query("FD202611220020").await.unwrap().unwrap();
-        assert_eq!(genuine.trade_state, TradeState::Success, "after {fault_kind:?}");
+        assert_eq!(
+            genuine.trade_state,
+            TradeState::Success,
+            "after {fault_kind:?}"
+        );
     }
     // Within the 5 minutes, an answer is still fine.
     handle.inject(fault(Fault::SkewTimestamp { seconds: 290 }));
@@ -151,11 +221,20 @@ async fn every_forged_answer_is_refused() {
     handle.inject(fault(Fault::Unsigned));
     refused(client.query("FD000000404").await, "unsigned");
     handle.inject(fault(Fault::Unsigned));
-    refused(client.query("FD202611220020").await, "no Wechatpay-Signature");
-    client.native_order(&order("FD202611220021", 5_000)).await.unwrap();
+    refused(
+        client.query("FD202611220020").await,
+        "no Wechatpay-Signature",
+    );
+    client
+        .native_order(&order("FD202611220021", 5_000))
+        .await
+        .unwrap();
     handle.inject(fault(Fault::BadSignature));
     refused(client.close("FD202611220021").await, "signature");
-    assert_eq!(handle.order("FD202611220021").unwrap().state, OrderState::Closed);
+    assert_eq!(
+        handle.order("FD202611220021").unwrap().state,
+        OrderState::Closed
+    );
 
     // Platform certificates: genuine ones decrypt; altered ciphertext is refused even when the
     // answer is correctly signed.
@@ -174,23 +253,33 @@ async fn the_sandbox_refuses_requests_that_are_not_the_merchants() {
     let sandbox = sandbox().await;
     // Signed with another key.
     let mut config = wechat_config(&sandbox);
-    config.private_key = crypto::private_key(&fixture("wechatpay/wechat_pay_private_key.pem")).unwrap();
+    config.private_key =
+        crypto::private_key(&fixture("wechatpay/wechat_pay_private_key.pem")).unwrap();
     refused(
-        WechatClient::new(config).unwrap().native_order(&order("FD202611220030", 1)).await,
+        WechatClient::new(config)
+            .unwrap()
+            .native_order(&order("FD202611220030", 1))
+            .await,
         "SIGN_ERROR",
     );
     // Naming another certificate serial.
     let mut config = wechat_config(&sandbox);
     config.cert_serial = PLATFORM_SERIAL.into();
     refused(
-        WechatClient::new(config).unwrap().native_order(&order("FD202611220030", 1)).await,
+        WechatClient::new(config)
+            .unwrap()
+            .native_order(&order("FD202611220030", 1))
+            .await,
         "SIGN_ERROR",
     );
     // With a clock ten minutes slow: the sandbox refuses the request, and its answer is too
     // far from the client's clock to be believed either way.
     let slow = chrono::Utc::now() - chrono::Duration::minutes(10);
     let client = wechat(&sandbox).with_clock(Arc::new(FixedClock(slow)));
-    let err = client.native_order(&order("FD202611220030", 1)).await.unwrap_err();
+    let err = client
+        .native_order(&order("FD202611220030", 1))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), feedesk::ErrorCode::Channel);
     assert!(sandbox.handle().orders().is_empty());
     // Plain http is only for this computer.
@@ -208,7 +297,10 @@ async fn duplicated_delayed_and_reordered_answers_still_verify_and_never_invent_
     let sandbox = sandbox().await;
     let client = wechat(&sandbox);
     let handle = sandbox.handle();
-    client.native_order(&order("FD202611220040", 2_000)).await.unwrap();
+    client
+        .native_order(&order("FD202611220040", 2_000))
+        .await
+        .unwrap();
     let before = client.query("FD202611220040").await.unwrap().unwrap();
     assert_eq!(before.trade_state, TradeState::NotPay);
     handle.pay("FD202611220040").unwrap();
@@ -221,7 +313,12 @@ async fn duplicated_delayed_and_reordered_answers_still_verify_and_never_invent_
     let stale = client.query("FD202611220040").await.unwrap().unwrap();
     assert_eq!(stale.trade_state, TradeState::NotPay);
     assert_eq!(
-        client.query("FD202611220040").await.unwrap().unwrap().trade_state,
+        client
+            .query("FD202611220040")
+            .await
+            .unwrap()
+            .unwrap()
+            .trade_state,
         TradeState::Success
     );
 
@@ -238,7 +335,10 @@ async fn duplicated_delayed_and_reordered_answers_still_verify_and_never_invent_
         times: 1,
         order: Some("FD202611220040".into()),
     });
-    client.native_order(&order("FD202611220041", 2_000)).await.unwrap();
+    client
+        .native_order(&order("FD202611220041", 2_000))
+        .await
+        .unwrap();
     let started = std::time::Instant::now();
     let (slow, fast) = tokio::join!(
         async {
@@ -262,11 +362,21 @@ async fn duplicated_delayed_and_reordered_answers_still_verify_and_never_invent_
 async fn the_control_api_drives_the_sandbox_over_http() {
     let sandbox = sandbox().await;
     let client = wechat(&sandbox);
-    client.native_order(&order("FD202611220050", 3_000)).await.unwrap();
+    client
+        .native_order(&order("FD202611220050", 3_000))
+        .await
+        .unwrap();
     let http = reqwest::Client::new();
     let base = sandbox.wechat_base_url();
     let orders: serde_json::Value = serde_json::from_str(
-        &http.get(format!("{base}/sandbox/orders")).send().await.unwrap().text().await.unwrap(),
+        &http
+            .get(format!("{base}/sandbox/orders"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(orders[0]["out_trade_no"], "FD202611220050");
@@ -274,23 +384,44 @@ async fn the_control_api_drives_the_sandbox_over_http() {
     let response = http
         .post(format!("{base}/sandbox/faults"))
         .body(r#"{"fault":{"kind":"bad_signature"},"times":1}"#)
-        .send().await.unwrap();
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     refused(client.query("FD202611220050").await, "signature");
     let paid = http
         .post(format!("{base}/sandbox/orders/FD202611220050/pay"))
-        .send().await.unwrap();
+        .send()
+        .await
+        .unwrap();
     assert_eq!(paid.status(), 200);
     assert_eq!(
-        client.query("FD202611220050").await.unwrap().unwrap().trade_state,
+        client
+            .query("FD202611220050")
+            .await
+            .unwrap()
+            .unwrap()
+            .trade_state,
         TradeState::Success
     );
     // Paying twice is refused; unknown orders are 404.
-    let again = http.post(format!("{base}/sandbox/orders/FD202611220050/pay")).send().await.unwrap();
+    let again = http
+        .post(format!("{base}/sandbox/orders/FD202611220050/pay"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 409);
-    let unknown = http.post(format!("{base}/sandbox/orders/NOPE000/pay")).send().await.unwrap();
+    let unknown = http
+        .post(format!("{base}/sandbox/orders/NOPE000/pay"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
-    let cleared = http.delete(format!("{base}/sandbox/faults")).send().await.unwrap();
+    let cleared = http
+        .delete(format!("{base}/sandbox/faults"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(cleared.status(), 200);
     sandbox.shutdown().await;
 }

@@ -23,16 +23,24 @@ async fn keyring_or_skip(test: &str) -> Option<SecretStore> {
 
 #[tokio::test]
 async fn secrets_round_trip_through_the_real_keyring() {
-    let Some(store) = keyring_or_skip("round trip").await else { return };
+    let Some(store) = keyring_or_skip("round trip").await else {
+        return;
+    };
     let reference = SecretRef::generate("test");
     let first = Sensitive::new("-----BEGIN PRIVATE KEY-----\nplanted-secret-1\n".to_string());
     store.put(&reference, &first).await.unwrap();
-    assert_eq!(store.get(&reference).await.unwrap().expose(), first.expose());
+    assert_eq!(
+        store.get(&reference).await.unwrap().expose(),
+        first.expose()
+    );
 
     // Replacing keeps one item with the new value.
     let second = Sensitive::new("planted-secret-2 with 中文 and symbols !@#$%".to_string());
     store.put(&reference, &second).await.unwrap();
-    assert_eq!(store.get(&reference).await.unwrap().expose(), second.expose());
+    assert_eq!(
+        store.get(&reference).await.unwrap().expose(),
+        second.expose()
+    );
 
     store.delete(&reference).await.unwrap();
     let gone = store.get(&reference).await.unwrap_err();
@@ -44,10 +52,15 @@ async fn secrets_round_trip_through_the_real_keyring() {
 
 #[tokio::test]
 async fn references_and_services_keep_items_apart() {
-    let Some(store) = keyring_or_skip("apart").await else { return };
+    let Some(store) = keyring_or_skip("apart").await else {
+        return;
+    };
     let other_service = SecretStore::new("cn.feedesk.app.test-other");
     let (a, b) = (SecretRef::generate("test"), SecretRef::generate("test"));
-    store.put(&a, &Sensitive::new("alpha".into())).await.unwrap();
+    store
+        .put(&a, &Sensitive::new("alpha".into()))
+        .await
+        .unwrap();
     store.put(&b, &Sensitive::new("beta".into())).await.unwrap();
     assert_eq!(store.get(&a).await.unwrap().expose(), "alpha");
     assert_eq!(store.get(&b).await.unwrap().expose(), "beta");
@@ -90,7 +103,11 @@ fn without_a_keyring_it_refuses_clearly() {
     }
     let dir = tempfile::tempdir().unwrap();
     let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "without_a_keyring_it_refuses_clearly", "--nocapture"])
+        .args([
+            "--exact",
+            "without_a_keyring_it_refuses_clearly",
+            "--nocapture",
+        ])
         .env(CHILD, "1")
         .env(
             "DBUS_SESSION_BUS_ADDRESS",

@@ -79,7 +79,9 @@ fn check_id(what: &str, text: &str, max: usize) -> Result<String> {
     let text = text.trim();
     let ok = !text.is_empty()
         && text.len() <= max
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(text.to_string())
     } else {
@@ -123,7 +125,9 @@ fn prepare(setup: ChannelSetup) -> Result<Prepared> {
             crypto::private_key(s.private_key_pem.expose())?;
             let apiv3 = ApiV3Key::parse(s.apiv3_key.expose())?;
             crypto::public_key(&s.platform_public_key_pem)?;
-            let base_url = s.base_url.unwrap_or_else(|| wechatpay::PRODUCTION_URL.into());
+            let base_url = s
+                .base_url
+                .unwrap_or_else(|| wechatpay::PRODUCTION_URL.into());
             super::http_client(&base_url)?;
             let serial = check_id("the merchant certificate serial", &s.cert_serial, 64)?;
             if !serial.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -204,7 +208,15 @@ async fn insert(
     reference: &SecretRef,
 ) -> Result<ChannelAccount> {
     let mut tx = desk.db().write().await?;
-    let account = insert_account(desk, &mut tx, unit_code, p.channel, name, Some(reference.as_str())).await?;
+    let account = insert_account(
+        desk,
+        &mut tx,
+        unit_code,
+        p.channel,
+        name,
+        Some(reference.as_str()),
+    )
+    .await?;
     let now = desk.now_text();
     sqlx::query(
         "INSERT INTO channel_settings (account_id, merchant_id, appid, cert_serial, platform_key_id,
@@ -293,7 +305,11 @@ pub enum ChannelClient {
 }
 
 /// Builds the client for account `text`, reading its keys from the OS keyring.
-pub async fn client(desk: &FeeDesk, secrets: &SecretStore, text: &str) -> Result<(ChannelAccount, ChannelClient)> {
+pub async fn client(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    text: &str,
+) -> Result<(ChannelAccount, ChannelClient)> {
     let account = channel_account(desk, text).await?;
     let s = settings(desk, account.account.id).await?;
     let not_configured = || {
@@ -304,7 +320,9 @@ pub async fn client(desk: &FeeDesk, secrets: &SecretStore, text: &str) -> Result
             account.account.channel.as_str()
         ))
     };
-    let (Some(reference), Some(merchant_id), Some(base_url)) = (s.secret_ref, s.merchant_id, s.base_url) else {
+    let (Some(reference), Some(merchant_id), Some(base_url)) =
+        (s.secret_ref, s.merchant_id, s.base_url)
+    else {
         return Err(not_configured());
     };
     let bundle = secrets.get(&SecretRef::parse(&reference)?).await?;
@@ -317,9 +335,11 @@ pub async fn client(desk: &FeeDesk, secrets: &SecretStore, text: &str) -> Result
     let private_key = crypto::private_key(&bundle.private_key)?;
     let client = match account.account.channel {
         Channel::Wechat => {
-            let (Some(apiv3), Some(platform), Some(key_id)) =
-                (bundle.apiv3_key, bundle.platform_public_key, s.platform_key_id)
-            else {
+            let (Some(apiv3), Some(platform), Some(key_id)) = (
+                bundle.apiv3_key,
+                bundle.platform_public_key,
+                s.platform_key_id,
+            ) else {
                 return Err(not_configured());
             };
             ChannelClient::Wechat(WechatClient::new(WechatConfig {
@@ -362,7 +382,11 @@ pub struct AccountTest {
 /// Tests an account end to end without moving money: reads its keys from the keyring and asks
 /// the channel about an order that does not exist. Success proves the channel accepted our
 /// signature and that its signed answer verified with the configured public key.
-pub async fn test_account(desk: &FeeDesk, secrets: &SecretStore, text: &str) -> Result<AccountTest> {
+pub async fn test_account(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    text: &str,
+) -> Result<AccountTest> {
     let (account, client) = client(desk, secrets, text).await?;
     let probe = format!("FDTEST{}", crate::secrets::random_hex(8).to_uppercase());
     let found = match &client {
@@ -377,7 +401,8 @@ pub async fn test_account(desk: &FeeDesk, secrets: &SecretStore, text: &str) -> 
         detail: if found {
             "connected; the channel's signed answer verified".into()
         } else {
-            "connected: the channel accepted FeeDesk's signature and its signed answer verified".into()
+            "connected: the channel accepted FeeDesk's signature and its signed answer verified"
+                .into()
         },
     })
 }

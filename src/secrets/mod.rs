@@ -38,7 +38,9 @@ impl SecretRef {
         if ok {
             Ok(SecretRef(text.to_string()))
         } else {
-            Err(Error::Internal(format!("malformed secret reference '{text}'")))
+            Err(Error::Internal(format!(
+                "malformed secret reference '{text}'"
+            )))
         }
     }
 
@@ -83,8 +85,13 @@ impl SecretStore {
 
     /// Whether a keyring is available: `Ok` or the [`Error::Keyring`] that says why not.
     pub async fn check(&self) -> Result<()> {
-        blocking(|| keyring::Entry::store_status().as_ref().map(|_| ()).map_err(|e| unavailable(e)))
-            .await
+        blocking(|| {
+            keyring::Entry::store_status()
+                .as_ref()
+                .map(|_| ())
+                .map_err(unavailable)
+        })
+        .await
     }
 
     /// Saves (or replaces) the secret named `reference`.
@@ -167,7 +174,10 @@ fn keyring_error(what: &str, e: keyring::Error) -> Error {
             "could not {what} the OS keyring: it is locked or access was refused ({}); unlock it and try again",
             describe(&e)
         )),
-        _ => Error::Keyring(format!("could not {what} the OS keyring ({})", describe(&e))),
+        _ => Error::Keyring(format!(
+            "could not {what} the OS keyring ({})",
+            describe(&e)
+        )),
     }
 }
 

@@ -62,7 +62,12 @@ mod tests {
         struct Holder {
             key: Sensitive<String>,
         }
-        let shown = format!("{:?}", Holder { key: secret.clone() });
+        let shown = format!(
+            "{:?}",
+            Holder {
+                key: secret.clone()
+            }
+        );
         assert!(!shown.contains("a7cde1"), "{shown}");
         assert_eq!(secret.expose(), "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb");
     }

@@ -15,8 +15,11 @@ pub const APIV3_KEY: &str = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
 pub const ALIPAY_APP_ID: &str = "2021000000000001";
 
 pub fn fixture(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR")))
-        .unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 pub fn sandbox_config() -> SandboxConfig {
@@ -28,15 +31,18 @@ pub fn sandbox_config() -> SandboxConfig {
             merchant_public_key: crypto::public_key(&fixture("wechatpay/merchant_certificate.pem"))
                 .unwrap(),
             platform_key_id: PLATFORM_SERIAL.into(),
-            platform_private_key: crypto::private_key(&fixture("wechatpay/wechat_pay_private_key.pem"))
-                .unwrap(),
+            platform_private_key: crypto::private_key(&fixture(
+                "wechatpay/wechat_pay_private_key.pem",
+            ))
+            .unwrap(),
             apiv3_key: ApiV3Key::parse(APIV3_KEY).unwrap(),
             platform_certificate_pem: Some(fixture("wechatpay/wechat_pay_certificate.pem")),
         }],
         alipay: vec![AlipayApp {
             app_id: ALIPAY_APP_ID.into(),
             app_public_key: crypto::public_key(&fixture("alipay/app_public_key.pem")).unwrap(),
-            alipay_private_key: crypto::private_key(&fixture("alipay/alipay_private_key.pem")).unwrap(),
+            alipay_private_key: crypto::private_key(&fixture("alipay/alipay_private_key.pem"))
+                .unwrap(),
         }],
     }
 }
@@ -82,5 +88,8 @@ pub fn alipay(sandbox: &Sandbox) -> AlipayClient {
 pub fn refused<T: std::fmt::Debug>(result: feedesk::Result<T>, needle: &str) {
     let err = result.expect_err("a forged or refused answer was accepted");
     assert_eq!(err.code(), feedesk::ErrorCode::Channel, "{err}");
-    assert!(err.to_string().contains(needle), "expected '{needle}' in: {err}");
+    assert!(
+        err.to_string().contains(needle),
+        "expected '{needle}' in: {err}"
+    );
 }

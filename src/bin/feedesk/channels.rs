@@ -19,9 +19,10 @@ pub async fn sandbox(cmd: SandboxCommand, data_dir: &Path, json: bool) -> Result
         SandboxCommand::Serve { port, keys } => {
             let keys = keys.unwrap_or_else(|| data_dir.join("sandbox"));
             let dir = keys.clone();
-            let (config, ids) = tokio::task::spawn_blocking(move || sandbox::keys::load_or_create(&dir))
-                .await
-                .map_err(|e| Error::Internal(e.to_string()))??;
+            let (config, ids) =
+                tokio::task::spawn_blocking(move || sandbox::keys::load_or_create(&dir))
+                    .await
+                    .map_err(|e| Error::Internal(e.to_string()))??;
             let server = Sandbox::start(config, port).await?;
             let wechat_url = server.wechat_base_url();
             let alipay_url = server.alipay_base_url();
@@ -72,13 +73,22 @@ pub async fn sandbox(cmd: SandboxCommand, data_dir: &Path, json: bool) -> Result
             let order = control(port, "POST", &format!("orders/{order}/fail"), None).await?;
             print_one(&order, json, "failed")?;
         }
-        SandboxCommand::Fault { kind, times, order, port } => {
+        SandboxCommand::Fault {
+            kind,
+            times,
+            order,
+            port,
+        } => {
             let fault = Fault::parse(&kind).ok_or_else(|| {
                 Error::Validation(format!(
                     "'{kind}' is not a fault; use delay:MS, duplicate, reorder, bad-signature, skew:SECONDS, unknown-serial, alter-ciphertext, unsigned, wrong-amount or wrong-merchant"
                 ))
             })?;
-            let rule = FaultRule { fault, times, order };
+            let rule = FaultRule {
+                fault,
+                times,
+                order,
+            };
             let body = serde_json::to_string(&rule).map_err(|e| Error::Internal(e.to_string()))?;
             let set = control(port, "POST", "faults", Some(body)).await?;
             if json {
@@ -110,13 +120,18 @@ pub async fn sandbox(cmd: SandboxCommand, data_dir: &Path, json: bool) -> Result
                         vec![
                             text("channel"),
                             text("out_trade_no"),
-                            feedesk::channels::crypto::fen_to_yuan(o["total_fen"].as_i64().unwrap_or(0)),
+                            feedesk::channels::crypto::fen_to_yuan(
+                                o["total_fen"].as_i64().unwrap_or(0),
+                            ),
                             text("state"),
                             text("transaction_id"),
                         ]
                     })
                     .collect();
-                table(&["channel", "order", "amount", "state", "transaction"], &rows);
+                table(
+                    &["channel", "order", "amount", "state", "transaction"],
+                    &rows,
+                );
             }
         }
     }
@@ -137,13 +152,21 @@ fn print_one(order: &serde_json::Value, json: bool, what: &str) -> Result<()> {
 }
 
 /// One call to a running sandbox's control API on 127.0.0.1:`port`.
-async fn control(port: u16, method: &str, path: &str, body: Option<String>) -> Result<serde_json::Value> {
+async fn control(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<serde_json::Value> {
     let url = format!("http://127.0.0.1:{port}/sandbox/{path}");
     let client = feedesk::channels::http_client(&url)?;
-    let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| Error::Internal(e.to_string()))?;
+    let method = reqwest::Method::from_bytes(method.as_bytes())
+        .map_err(|e| Error::Internal(e.to_string()))?;
     let mut request = client.request(method, &url);
     if let Some(body) = body {
-        request = request.header("Content-Type", "application/json").body(body);
+        request = request
+            .header("Content-Type", "application/json")
+            .body(body);
     }
     let response = request.send().await.map_err(|_| {
         Error::Channel(format!(
@@ -208,12 +231,19 @@ pub async fn add_account(
     keys: ChannelKeyArgs,
     json: bool,
 ) -> Result<()> {
-    let stdin_uses = [&keys.private_key_file, &keys.apiv3_key_file, &keys.platform_public_key_file, &keys.alipay_public_key_file]
-        .iter()
-        .filter(|p| p.as_deref() == Some(Path::new("-")))
-        .count();
+    let stdin_uses = [
+        &keys.private_key_file,
+        &keys.apiv3_key_file,
+        &keys.platform_public_key_file,
+        &keys.alipay_public_key_file,
+    ]
+    .iter()
+    .filter(|p| p.as_deref() == Some(Path::new("-")))
+    .count();
     if stdin_uses > 1 {
-        return Err(Error::Validation("only one key file can be read from stdin ('-')".into()));
+        return Err(Error::Validation(
+            "only one key file can be read from stdin ('-')".into(),
+        ));
     }
     let setup = match channel {
         Channel::Wechat => {
@@ -227,10 +257,20 @@ pub async fn add_account(
                 mch_id: required(keys.mch_id, "--mch-id", w)?,
                 appid: required(keys.appid, "--appid", w)?,
                 cert_serial: required(keys.cert_serial, "--cert-serial", w)?,
-                private_key_pem: read_secret(&required(keys.private_key_file, "--private-key-file", w)?, "a private key")?,
-                apiv3_key: read_secret(&required(keys.apiv3_key_file, "--apiv3-key-file", w)?, "an APIv3 key")?,
+                private_key_pem: read_secret(
+                    &required(keys.private_key_file, "--private-key-file", w)?,
+                    "a private key",
+                )?,
+                apiv3_key: read_secret(
+                    &required(keys.apiv3_key_file, "--apiv3-key-file", w)?,
+                    "an APIv3 key",
+                )?,
                 platform_public_key_pem: read_secret(
-                    &required(keys.platform_public_key_file, "--platform-public-key-file", w)?,
+                    &required(
+                        keys.platform_public_key_file,
+                        "--platform-public-key-file",
+                        w,
+                    )?,
                     "a public key",
                 )?
                 .into_inner(),
@@ -239,7 +279,10 @@ pub async fn add_account(
             })
         }
         Channel::Alipay => {
-            if keys.mch_id.is_some() || keys.apiv3_key_file.is_some() || keys.platform_public_key_file.is_some() {
+            if keys.mch_id.is_some()
+                || keys.apiv3_key_file.is_some()
+                || keys.platform_public_key_file.is_some()
+            {
                 return Err(Error::Validation(
                     "--mch-id, --apiv3-key-file and --platform-public-key-file are for wechat accounts".into(),
                 ));
@@ -247,7 +290,10 @@ pub async fn add_account(
             let a = "alipay";
             ChannelSetup::Alipay(AlipaySetup {
                 app_id: required(keys.app_id, "--app-id", a)?,
-                private_key_pem: read_secret(&required(keys.private_key_file, "--private-key-file", a)?, "a private key")?,
+                private_key_pem: read_secret(
+                    &required(keys.private_key_file, "--private-key-file", a)?,
+                    "a private key",
+                )?,
                 alipay_public_key_pem: read_secret(
                     &required(keys.alipay_public_key_file, "--alipay-public-key-file", a)?,
                     "a public key",

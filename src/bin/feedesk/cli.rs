@@ -240,6 +240,7 @@ pub enum ChannelArg {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum AccountCommand {
     /// Add a collection account to a unit. For wechat and alipay, give the channel's ids and
     /// key files to configure it: the keys go to the OS keyring, never to the database.

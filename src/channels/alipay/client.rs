@@ -179,7 +179,9 @@ impl Answer {
 
     fn parse<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_str(&self.node).map_err(|e| {
-            Error::Channel(format!("Alipay answered something FeeDesk cannot read ({e})"))
+            Error::Channel(format!(
+                "Alipay answered something FeeDesk cannot read ({e})"
+            ))
         })
     }
 }
@@ -254,7 +256,9 @@ impl AlipayClient {
     pub async fn precreate(&self, order: &PrecreateOrder) -> Result<String> {
         check_out_no("out_trade_no", &order.out_trade_no)?;
         if order.total_fen <= 0 {
-            return Err(Error::Validation("an order must be for at least 0.01".into()));
+            return Err(Error::Validation(
+                "an order must be for at least 0.01".into(),
+            ));
         }
         let mut biz = serde_json::json!({
             "out_trade_no": order.out_trade_no,
@@ -280,7 +284,10 @@ impl AlipayClient {
     pub async fn query(&self, out_trade_no: &str) -> Result<Option<AlipayTrade>> {
         check_out_no("out_trade_no", out_trade_no)?;
         let answer = self
-            .call("alipay.trade.query", &serde_json::json!({ "out_trade_no": out_trade_no }))
+            .call(
+                "alipay.trade.query",
+                &serde_json::json!({ "out_trade_no": out_trade_no }),
+            )
             .await?;
         if answer.sub_code() == Some("ACQ.TRADE_NOT_EXIST") {
             return Ok(None);
@@ -306,7 +313,10 @@ impl AlipayClient {
     pub async fn close(&self, out_trade_no: &str) -> Result<AlipayCloseOutcome> {
         check_out_no("out_trade_no", out_trade_no)?;
         let answer = self
-            .call("alipay.trade.close", &serde_json::json!({ "out_trade_no": out_trade_no }))
+            .call(
+                "alipay.trade.close",
+                &serde_json::json!({ "out_trade_no": out_trade_no }),
+            )
             .await?;
         match answer.sub_code() {
             _ if answer.ok() => Ok(AlipayCloseOutcome::Closed),
@@ -425,19 +435,15 @@ impl AlipayClient {
             .await
             .map_err(|e| transport_error(&e))?;
         let status = response.status().as_u16();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| transport_error(&e))?;
+        let body = response.text().await.map_err(|e| transport_error(&e))?;
         if !(200..300).contains(&status) {
             return Err(Error::Channel(format!(
                 "Alipay's gateway answered HTTP {status}"
             )));
         }
         let split = split_answer(&body, method)?;
-        let common: Common = serde_json::from_str(split.node).map_err(|_| {
-            Error::Channel("Alipay answered without a result code".into())
-        })?;
+        let common: Common = serde_json::from_str(split.node)
+            .map_err(|_| Error::Channel("Alipay answered without a result code".into()))?;
         match &split.sign {
             Some(sign) => {
                 if !crypto::verify(&self.config.alipay_public_key, split.node.as_bytes(), sign) {
@@ -471,7 +477,9 @@ impl AlipayClient {
 
 fn amount(text: &str) -> Result<i64> {
     yuan_to_fen(text).ok_or_else(|| {
-        Error::Channel(format!("Alipay reported an amount FeeDesk cannot read: '{text}'"))
+        Error::Channel(format!(
+            "Alipay reported an amount FeeDesk cannot read: '{text}'"
+        ))
     })
 }
 

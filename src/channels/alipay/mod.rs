@@ -12,7 +12,9 @@ pub use client::{
     AlipayClient, AlipayCloseOutcome, AlipayRefund, AlipayRefundQuery, AlipayRefundRequest,
     AlipayTrade, PrecreateOrder, TradeStatus,
 };
-pub use sign::{response_node, sign_content, sign_params, signed_body, split_answer, verify_params};
+pub use sign::{
+    response_node, sign_content, sign_params, signed_body, split_answer, verify_params,
+};
 
 use crate::secrets::Sensitive;
 

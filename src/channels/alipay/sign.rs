@@ -57,12 +57,13 @@ pub fn split_answer<'a>(body: &'a str, method: &str) -> Result<SignedAnswer<'a>>
     let map: BTreeMap<String, &'a RawValue> = serde_json::from_str(body).map_err(|_| {
         Error::Channel("Alipay answered something FeeDesk cannot read (not a JSON object)".into())
     })?;
-    let sign = match map.get("sign") {
-        Some(raw) => Some(serde_json::from_str::<String>(raw.get()).map_err(|_| {
-            Error::Channel("Alipay answer refused: its sign is not text".into())
-        })?),
-        None => None,
-    };
+    let sign =
+        match map.get("sign") {
+            Some(raw) => Some(serde_json::from_str::<String>(raw.get()).map_err(|_| {
+                Error::Channel("Alipay answer refused: its sign is not text".into())
+            })?),
+            None => None,
+        };
     let wanted = response_node(method);
     if let Some(node) = map.get(wanted.as_str()) {
         return Ok(SignedAnswer {

@@ -21,7 +21,9 @@ fn business(sub_code: &str, sub_msg: &str) -> Value {
 
 fn beijing(t: DateTime<Utc>) -> String {
     let offset = chrono::FixedOffset::east_opt(crate::clock::LOCAL_OFFSET_SECONDS).expect("offset");
-    t.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S").to_string()
+    t.with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 /// Answers one gateway call. `params` holds the form body and query string together.
@@ -40,13 +42,23 @@ pub(crate) fn handle(inner: &Inner, params: BTreeMap<String, String>) -> Draft {
         .and_then(|id| inner.config.alipay.iter().find(|a| &a.app_id == id));
     let Some(app) = app else {
         let first = inner.config.alipay.first().map(|a| a.app_id.clone());
-        let node = fail("40002", "Invalid Arguments", "isv.invalid-app-id", "无效的AppID参数");
+        let node = fail(
+            "40002",
+            "Invalid Arguments",
+            "isv.invalid-app-id",
+            "无效的AppID参数",
+        );
         return Draft::alipay(method, node, route, Some(no), first);
     };
     if params.get("sign_type").map(String::as_str) != Some("RSA2")
         || !verify_params(&params, &app.app_public_key)
     {
-        let node = fail("40002", "Invalid Arguments", "isv.invalid-signature", "验签出错");
+        let node = fail(
+            "40002",
+            "Invalid Arguments",
+            "isv.invalid-signature",
+            "验签出错",
+        );
         return Draft::alipay(method, node, route, Some(no), Some(app.app_id.clone()));
     }
     let mut state = inner.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -56,9 +68,18 @@ pub(crate) fn handle(inner: &Inner, params: BTreeMap<String, String>) -> Draft {
         "alipay.trade.close" => close(&mut state, app, &no),
         "alipay.trade.refund" => refund(&mut state, app, &biz, now),
         "alipay.trade.fastpay.refund.query" => refund_query(&state, app, &no, &request_no),
-        _ => fail("40004", "Business Failed", "isv.invalid-method", "不存在的方法名"),
+        _ => fail(
+            "40004",
+            "Business Failed",
+            "isv.invalid-method",
+            "不存在的方法名",
+        ),
     };
-    let order = if request_no.is_empty() { no } else { request_no };
+    let order = if request_no.is_empty() {
+        no
+    } else {
+        request_no
+    };
     Draft::alipay(method, node, route, Some(order), Some(app.app_id.clone()))
 }
 
@@ -75,19 +96,33 @@ fn precreate(state: &mut State, app: &AlipayApp, biz: &Value, now: DateTime<Utc>
         biz["total_amount"].as_str(),
         biz["subject"].as_str(),
     ) else {
-        return fail("40002", "Invalid Arguments", "isv.missing-parameter", "缺少必选参数");
+        return fail(
+            "40002",
+            "Invalid Arguments",
+            "isv.missing-parameter",
+            "缺少必选参数",
+        );
     };
     let Some(total) = yuan_to_fen(amount).filter(|f| *f > 0) else {
-        return fail("40002", "Invalid Arguments", "isv.invalid-parameter", "total_amount 格式错误");
+        return fail(
+            "40002",
+            "Invalid Arguments",
+            "isv.invalid-parameter",
+            "total_amount 格式错误",
+        );
     };
     if let Some(order) = find(state, app, no) {
         return match order.state {
             OrderState::Paid => business("ACQ.TRADE_HAS_SUCCESS", "交易已被支付"),
-            OrderState::Closed | OrderState::Failed => business("ACQ.TRADE_HAS_CLOSE", "交易已经关闭"),
+            OrderState::Closed | OrderState::Failed => {
+                business("ACQ.TRADE_HAS_CLOSE", "交易已经关闭")
+            }
             _ if order.total_fen != total || order.description != subject => {
                 business("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改")
             }
-            _ => json!({ "code": "10000", "msg": "Success", "out_trade_no": no, "qr_code": order.code_url }),
+            _ => {
+                json!({ "code": "10000", "msg": "Success", "out_trade_no": no, "qr_code": order.code_url })
+            }
         };
     }
     let id = state.next_id();
@@ -105,15 +140,20 @@ fn precreate(state: &mut State, app: &AlipayApp, biz: &Value, now: DateTime<Utc>
         refunded_fen: 0,
         created_at: now,
     };
-    let node = json!({ "code": "10000", "msg": "Success", "out_trade_no": no, "qr_code": order.code_url });
-    state.orders.insert((SandboxChannel::Alipay, no.to_string()), order);
+    let node =
+        json!({ "code": "10000", "msg": "Success", "out_trade_no": no, "qr_code": order.code_url });
+    state
+        .orders
+        .insert((SandboxChannel::Alipay, no.to_string()), order);
     node
 }
 
 /// Alipay creates a precreated trade only when someone scans it: an open (or closed unscanned)
 /// order does not exist for the query yet.
 fn query(state: &State, app: &AlipayApp, no: &str) -> Value {
-    let Some(order) = find(state, app, no).filter(|o| matches!(o.state, OrderState::Paid | OrderState::Failed)) else {
+    let Some(order) =
+        find(state, app, no).filter(|o| matches!(o.state, OrderState::Paid | OrderState::Failed))
+    else {
         return business("ACQ.TRADE_NOT_EXIST", "交易不存在");
     };
     let status = match order.state {
@@ -139,7 +179,11 @@ fn query(state: &State, app: &AlipayApp, no: &str) -> Value {
 
 fn close(state: &mut State, app: &AlipayApp, no: &str) -> Value {
     let key = (SandboxChannel::Alipay, no.to_string());
-    match state.orders.get_mut(&key).filter(|o| o.merchant == app.app_id) {
+    match state
+        .orders
+        .get_mut(&key)
+        .filter(|o| o.merchant == app.app_id)
+    {
         Some(order) if order.state == OrderState::Paid => {
             business("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
         }
@@ -156,13 +200,24 @@ fn close(state: &mut State, app: &AlipayApp, no: &str) -> Value {
 }
 
 fn refund(state: &mut State, app: &AlipayApp, biz: &Value, now: DateTime<Utc>) -> Value {
-    let (Some(no), Some(amount)) = (biz["out_trade_no"].as_str(), biz["refund_amount"].as_str()) else {
-        return fail("40002", "Invalid Arguments", "isv.missing-parameter", "缺少必选参数");
+    let (Some(no), Some(amount)) = (biz["out_trade_no"].as_str(), biz["refund_amount"].as_str())
+    else {
+        return fail(
+            "40002",
+            "Invalid Arguments",
+            "isv.missing-parameter",
+            "缺少必选参数",
+        );
     };
     // Without out_request_no Alipay treats the refund as a full one identified by the trade.
     let request_no = biz["out_request_no"].as_str().unwrap_or(no).to_string();
     let Some(fen) = yuan_to_fen(amount).filter(|f| *f > 0) else {
-        return fail("40002", "Invalid Arguments", "isv.invalid-parameter", "refund_amount 格式错误");
+        return fail(
+            "40002",
+            "Invalid Arguments",
+            "isv.invalid-parameter",
+            "refund_amount 格式错误",
+        );
     };
     let Some(order) = find(state, app, no).cloned() else {
         return business("ACQ.TRADE_NOT_EXIST", "交易不存在");
@@ -202,7 +257,10 @@ fn refund(state: &mut State, app: &AlipayApp, biz: &Value, now: DateTime<Utc>) -
             created_at: now,
         },
     );
-    if let Some(o) = state.orders.get_mut(&(SandboxChannel::Alipay, no.to_string())) {
+    if let Some(o) = state
+        .orders
+        .get_mut(&(SandboxChannel::Alipay, no.to_string()))
+    {
         o.refunded_fen += fen;
     }
     done(state, "Y")

@@ -28,7 +28,12 @@ fn error(err: &Error) -> Response<Full<Bytes>> {
     json(status, &serde_json::json!({ "error": err.to_string() }))
 }
 
-pub(crate) fn handle(sandbox: &SandboxHandle, method: &str, path: &str, body: &str) -> Response<Full<Bytes>> {
+pub(crate) fn handle(
+    sandbox: &SandboxHandle,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> Response<Full<Bytes>> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         ("GET", ["health"]) => json(200, &serde_json::json!({ "ok": true })),
@@ -53,6 +58,9 @@ pub(crate) fn handle(sandbox: &SandboxHandle, method: &str, path: &str, body: &s
             sandbox.clear_faults();
             json(200, &serde_json::json!({ "cleared": true }))
         }
-        _ => json(404, &serde_json::json!({ "error": "no such sandbox control" })),
+        _ => json(
+            404,
+            &serde_json::json!({ "error": "no such sandbox control" }),
+        ),
     }
 }

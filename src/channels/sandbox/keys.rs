@@ -89,11 +89,16 @@ fn new_pair(dir: &Path, private_name: &str, public_name: &str) -> Result<()> {
 pub fn load_or_create(dir: &Path) -> Result<(SandboxConfig, SandboxIds)> {
     let ids_path = dir.join("sandbox.json");
     let ids: SandboxIds = if ids_path.exists() {
-        serde_json::from_str(&read(dir, "sandbox.json")?)
-            .map_err(|e| Error::Validation(format!("{} is not a sandbox key set: {e}", ids_path.display())))?
+        serde_json::from_str(&read(dir, "sandbox.json")?).map_err(|e| {
+            Error::Validation(format!(
+                "{} is not a sandbox key set: {e}",
+                ids_path.display()
+            ))
+        })?
     } else {
         let ids = SandboxIds::default();
-        let text = serde_json::to_string_pretty(&ids).map_err(|e| Error::Internal(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&ids).map_err(|e| Error::Internal(e.to_string()))?;
         write(dir, "sandbox.json", &text, false)?;
         ids
     };

@@ -99,12 +99,34 @@ enum DraftKind {
 }
 
 impl Draft {
-    fn wechat(status: u16, body: Option<Value>, route: String, order: Option<String>, merchant: Option<String>) -> Draft {
-        Draft { kind: DraftKind::Wechat { status, body }, route, order, merchant }
+    fn wechat(
+        status: u16,
+        body: Option<Value>,
+        route: String,
+        order: Option<String>,
+        merchant: Option<String>,
+    ) -> Draft {
+        Draft {
+            kind: DraftKind::Wechat { status, body },
+            route,
+            order,
+            merchant,
+        }
     }
 
-    fn alipay(method: String, node: Value, route: String, order: Option<String>, merchant: Option<String>) -> Draft {
-        Draft { kind: DraftKind::Alipay { method, node }, route, order, merchant }
+    fn alipay(
+        method: String,
+        node: Value,
+        route: String,
+        order: Option<String>,
+        merchant: Option<String>,
+    ) -> Draft {
+        Draft {
+            kind: DraftKind::Alipay { method, node },
+            route,
+            order,
+            merchant,
+        }
     }
 }
 
@@ -124,10 +146,18 @@ impl Sandbox {
     }
 
     /// Starts with its own clock (tests skew it).
-    pub async fn start_with_clock(config: SandboxConfig, port: u16, clock: Arc<dyn Clock>) -> Result<Sandbox> {
+    pub async fn start_with_clock(
+        config: SandboxConfig,
+        port: u16,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
-            .map_err(|e| Error::Io(format!("the sandbox cannot listen on 127.0.0.1:{port}: {e}")))?;
+            .map_err(|e| {
+                Error::Io(format!(
+                    "the sandbox cannot listen on 127.0.0.1:{port}: {e}"
+                ))
+            })?;
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Io(format!("the sandbox has no address: {e}")))?;
@@ -226,9 +256,17 @@ impl SandboxHandle {
             .cloned()
             .collect();
         let key = match keys.as_slice() {
-            [] => return Err(Error::NotFound(format!("the sandbox has no order {out_trade_no}"))),
+            [] => {
+                return Err(Error::NotFound(format!(
+                    "the sandbox has no order {out_trade_no}"
+                )));
+            }
             [key] => key.clone(),
-            _ => return Err(Error::Conflict(format!("both channels have an order {out_trade_no}"))),
+            _ => {
+                return Err(Error::Conflict(format!(
+                    "both channels have an order {out_trade_no}"
+                )));
+            }
         };
         let id = state.next_id();
         let order = state.orders.get_mut(&key).expect("found above");
@@ -263,7 +301,8 @@ impl SandboxHandle {
 
     pub fn orders(&self) -> Vec<SandboxOrder> {
         let mut orders: Vec<_> = self.0.state().orders.values().cloned().collect();
-        orders.sort_by(|a, b| (a.created_at, &a.out_trade_no).cmp(&(b.created_at, &b.out_trade_no)));
+        orders
+            .sort_by(|a, b| (a.created_at, &a.out_trade_no).cmp(&(b.created_at, &b.out_trade_no)));
         orders
     }
 
@@ -278,7 +317,9 @@ impl SandboxHandle {
 
     pub fn refunds(&self) -> Vec<SandboxRefund> {
         let mut refunds: Vec<_> = self.0.state().refunds.values().cloned().collect();
-        refunds.sort_by(|a, b| (a.created_at, &a.out_refund_no).cmp(&(b.created_at, &b.out_refund_no)));
+        refunds.sort_by(|a, b| {
+            (a.created_at, &a.out_refund_no).cmp(&(b.created_at, &b.out_refund_no))
+        });
         refunds
     }
 }
@@ -288,7 +329,10 @@ type Reply = Response<Full<Bytes>>;
 /// The largest request the sandbox reads.
 const MAX_BODY: usize = 1 << 20;
 
-async fn serve(inner: Arc<Inner>, req: Request<Incoming>) -> std::result::Result<Reply, Infallible> {
+async fn serve(
+    inner: Arc<Inner>,
+    req: Request<Incoming>,
+) -> std::result::Result<Reply, Infallible> {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let path_and_query = req
@@ -309,10 +353,21 @@ async fn serve(inner: Arc<Inner>, req: Request<Incoming>) -> std::result::Result
         return Ok(plain(400, "request body is not UTF-8"));
     };
     if let Some(rest) = path.strip_prefix("/sandbox/") {
-        return Ok(control::handle(&SandboxHandle(inner.clone()), &method, rest, &body));
+        return Ok(control::handle(
+            &SandboxHandle(inner.clone()),
+            &method,
+            rest,
+            &body,
+        ));
     }
     let draft = if path.starts_with("/v3/") {
-        wechat::handle(&inner, &method, &path_and_query, authorization.as_deref(), &body)
+        wechat::handle(
+            &inner,
+            &method,
+            &path_and_query,
+            authorization.as_deref(),
+            &body,
+        )
     } else if path == "/gateway.do" && method == "POST" {
         let params: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes())
             .chain(form_urlencoded::parse(body.as_bytes()))
@@ -353,8 +408,12 @@ fn respond(inner: &Inner, draft: Draft) -> (Option<std::time::Duration>, SentRep
         state.take_faults(draft.order.as_deref())
     };
     let fresh = match draft.kind {
-        DraftKind::Wechat { status, body } => finish_wechat(inner, draft.merchant.as_deref(), status, body, &faults),
-        DraftKind::Alipay { method, node } => finish_alipay(inner, draft.merchant.as_deref(), &method, node, &faults),
+        DraftKind::Wechat { status, body } => {
+            finish_wechat(inner, draft.merchant.as_deref(), status, body, &faults)
+        }
+        DraftKind::Alipay { method, node } => {
+            finish_alipay(inner, draft.merchant.as_deref(), &method, node, &faults)
+        }
     };
     let mut state = inner.state();
     let sent = if faults.contains(&Fault::Reorder) {
@@ -378,7 +437,13 @@ fn corrupt(signature: &str) -> String {
     B64.encode(bytes)
 }
 
-fn finish_wechat(inner: &Inner, merchant: Option<&str>, status: u16, mut body: Option<Value>, faults: &[Fault]) -> SentReply {
+fn finish_wechat(
+    inner: &Inner,
+    merchant: Option<&str>,
+    status: u16,
+    mut body: Option<Value>,
+    faults: &[Fault],
+) -> SentReply {
     if let Some(v) = &mut body {
         if faults.contains(&Fault::WrongAmount)
             && let Some(total) = v["amount"]["total"].as_i64()
@@ -402,9 +467,15 @@ fn finish_wechat(inner: &Inner, merchant: Option<&str>, status: u16, mut body: O
         }
     }
     let text = body.map(|v| v.to_string()).unwrap_or_default();
-    let mut headers = vec![("Request-ID".to_string(), format!("sandbox-{}", crypto::nonce(8)))];
+    let mut headers = vec![(
+        "Request-ID".to_string(),
+        format!("sandbox-{}", crypto::nonce(8)),
+    )];
     if !text.is_empty() {
-        headers.push(("Content-Type".into(), "application/json; charset=utf-8".into()));
+        headers.push((
+            "Content-Type".into(),
+            "application/json; charset=utf-8".into(),
+        ));
     }
     let merchant = inner
         .config
@@ -426,7 +497,13 @@ fn finish_wechat(inner: &Inner, merchant: Option<&str>, status: u16, mut body: O
             m.platform_key_id.clone()
         };
         let timestamp = inner.clock.now().timestamp() + skew;
-        let mut signed = SignedHeaders::sign(&serial, &m.platform_private_key, &text, timestamp, &crypto::nonce(16));
+        let mut signed = SignedHeaders::sign(
+            &serial,
+            &m.platform_private_key,
+            &text,
+            timestamp,
+            &crypto::nonce(16),
+        );
         if faults.contains(&Fault::BadSignature) {
             signed.signature = corrupt(&signed.signature);
         }
@@ -435,13 +512,26 @@ fn finish_wechat(inner: &Inner, merchant: Option<&str>, status: u16, mut body: O
             ("Wechatpay-Signature".to_string(), signed.signature),
             ("Wechatpay-Timestamp".to_string(), signed.timestamp),
             ("Wechatpay-Nonce".to_string(), signed.nonce),
-            ("Wechatpay-Signature-Type".to_string(), "WECHATPAY2-SHA256-RSA2048".to_string()),
+            (
+                "Wechatpay-Signature-Type".to_string(),
+                "WECHATPAY2-SHA256-RSA2048".to_string(),
+            ),
         ]);
     }
-    SentReply { status, headers, body: text }
+    SentReply {
+        status,
+        headers,
+        body: text,
+    }
 }
 
-fn finish_alipay(inner: &Inner, app: Option<&str>, method: &str, mut node: Value, faults: &[Fault]) -> SentReply {
+fn finish_alipay(
+    inner: &Inner,
+    app: Option<&str>,
+    method: &str,
+    mut node: Value,
+    faults: &[Fault],
+) -> SentReply {
     if faults.contains(&Fault::WrongAmount)
         && let Some(fen) = node["total_amount"].as_str().and_then(crypto::yuan_to_fen)
     {
@@ -472,7 +562,10 @@ fn finish_alipay(inner: &Inner, app: Option<&str>, method: &str, mut node: Value
     };
     SentReply {
         status: 200,
-        headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
+        headers: vec![(
+            "Content-Type".into(),
+            "application/json; charset=utf-8".into(),
+        )],
         body,
     }
 }

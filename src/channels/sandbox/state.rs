@@ -96,7 +96,9 @@ impl Fault {
         };
         let name = name.replace('_', "-");
         Some(match (name.as_str(), arg) {
-            ("delay", Some(ms)) => Fault::Delay { ms: ms.parse().ok()? },
+            ("delay", Some(ms)) => Fault::Delay {
+                ms: ms.parse().ok()?,
+            },
             ("duplicate", None) => Fault::Duplicate,
             ("reorder", None) => Fault::Reorder,
             ("bad-signature", None) => Fault::BadSignature,
@@ -204,7 +206,11 @@ mod tests {
     #[test]
     fn faults_count_down_and_filter_by_order() {
         let mut state = State::default();
-        state.faults.push(FaultRule { fault: Fault::BadSignature, times: 2, order: None });
+        state.faults.push(FaultRule {
+            fault: Fault::BadSignature,
+            times: 2,
+            order: None,
+        });
         state.faults.push(FaultRule {
             fault: Fault::WrongAmount,
             times: 1,
@@ -222,7 +228,10 @@ mod tests {
     #[test]
     fn faults_parse_from_the_cli() {
         assert_eq!(Fault::parse("delay:250"), Some(Fault::Delay { ms: 250 }));
-        assert_eq!(Fault::parse("skew:-400"), Some(Fault::SkewTimestamp { seconds: -400 }));
+        assert_eq!(
+            Fault::parse("skew:-400"),
+            Some(Fault::SkewTimestamp { seconds: -400 })
+        );
         assert_eq!(Fault::parse("bad_signature"), Some(Fault::BadSignature));
         assert_eq!(Fault::parse("wrong-merchant"), Some(Fault::WrongMerchant));
         assert_eq!(Fault::parse("delay"), None);

@@ -32,14 +32,21 @@ fn authenticate<'a>(
         .iter()
         .find(|m| m.mch_id == auth.mch_id)
         .ok_or_else(|| sign_error("unknown mchid"))?;
-    if !auth.serial_no.eq_ignore_ascii_case(&merchant.merchant_serial) {
-        return Err(sign_error("serial_no is not the merchant API certificate's serial"));
+    if !auth
+        .serial_no
+        .eq_ignore_ascii_case(&merchant.merchant_serial)
+    {
+        return Err(sign_error(
+            "serial_no is not the merchant API certificate's serial",
+        ));
     }
     if (now.timestamp() - auth.timestamp).abs() > MAX_SKEW_SECONDS {
         return Err(sign_error("timestamp too far from the server's clock"));
     }
     if !auth.verify(&merchant.merchant_public_key, method, path_and_query, body) {
-        return Err(sign_error("signature does not verify with the merchant's public key"));
+        return Err(sign_error(
+            "signature does not verify with the merchant's public key",
+        ));
     }
     Ok(merchant)
 }
@@ -90,9 +97,15 @@ pub(crate) fn handle(
         }
         ("POST", ["v3", "pay", "transactions", "out-trade-no", no, "close"]) => {
             let key = (SandboxChannel::Wechat, no.to_string());
-            let found = state.orders.get_mut(&key).filter(|o| o.merchant == merchant.mch_id);
+            let found = state
+                .orders
+                .get_mut(&key)
+                .filter(|o| o.merchant == merchant.mch_id);
             let (s, v) = match found {
-                None => (404, Some(error(404, "ORDER_NOT_EXIST", "order does not exist").1)),
+                None => (
+                    404,
+                    Some(error(404, "ORDER_NOT_EXIST", "order does not exist").1),
+                ),
                 Some(order) => match order.state {
                     OrderState::Paid => (400, Some(error(400, "ORDERPAID", "order is paid").1)),
                     _ => {
@@ -153,7 +166,11 @@ fn native(
         body["amount"]["total"].as_i64(),
         body["description"].as_str(),
     ) else {
-        let (s, v) = error(400, "PARAM_ERROR", "out_trade_no, description and amount.total are required");
+        let (s, v) = error(
+            400,
+            "PARAM_ERROR",
+            "out_trade_no, description and amount.total are required",
+        );
         return (s, Some(v));
     };
     if body["mchid"].as_str() != Some(merchant.mch_id.as_str())
@@ -162,8 +179,16 @@ fn native(
         let (s, v) = error(400, "APPID_MCHID_NOT_MATCH", "appid and mchid do not match");
         return (s, Some(v));
     }
-    if total <= 0 || body["notify_url"].as_str().is_none_or(|u| !u.starts_with("https://")) {
-        let (s, v) = error(400, "PARAM_ERROR", "amount.total must be positive and notify_url https");
+    if total <= 0
+        || body["notify_url"]
+            .as_str()
+            .is_none_or(|u| !u.starts_with("https://"))
+    {
+        let (s, v) = error(
+            400,
+            "PARAM_ERROR",
+            "amount.total must be positive and notify_url https",
+        );
         return (s, Some(v));
     }
     let key = (SandboxChannel::Wechat, no.to_string());
@@ -171,9 +196,11 @@ fn native(
         let (s, v) = match order.state {
             OrderState::Paid => error(400, "ORDERPAID", "order is paid"),
             OrderState::Closed => error(400, "ORDERCLOSED", "order is closed"),
-            _ if order.total_fen != total || order.description != description => {
-                error(400, "INVALID_REQUEST", "out_trade_no was used with other parameters")
-            }
+            _ if order.total_fen != total || order.description != description => error(
+                400,
+                "INVALID_REQUEST",
+                "out_trade_no was used with other parameters",
+            ),
             _ => (200, json!({ "code_url": order.code_url })),
         };
         return (s, Some(v));
@@ -200,7 +227,8 @@ fn native(
 
 fn shanghai(t: DateTime<Utc>) -> String {
     let offset = chrono::FixedOffset::east_opt(crate::clock::LOCAL_OFFSET_SECONDS).expect("offset");
-    t.with_timezone(&offset).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    t.with_timezone(&offset)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 pub(crate) fn transaction_json(order: &SandboxOrder) -> Value {
@@ -231,14 +259,23 @@ pub(crate) fn transaction_json(order: &SandboxOrder) -> Value {
     value
 }
 
-fn refund(state: &mut State, merchant: &WechatMerchant, body: &Value, now: DateTime<Utc>) -> (u16, Value) {
+fn refund(
+    state: &mut State,
+    merchant: &WechatMerchant,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> (u16, Value) {
     let (Some(no), Some(refund_no), Some(amount), Some(total)) = (
         body["out_trade_no"].as_str(),
         body["out_refund_no"].as_str(),
         body["amount"]["refund"].as_i64(),
         body["amount"]["total"].as_i64(),
     ) else {
-        return error(400, "PARAM_ERROR", "out_trade_no, out_refund_no and amount are required");
+        return error(
+            400,
+            "PARAM_ERROR",
+            "out_trade_no, out_refund_no and amount are required",
+        );
     };
     let Some(order) = find(state, merchant, no).cloned() else {
         return error(404, "RESOURCE_NOT_EXISTS", "order does not exist");
@@ -252,12 +289,20 @@ fn refund(state: &mut State, merchant: &WechatMerchant, body: &Value, now: DateT
     let key = (SandboxChannel::Wechat, refund_no.to_string());
     if let Some(existing) = state.refunds.get(&key).cloned() {
         if existing.out_trade_no != no || existing.refund_fen != amount {
-            return error(400, "INVALID_REQUEST", "out_refund_no was used with other parameters");
+            return error(
+                400,
+                "INVALID_REQUEST",
+                "out_refund_no was used with other parameters",
+            );
         }
         return (200, refund_json(state, merchant, &existing));
     }
     if amount <= 0 || amount > order.total_fen - order.refunded_fen {
-        return error(403, "NOT_ENOUGH", "refund exceeds what is left of the order");
+        return error(
+            403,
+            "NOT_ENOUGH",
+            "refund exceeds what is left of the order",
+        );
     }
     let id = state.next_id();
     let refund = SandboxRefund {
@@ -269,7 +314,10 @@ fn refund(state: &mut State, merchant: &WechatMerchant, body: &Value, now: DateT
         settled: false,
         created_at: now,
     };
-    if let Some(o) = state.orders.get_mut(&(SandboxChannel::Wechat, no.to_string())) {
+    if let Some(o) = state
+        .orders
+        .get_mut(&(SandboxChannel::Wechat, no.to_string()))
+    {
         o.refunded_fen += amount;
     }
     state.refunds.insert(key, refund.clone());
@@ -307,10 +355,17 @@ fn certificates(merchant: &WechatMerchant) -> (u16, Value) {
         return (200, json!({ "data": [] }));
     };
     let Ok(info) = crypto::certificate(pem) else {
-        return error(500, "SYSTEM_ERROR", "the sandbox's platform certificate is unreadable");
+        return error(
+            500,
+            "SYSTEM_ERROR",
+            "the sandbox's platform certificate is unreadable",
+        );
     };
     let nonce = crypto::nonce(6);
-    match merchant.apiv3_key.encrypt("certificate", &nonce, pem.as_bytes()) {
+    match merchant
+        .apiv3_key
+        .encrypt("certificate", &nonce, pem.as_bytes())
+    {
         Ok(ciphertext) => (
             200,
             json!({ "data": [{

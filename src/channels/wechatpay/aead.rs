@@ -47,10 +47,13 @@ impl ApiV3Key {
     }
 
     /// Decrypts; any tampering with the ciphertext, nonce or associated data fails.
-    pub fn decrypt(&self, associated_data: &str, nonce: &str, ciphertext_b64: &str) -> Result<Vec<u8>> {
-        let refuse = |why: &str| {
-            Error::Channel(format!("WeChat Pay ciphertext refused: {why}"))
-        };
+    pub fn decrypt(
+        &self,
+        associated_data: &str,
+        nonce: &str,
+        ciphertext_b64: &str,
+    ) -> Result<Vec<u8>> {
+        let refuse = |why: &str| Error::Channel(format!("WeChat Pay ciphertext refused: {why}"));
         let nonce: [u8; 12] = nonce
             .as_bytes()
             .try_into()
@@ -67,14 +70,22 @@ impl ApiV3Key {
                 },
             )
             .map_err(|_| {
-                refuse("it does not decrypt with the APIv3 key (altered, or another merchant's key)")
+                refuse(
+                    "it does not decrypt with the APIv3 key (altered, or another merchant's key)",
+                )
             })
     }
 
     /// Decrypts to UTF-8 text.
-    pub fn decrypt_text(&self, associated_data: &str, nonce: &str, ciphertext_b64: &str) -> Result<String> {
-        String::from_utf8(self.decrypt(associated_data, nonce, ciphertext_b64)?)
-            .map_err(|_| Error::Channel("WeChat Pay ciphertext decrypted to something that is not text".into()))
+    pub fn decrypt_text(
+        &self,
+        associated_data: &str,
+        nonce: &str,
+        ciphertext_b64: &str,
+    ) -> Result<String> {
+        String::from_utf8(self.decrypt(associated_data, nonce, ciphertext_b64)?).map_err(|_| {
+            Error::Channel("WeChat Pay ciphertext decrypted to something that is not text".into())
+        })
     }
 
     /// Encrypts (the sandbox sends certificates and notifications with this).

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::model::*;
 use super::sign::{Authorization, SignedHeaders};
-use super::{WechatConfig, decrypt_certificates, PlatformCertificate};
+use super::{PlatformCertificate, WechatConfig, decrypt_certificates};
 use crate::channels::{crypto, http_client, transport_error};
 use crate::clock::{Clock, SystemClock};
 use crate::{Error, Result};
@@ -69,7 +69,9 @@ impl WechatClient {
     pub async fn native_order(&self, order: &NativeOrder) -> Result<String> {
         check_out_no("out_trade_no", &order.out_trade_no)?;
         if order.total_fen <= 0 {
-            return Err(Error::Validation("an order must be for at least 1 fen".into()));
+            return Err(Error::Validation(
+                "an order must be for at least 1 fen".into(),
+            ));
         }
         let body = NativeOrderBody {
             appid: &self.config.appid,
@@ -84,7 +86,11 @@ impl WechatClient {
             },
         };
         let reply = self
-            .call(Method::POST, "/v3/pay/transactions/native", Some(to_json(&body)?))
+            .call(
+                Method::POST,
+                "/v3/pay/transactions/native",
+                Some(to_json(&body)?),
+            )
             .await?;
         let reply = self.expect_ok(reply)?;
         let CodeUrl { code_url } = parse(&reply.body)?;
@@ -99,7 +105,10 @@ impl WechatClient {
             self.config.mch_id
         );
         let reply = self.call(Method::GET, &path, None).await?;
-        if reply.signed && reply.status == 404 && error_code(&reply).as_deref() == Some("ORDER_NOT_EXIST") {
+        if reply.signed
+            && reply.status == 404
+            && error_code(&reply).as_deref() == Some("ORDER_NOT_EXIST")
+        {
             return Ok(None);
         }
         let reply = self.expect_ok(reply)?;
@@ -152,12 +161,17 @@ impl WechatClient {
             },
         };
         let reply = self
-            .call(Method::POST, "/v3/refund/domestic/refunds", Some(to_json(&body)?))
+            .call(
+                Method::POST,
+                "/v3/refund/domestic/refunds",
+                Some(to_json(&body)?),
+            )
             .await?;
         let reply = self.expect_ok(reply)?;
         let refund: Refund = parse(&reply.body)?;
         check_refund(&refund, &request.out_refund_no)?;
-        if refund.out_trade_no != request.out_trade_no || refund.amount.refund != request.refund_fen {
+        if refund.out_trade_no != request.out_trade_no || refund.amount.refund != request.refund_fen
+        {
             return Err(Error::Channel(format!(
                 "WeChat Pay answer refused: refund {} does not match what was asked",
                 request.out_refund_no
@@ -193,8 +207,16 @@ impl WechatClient {
     }
 
     /// One signed request and its verified answer.
-    async fn call(&self, method: Method, path_and_query: &str, body: Option<String>) -> Result<Reply> {
-        let url = format!("{}{path_and_query}", self.config.base_url.trim_end_matches('/'));
+    async fn call(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<String>,
+    ) -> Result<Reply> {
+        let url = format!(
+            "{}{path_and_query}",
+            self.config.base_url.trim_end_matches('/')
+        );
         let parsed = reqwest::Url::parse(&url)
             .map_err(|_| Error::Validation(format!("'{url}' is not a valid URL")))?;
         let signed_url = match parsed.query() {
@@ -227,19 +249,28 @@ impl WechatClient {
         let response = request.send().await.map_err(|e| transport_error(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| transport_error(&e))?;
+        let body = response.text().await.map_err(|e| transport_error(&e))?;
         let signed = self.verify(status, &headers, &body, self.clock.now())?;
-        Ok(Reply { status, body, signed })
+        Ok(Reply {
+            status,
+            body,
+            signed,
+        })
     }
 
     /// Every answer that carries a signature must verify; a success must carry one (except an
     /// empty 204, which says nothing to believe). Returns whether the answer was signed.
-    fn verify(&self, status: u16, headers: &http::HeaderMap, body: &str, now: DateTime<Utc>) -> Result<bool> {
+    fn verify(
+        &self,
+        status: u16,
+        headers: &http::HeaderMap,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         match SignedHeaders::from_headers(headers) {
-            Some(signed) => signed.verify(&self.config.platform_keys, body, now).map(|()| true),
+            Some(signed) => signed
+                .verify(&self.config.platform_keys, body, now)
+                .map(|()| true),
             None if status == 204 && body.is_empty() => Ok(false),
             None if (200..300).contains(&status) => Err(Error::Channel(
                 "WeChat Pay response refused: it carries no Wechatpay-Signature".into(),
@@ -266,7 +297,9 @@ impl WechatClient {
 }
 
 fn error_code(reply: &Reply) -> Option<String> {
-    serde_json::from_str::<ErrorBody>(&reply.body).ok().map(|e| e.code)
+    serde_json::from_str::<ErrorBody>(&reply.body)
+        .ok()
+        .map(|e| e.code)
 }
 
 fn check_refund(refund: &Refund, out_refund_no: &str) -> Result<()> {
@@ -301,6 +334,8 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
 
 fn parse<T: DeserializeOwned>(body: &str) -> Result<T> {
     serde_json::from_str(body).map_err(|e| {
-        Error::Channel(format!("WeChat Pay answered something FeeDesk cannot read ({e})"))
+        Error::Channel(format!(
+            "WeChat Pay answered something FeeDesk cannot read ({e})"
+        ))
     })
 }

@@ -15,13 +15,13 @@ mod sign;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
 pub use aead::ApiV3Key;
+pub(crate) use client::check_out_no;
 pub use client::{CloseOutcome, WechatClient};
 pub use model::{
     CertificateEntry, CertificateList, EncryptedResource, NativeOrder, Refund, RefundAmount,
     RefundRequest, RefundStatus, TradeState, Transaction, TransactionAmount,
 };
 pub use sign::{Authorization, MAX_SKEW_SECONDS, PlatformKeys, SCHEME, SignedHeaders};
-pub(crate) use client::check_out_no;
 
 use crate::channels::crypto;
 use crate::secrets::Sensitive;

@@ -40,6 +40,7 @@ pub struct Authorization {
 
 impl Authorization {
     /// Signs a request as merchant `mch_id` with its API key (certificate serial `serial_no`).
+    #[allow(clippy::too_many_arguments)]
     pub fn sign(
         mch_id: &str,
         serial_no: &str,
@@ -77,7 +78,10 @@ impl Authorization {
             .ok_or_else(|| bad("not WECHATPAY2-SHA256-RSA2048"))?;
         let mut fields = std::collections::HashMap::new();
         for part in rest.split(',') {
-            let (k, v) = part.trim().split_once('=').ok_or_else(|| bad("a field without '='"))?;
+            let (k, v) = part
+                .trim()
+                .split_once('=')
+                .ok_or_else(|| bad("a field without '='"))?;
             let v = v
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
