@@ -425,3 +425,23 @@ async fn the_control_api_drives_the_sandbox_over_http() {
     assert_eq!(cleared.status(), 200);
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn production_clients_use_https_with_rustls_on_ring() {
+    // No network here: this checks that the production client (rustls, ring provider, the
+    // platform's trust store) can be built, and that only https is accepted off this computer.
+    let sandbox = sandbox().await;
+    let mut config = wechat_config(&sandbox);
+    config.base_url = feedesk::channels::wechatpay::PRODUCTION_URL.into();
+    WechatClient::new(config).unwrap();
+    let mut config = alipay_config(&sandbox);
+    config.base_url = feedesk::channels::alipay::PRODUCTION_URL.into();
+    feedesk::channels::alipay::AlipayClient::new(config).unwrap();
+    for bad in ["ftp://api.mch.weixin.qq.com", "not a url", "http://10.0.0.1"] {
+        let err = feedesk::channels::http_client(bad).unwrap_err();
+        assert_eq!(err.code(), feedesk::ErrorCode::Validation, "{bad}");
+    }
+    feedesk::channels::http_client("http://localhost:8080").unwrap();
+    feedesk::channels::http_client("http://[::1]:8080").unwrap();
+    sandbox.shutdown().await;
+}
