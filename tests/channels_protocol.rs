@@ -390,3 +390,55 @@ fn alipay_answers_are_verified_over_the_node_exactly_as_sent() {
         "alipay_trade_fastpay_refund_query_response"
     );
 }
+
+#[test]
+fn notifications_verify_then_decrypt() {
+    let key = ApiV3Key::parse(APIV3_KEY).unwrap();
+    let platform = crypto::private_key(&fixture("wechatpay/wechat_pay_private_key.pem")).unwrap();
+    let transaction = r#"{"mchid":"1230000109","appid":"wxd678efh567hg6787","out_trade_no":"FD202611220001","transaction_id":"4200000000202611220000000001","trade_state":"SUCCESS","amount":{"total":888800}}"#;
+    let ciphertext = key
+        .encrypt("transaction", "fGMMEYvrKr1W", transaction.as_bytes())
+        .unwrap();
+    let body = serde_json::json!({
+        "id": "EV-2026112216000001", "create_time": "2026-11-22T16:00:00+08:00",
+        "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
+        "resource": { "original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
+                      "ciphertext": ciphertext, "associated_data": "transaction", "nonce": "fGMMEYvrKr1W" }
+    })
+    .to_string();
+    let now = Utc.timestamp_opt(1_795_000_000, 0).unwrap();
+    let headers = SignedHeaders::sign(
+        PLATFORM_SERIAL,
+        &platform,
+        &body,
+        now.timestamp(),
+        "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
+    );
+    let opened =
+        wechatpay::open_notification(&platform_keys(), &key, &headers, &body, now).unwrap();
+    assert_eq!(opened.event_type, "TRANSACTION.SUCCESS");
+    assert_eq!(opened.resource, transaction);
+
+    // Altered ciphertext under a valid signature (a forger without the key re-signing is
+    // impossible; this is the platform sending garbage): refused by the AEAD tag.
+    let altered_body = body.replace(&ciphertext[..8], "AAAAAAAA");
+    let resigned = SignedHeaders::sign(
+        PLATFORM_SERIAL,
+        &platform,
+        &altered_body,
+        now.timestamp(),
+        "n2",
+    );
+    let err = wechatpay::open_notification(&platform_keys(), &key, &resigned, &altered_body, now)
+        .unwrap_err();
+    assert!(err.to_string().contains("ciphertext"), "{err}");
+    // Altered body under the old signature, a late replay, an unknown key: refused.
+    assert!(
+        wechatpay::open_notification(&platform_keys(), &key, &headers, &altered_body, now).is_err()
+    );
+    let late = now + chrono::Duration::minutes(6);
+    assert!(wechatpay::open_notification(&platform_keys(), &key, &headers, &body, late).is_err());
+    assert!(
+        wechatpay::open_notification(&PlatformKeys::new(), &key, &headers, &body, now).is_err()
+    );
+}

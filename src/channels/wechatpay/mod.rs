@@ -105,3 +105,58 @@ pub fn decrypt_certificates(
         })
         .collect()
 }
+
+/// A payment or refund notification (回调通知), verified and decrypted. A desktop app polls
+/// instead of receiving these, but the same format reaches FeeDesk wherever a relay forwards it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: String,
+    /// `TRANSACTION.SUCCESS`, `REFUND.SUCCESS` ...
+    pub event_type: String,
+    pub summary: String,
+    /// The decrypted resource: a transaction or refund as JSON.
+    pub resource: String,
+}
+
+#[derive(serde::Deserialize)]
+struct NotificationBody {
+    id: String,
+    event_type: String,
+    #[serde(default)]
+    summary: String,
+    resource: EncryptedResource,
+}
+
+/// Verifies a notification's `Wechatpay-*` headers over its body, then decrypts its resource
+/// with the APIv3 key. Forged, replayed-too-late or altered notifications are refused.
+pub fn open_notification(
+    keys: &PlatformKeys,
+    apiv3_key: &ApiV3Key,
+    headers: &SignedHeaders,
+    body: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Notification> {
+    headers.verify(keys, body, now)?;
+    let parsed: NotificationBody = serde_json::from_str(body).map_err(|e| {
+        Error::Channel(format!(
+            "a WeChat Pay notification FeeDesk cannot read ({e})"
+        ))
+    })?;
+    if parsed.resource.algorithm != "AEAD_AES_256_GCM" {
+        return Err(Error::Channel(format!(
+            "WeChat Pay notification uses {}, not AEAD_AES_256_GCM",
+            parsed.resource.algorithm
+        )));
+    }
+    let resource = apiv3_key.decrypt_text(
+        parsed.resource.associated_data.as_deref().unwrap_or(""),
+        &parsed.resource.nonce,
+        &parsed.resource.ciphertext,
+    )?;
+    Ok(Notification {
+        id: parsed.id,
+        event_type: parsed.event_type,
+        summary: parsed.summary,
+        resource,
+    })
+}
