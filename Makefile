@@ -64,8 +64,10 @@ run:
 	@$(MAKE) --no-print-directory deps ui
 	cargo run -p feedesk-desktop --features custom-protocol
 
+# The core tests run inside a private D-Bus session with a real, unlocked GNOME Keyring, so the
+# channel-secret tests use the real Secret Service (tests/keyring-session.sh).
 test: deps ui
-	$(TEST_BUILD) cargo test --workspace $(DESKTOP_FEATURES)
+	$(TEST_BUILD) tests/keyring-session.sh cargo test --workspace $(DESKTOP_FEATURES)
 	$(MAKE) --no-print-directory e2e
 
 e2e: deps ui

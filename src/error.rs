@@ -26,6 +26,11 @@ pub enum ErrorCode {
     Io,
     /// The database failed in a way the user cannot fix by changing the input.
     Storage,
+    /// The OS keyring (channel secrets) is unavailable, locked, or refused access.
+    Keyring,
+    /// A payment channel (WeChat Pay, Alipay, the sandbox) failed, refused the request, or
+    /// answered something that cannot be trusted (bad signature, skewed time, unknown key).
+    Channel,
     /// A bug: should never happen.
     Internal,
 }
@@ -49,6 +54,10 @@ pub enum Error {
     Io(String),
     #[error("{0}")]
     Storage(String),
+    #[error("{0}")]
+    Keyring(String),
+    #[error("{0}")]
+    Channel(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -68,6 +77,8 @@ impl Error {
             Error::Cancelled => ErrorCode::Cancelled,
             Error::Io(_) => ErrorCode::Io,
             Error::Storage(_) => ErrorCode::Storage,
+            Error::Keyring(_) => ErrorCode::Keyring,
+            Error::Channel(_) => ErrorCode::Channel,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -12,12 +12,15 @@
 //! - [`roster`]: roster import from Excel/ODS/CSV: detect, map, normalise, validate, commit, undo.
 //! - [`billing`]: collection accounts, fee items and plans, bills, payments, refunds, dashboard money.
 //! - [`ledger`]: each unit's double-entry books: journal, trial balance, verification.
+//! - [`secrets`]: channel secrets in the OS keyring; [`secrets::Sensitive`] values never print.
+//! - [`channels`]: WeChat Pay v3 and Alipay protocols, and the loopback sandbox speaking both.
 //! - [`fault`]: injected crash points for the crash-safety tests.
 //! - [`progress`]: progress reporting and cancellation for long work.
 //! - [`demo`]: the sample institution `feedesk demo` builds.
 
 pub mod audit;
 pub mod billing;
+pub mod channels;
 pub mod clock;
 pub mod db;
 pub mod demo;
@@ -29,6 +32,7 @@ pub mod money;
 pub mod org;
 pub mod progress;
 pub mod roster;
+pub mod secrets;
 pub mod text;
 
 pub use desk::FeeDesk;

@@ -106,6 +106,22 @@ pub async fn add_account(
     channel: Channel,
     name: &str,
 ) -> Result<CollectionAccount> {
+    let mut tx = desk.db().write().await?;
+    let account = insert_account(desk, &mut tx, unit_code, channel, name, None).await?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+/// Checks and inserts an account inside the caller's write transaction, with its audit entry.
+/// `secret_ref` names the channel secrets in the OS keyring (channel accounts only).
+pub(crate) async fn insert_account(
+    desk: &FeeDesk,
+    tx: &mut SqliteConnection,
+    unit_code: &str,
+    channel: Channel,
+    name: &str,
+    secret_ref: Option<&str>,
+) -> Result<CollectionAccount> {
     let name = normalize(name);
     if name.is_empty() || name.chars().count() > 60 {
         return Err(Error::Validation(
@@ -121,7 +137,6 @@ pub async fn add_account(
     if unit.archived {
         return Err(Error::Validation(format!("{} is archived", unit.code)));
     }
-    let mut tx = desk.db().write().await?;
     let clash: Option<i64> =
         sqlx::query_scalar("SELECT id FROM collection_accounts WHERE unit_id = ? AND name = ?")
             .bind(unit.id)
@@ -136,11 +151,12 @@ pub async fn add_account(
     }
     let now = desk.now_text();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO collection_accounts (unit_id, channel, name, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        "INSERT INTO collection_accounts (unit_id, channel, name, secret_ref, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(unit.id)
     .bind(channel.as_str())
     .bind(&name)
+    .bind(secret_ref)
     .bind(&now)
     .fetch_one(&mut *tx)
     .await?;
@@ -153,7 +169,7 @@ pub async fn add_account(
         archived: false,
     };
     audit::append(
-        &mut tx,
+        &mut *tx,
         &now,
         Entry {
             actor: desk.actor(),
@@ -165,7 +181,6 @@ pub async fn add_account(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(account)
 }
 

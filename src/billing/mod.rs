@@ -15,6 +15,7 @@ mod refunds;
 mod rule;
 
 pub use accounts::{Channel, CollectionAccount, add_account, archive_account, find_account, list_accounts};
+pub(crate) use accounts::insert_account;
 pub use bills::{Bill, BillDetail, BillFilter, BillPage, BillPayment, bill_page, get_bill, list_bills, void_bill};
 pub use dashboard::{AgingBucket, MoneyFigures, MoneyNode, MoneySummary, TrendDay, money_summary, money_tree};
 pub use fees::{FeeItem, add_fee, find_fee, list_fees};

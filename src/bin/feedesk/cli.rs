@@ -74,6 +74,10 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The built-in payment sandbox: WeChat Pay and Alipay spoken on 127.0.0.1, for training
+    /// and tests. Needs no data folder.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
     /// Build a realistic sample institution in an empty data folder.
     Demo,
     /// Write a consistent copy of the database.
@@ -236,8 +240,10 @@ pub enum ChannelArg {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum AccountCommand {
-    /// Add a collection account to a unit.
+    /// Add a collection account to a unit. For wechat and alipay, give the channel's ids and
+    /// key files to configure it: the keys go to the OS keyring, never to the database.
     Add {
         #[arg(long)]
         unit: String,
@@ -245,6 +251,14 @@ pub enum AccountCommand {
         channel: ChannelArg,
         #[arg(long)]
         name: String,
+        #[command(flatten)]
+        keys: ChannelKeyArgs,
+    },
+    /// Test a channel account without moving money: keys from the keyring, a signed query,
+    /// the channel's signed answer verified.
+    Test {
+        /// The account's id or name.
+        account: String,
     },
     /// List collection accounts.
     List,
@@ -386,4 +400,110 @@ pub enum LedgerCommand {
     },
     /// Recompute the books from their lines and the bills; report any disagreement.
     Verify,
+}
+
+/// The port `feedesk sandbox` commands use unless told otherwise.
+pub const SANDBOX_PORT: u16 = 17390;
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve WeChat Pay (base URL http://127.0.0.1:PORT) and Alipay
+    /// (http://127.0.0.1:PORT/gateway.do) until interrupted.
+    Serve {
+        #[arg(long, default_value_t = SANDBOX_PORT)]
+        port: u16,
+        /// The sandbox's key set: both sides' test keys, made on first use
+        /// (default: DATA_DIR/sandbox).
+        #[arg(long, value_name = "DIR")]
+        keys: Option<PathBuf>,
+    },
+    /// Mark an open order paid, as if the payer scanned and paid it.
+    Pay {
+        /// The order's out_trade_no.
+        order: String,
+        #[arg(long, default_value_t = SANDBOX_PORT)]
+        port: u16,
+    },
+    /// Mark an open order failed.
+    Fail {
+        order: String,
+        #[arg(long, default_value_t = SANDBOX_PORT)]
+        port: u16,
+    },
+    /// Misbehave on the next replies: delay:MS, duplicate, reorder, bad-signature, skew:SECONDS,
+    /// unknown-serial, alter-ciphertext, unsigned, wrong-amount, wrong-merchant.
+    Fault {
+        kind: String,
+        /// For how many replies.
+        #[arg(long, default_value_t = 1)]
+        times: u32,
+        /// Only replies about this out_trade_no or refund number.
+        #[arg(long)]
+        order: Option<String>,
+        #[arg(long, default_value_t = SANDBOX_PORT)]
+        port: u16,
+    },
+    /// Forget every pending fault.
+    ClearFaults {
+        #[arg(long, default_value_t = SANDBOX_PORT)]
+        port: u16,
+    },
+    /// The orders the sandbox holds.
+    Orders {
+        #[arg(long, default_value_t = SANDBOX_PORT)]
+        port: u16,
+    },
+}
+
+/// A channel account's ids and key files. Secrets are read from files (`-` for stdin), never
+/// from the command line.
+#[derive(Debug, Args, Default)]
+pub struct ChannelKeyArgs {
+    /// WeChat Pay: the merchant id (商户号).
+    #[arg(long)]
+    pub mch_id: Option<String>,
+    /// WeChat Pay: the AppID bound to the merchant.
+    #[arg(long)]
+    pub appid: Option<String>,
+    /// WeChat Pay: the merchant API certificate serial (商户API证书序列号).
+    #[arg(long)]
+    pub cert_serial: Option<String>,
+    /// The merchant API private key (WeChat Pay apiclient_key.pem) or the Alipay app private
+    /// key: PEM or base64.
+    #[arg(long, value_name = "FILE")]
+    pub private_key_file: Option<std::path::PathBuf>,
+    /// WeChat Pay: a file holding the 32-character APIv3 key.
+    #[arg(long, value_name = "FILE")]
+    pub apiv3_key_file: Option<std::path::PathBuf>,
+    /// WeChat Pay: the WeChat Pay public key (or platform certificate) PEM.
+    #[arg(long, value_name = "FILE")]
+    pub platform_public_key_file: Option<std::path::PathBuf>,
+    /// WeChat Pay: the public key id (PUB_KEY_ID_...) or platform certificate serial.
+    #[arg(long)]
+    pub platform_key_id: Option<String>,
+    /// Alipay: the app id.
+    #[arg(long)]
+    pub app_id: Option<String>,
+    /// Alipay: the Alipay public key (支付宝公钥), PEM or base64.
+    #[arg(long, value_name = "FILE")]
+    pub alipay_public_key_file: Option<std::path::PathBuf>,
+    /// The channel's API (default: production); the sandbox's URL for training.
+    #[arg(long)]
+    pub base_url: Option<String>,
+}
+
+impl ChannelKeyArgs {
+    /// Whether any channel setting was given.
+    pub fn any(&self) -> bool {
+        self.mch_id.is_some()
+            || self.appid.is_some()
+            || self.cert_serial.is_some()
+            || self.private_key_file.is_some()
+            || self.apiv3_key_file.is_some()
+            || self.platform_public_key_file.is_some()
+            || self.platform_key_id.is_some()
+            || self.app_id.is_some()
+            || self.alipay_public_key_file.is_some()
+            || self.base_url.is_some()
+    }
 }

@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod output;
+mod channels;
 mod cli;
 mod money;
 mod run;

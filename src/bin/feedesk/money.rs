@@ -29,7 +29,14 @@ pub async fn account(desk: &FeeDesk, cmd: AccountCommand, json: bool) -> Result<
             unit,
             channel: ch,
             name,
-        } => billing::add_account(desk, &unit, channel(ch), &name).await?,
+            keys,
+        } => {
+            if keys.any() {
+                return crate::channels::add_account(desk, &unit, channel(ch), &name, keys, json).await;
+            }
+            billing::add_account(desk, &unit, channel(ch), &name).await?
+        }
+        AccountCommand::Test { account } => return crate::channels::test_account(desk, &account, json).await,
         AccountCommand::Archive { account } => billing::archive_account(desk, &account).await?,
         AccountCommand::List => {
             let accounts = billing::list_accounts(desk).await?;

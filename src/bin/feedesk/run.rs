@@ -9,6 +9,7 @@ use feedesk::{Error, FeeDesk, Result};
 use serde_json::json;
 
 use crate::cli::*;
+use crate::channels;
 use crate::money;
 use crate::output::{self, Bar, table};
 
@@ -20,6 +21,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         .data_dir
         .clone()
         .unwrap_or_else(feedesk::desk::default_data_dir);
+    if let Command::Sandbox(cmd) = cli.command {
+        return channels::sandbox(cmd, &data_dir, cli.json).await;
+    }
     if !matches!(cli.command, Command::Init { .. } | Command::Demo)
         && !data_dir.join(feedesk::db::DB_FILE).exists()
     {
@@ -158,6 +162,8 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
             }
         }
         Command::Account(cmd) => money::account(desk, cmd, json).await?,
+        // Handled before a data folder is opened (see `run`).
+        Command::Sandbox(cmd) => return channels::sandbox(cmd, data_dir, json).await,
         Command::Fee(cmd) => money::fee(desk, cmd, json).await?,
         Command::Plan(cmd) => money::plan(desk, cmd, json).await?,
         Command::Bill(cmd) => money::bill(desk, cmd, json).await?,

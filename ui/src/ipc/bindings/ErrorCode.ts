@@ -3,4 +3,4 @@
 /**
  * Stable, machine-readable class of an error; the desktop UI and scripts branch on it.
  */
-export type ErrorCode = "validation" | "not_found" | "conflict" | "import_format" | "too_large" | "cancelled" | "io" | "storage" | "internal";
+export type ErrorCode = "validation" | "not_found" | "conflict" | "import_format" | "too_large" | "cancelled" | "io" | "storage" | "keyring" | "channel" | "internal";
