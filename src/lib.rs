@@ -11,6 +11,7 @@
 //! - [`org`]: the organisation tree (HQ -> regions -> stores), terms, classes and members.
 //! - [`roster`]: roster import from Excel/ODS/CSV: detect, map, normalise, validate, commit, undo.
 //! - [`billing`]: collection accounts, fee items and plans, bills, payments, refunds, dashboard money.
+//! - [`collection`]: QR-code orders at the channels for bills, settling them once, channel refunds.
 //! - [`ledger`]: each unit's double-entry books: journal, trial balance, verification.
 //! - [`secrets`]: channel secrets in the OS keyring; [`secrets::Sensitive`] values never print.
 //! - [`channels`]: WeChat Pay v3 and Alipay protocols, and the loopback sandbox speaking both.
@@ -22,6 +23,7 @@ pub mod audit;
 pub mod billing;
 pub mod channels;
 pub mod clock;
+pub mod collection;
 pub mod db;
 pub mod demo;
 pub mod desk;

@@ -21,6 +21,7 @@ pub use dashboard::{AgingBucket, MoneyFigures, MoneyNode, MoneySummary, TrendDay
 pub use fees::{FeeItem, add_fee, find_fee, list_fees};
 pub use issue::{IssueReport, KeptBill, PreviewBill, UnitBills, issue_plan, preview_issue};
 pub use payments::{PaymentRequest, PaymentResult, record_payment, record_payments};
+pub(crate) use payments::record_channel_payment;
 pub use plans::{Plan, PlanRequest, PlanTarget, add_plan, get_plan, list_plans};
 pub use refunds::{RefundRequest, RefundResult, refund};
 pub use rule::{AmountRule, Discount, DiscountValue};

@@ -178,11 +178,39 @@ struct NewPayment {
     reference: Option<String>,
 }
 
+/// How the money arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Arrival {
+    /// Recorded by a person: only cash and bank accounts.
+    ByHand,
+    /// Confirmed by a channel's verified answer (the collection module): only channel accounts.
+    Channel,
+}
+
 /// Records offline payments in one transaction: all are recorded or, if any is refused, none
 /// (the error names the bill). Used for a day's cash sheet or a bank statement.
 pub async fn record_payments(
     desk: &FeeDesk,
     reqs: &[PaymentRequest],
+) -> Result<Vec<PaymentResult>> {
+    record(desk, reqs, Arrival::ByHand).await
+}
+
+/// Records a payment a channel confirmed: the same rules and books as a payment by hand, into
+/// the plan's designated channel account; `req.reference` is the channel's transaction id and
+/// `req.key` derives from our order number, so settling the same order twice records it once.
+pub(crate) async fn record_channel_payment(
+    desk: &FeeDesk,
+    req: &PaymentRequest,
+) -> Result<PaymentResult> {
+    let mut results = record(desk, std::slice::from_ref(req), Arrival::Channel).await?;
+    Ok(results.remove(0))
+}
+
+async fn record(
+    desk: &FeeDesk,
+    reqs: &[PaymentRequest],
+    arrival: Arrival,
 ) -> Result<Vec<PaymentResult>> {
     let mut tx = desk.db().write().await?;
     let now = desk.now_text();
@@ -210,7 +238,7 @@ pub async fn record_payments(
         };
         let bill = bills.get_mut(&req.bill_id).ok_or_else(|| no_bill(req.bill_id));
         let decided = bill.and_then(|bill| {
-            decide(bill, &accounts, req, next_id, &mut postings).map(|(payment, result)| {
+            decide(bill, &accounts, req, arrival, next_id, &mut postings).map(|(payment, result)| {
                 touched.push(bill.id);
                 (payment, result)
             })
@@ -326,6 +354,7 @@ fn decide(
     bill: &mut BillState,
     accounts: &[CollectionAccount],
     req: &PaymentRequest,
+    arrival: Arrival,
     payment_id: i64,
     postings: &mut Vec<Posting>,
 ) -> Result<(NewPayment, PaymentResult)> {
@@ -343,12 +372,21 @@ fn decide(
             bill.id, bill.fee, bill.account, bill.account_id, candidates[0].name, candidates[0].id
         )));
     };
-    if !account.channel.is_offline() {
-        return Err(Error::Validation(format!(
-            "'{}' is a {} account: its payments arrive through the channel, not by hand",
-            account.name,
-            account.channel.as_str()
-        )));
+    match (arrival, account.channel.is_offline()) {
+        (Arrival::ByHand, false) => {
+            return Err(Error::Validation(format!(
+                "'{}' is a {} account: its payments arrive through the channel, not by hand",
+                account.name,
+                account.channel.as_str()
+            )));
+        }
+        (Arrival::Channel, true) => {
+            return Err(Error::Internal(format!(
+                "a channel confirmed a payment into '{}', which is not a channel account",
+                account.name
+            )));
+        }
+        _ => {}
     }
     let reference = req.reference.as_deref().map(normalize).filter(|r| !r.is_empty());
     if account.channel == super::Channel::OfflineBank && reference.is_none() {

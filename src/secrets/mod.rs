@@ -76,6 +76,15 @@ impl Default for SecretStore {
 }
 
 impl SecretStore {
+    /// The store both surfaces use: FeeDesk's service, or the one `FEEDESK_KEYRING_SERVICE`
+    /// names (tests keep their items apart with it).
+    pub fn from_env() -> SecretStore {
+        match std::env::var("FEEDESK_KEYRING_SERVICE") {
+            Ok(service) if !service.trim().is_empty() => SecretStore::new(service.trim()),
+            _ => SecretStore::default(),
+        }
+    }
+
     /// A store filing its items under `service` (tests use their own service name).
     pub fn new(service: &str) -> SecretStore {
         SecretStore {

@@ -192,11 +192,8 @@ async fn control(
 }
 
 /// The OS keyring. `FEEDESK_KEYRING_SERVICE` files items under another service name (tests).
-fn secret_store() -> SecretStore {
-    match std::env::var("FEEDESK_KEYRING_SERVICE") {
-        Ok(service) if !service.is_empty() => SecretStore::new(&service),
-        _ => SecretStore::default(),
-    }
+pub fn secret_store() -> SecretStore {
+    SecretStore::from_env()
 }
 
 /// Reads a key file (`-`: stdin). The error names the file, never its content.

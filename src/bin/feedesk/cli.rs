@@ -59,6 +59,15 @@ pub enum Command {
     Pay(PayArgs),
     /// Refund all or part of a payment.
     Refund(RefundArgs),
+    /// Open a QR-code order for what a bill still owes, in its plan's WeChat Pay or Alipay
+    /// account (a retry shows the same order).
+    Collect {
+        #[arg(long)]
+        bill: i64,
+    },
+    /// Channel orders: list them, or query every open one and settle what is paid.
+    #[command(subcommand)]
+    Orders(OrdersCommand),
     /// The books: trial balance and verification.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -387,6 +396,20 @@ pub struct RefundArgs {
     /// The idempotency key: retrying with the same key never refunds twice.
     #[arg(long)]
     pub key: String,
+    /// Give the money back through the channel the payment came from (WeChat Pay, Alipay).
+    #[arg(long)]
+    pub via_channel: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrdersCommand {
+    /// Query every open order (and refund still processing) and settle what is final.
+    Sync,
+    /// List orders, newest first.
+    List {
+        #[arg(long)]
+        bill: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

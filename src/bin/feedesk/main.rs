@@ -7,6 +7,7 @@
 mod output;
 mod channels;
 mod cli;
+mod collection;
 mod money;
 mod run;
 

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::cli::*;
 use crate::channels;
 use crate::money;
+use crate::collection;
 use crate::output::{self, Bar, table};
 
 /// Exit code when an all-or-nothing import committed nothing because of row errors.
@@ -168,7 +169,10 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
         Command::Plan(cmd) => money::plan(desk, cmd, json).await?,
         Command::Bill(cmd) => money::bill(desk, cmd, json).await?,
         Command::Pay(args) => money::pay(desk, args, json).await?,
+        Command::Refund(args) if args.via_channel => collection::refund(desk, args, json).await?,
         Command::Refund(args) => money::refund(desk, args, json).await?,
+        Command::Collect { bill } => collection::collect(desk, bill, json).await?,
+        Command::Orders(cmd) => collection::orders(desk, cmd, json).await?,
         Command::Ledger(cmd) => return money::ledger(desk, cmd, json).await,
         Command::Dashboard { unit, as_of } => money::dashboard(desk, &unit, as_of, json).await?,
         Command::Audit(AuditCommand::Verify) => {

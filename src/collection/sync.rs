@@ -1,0 +1,167 @@
+//! Settling orders: ask the channel about an order, record it if paid (once), close it if it
+//! should be closed. [`sync_orders`] does this for every open order, and finishes refunds still
+//! being processed; the desktop runs it at start-up and while a QR code is on screen, the CLI as
+//! `feedesk orders sync` (for cron).
+
+use serde::Serialize;
+
+use super::orders::{OrderRow, finish, open_orders};
+use super::refund::finish_pending_refunds;
+use crate::billing::{self, PaymentRequest};
+use crate::channels::accounts::{ChannelClient, client};
+use crate::channels::alipay::AlipayCloseOutcome;
+use crate::channels::wechatpay::CloseOutcome;
+use crate::money::Money;
+use crate::secrets::SecretStore;
+use crate::{Error, FeeDesk, Result};
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncReport {
+    pub checked: u64,
+    pub paid: u64,
+    pub closed: u64,
+    pub still_open: u64,
+    /// Paid at the channel, but the bill could not take it: a person must refund it.
+    pub unapplied: u64,
+    pub refunds_done: u64,
+    pub refunds_pending: u64,
+    /// One sentence per order or refund that could not be checked now (tried again next sync).
+    pub problems: Vec<String>,
+}
+
+/// What became of one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Paid(i64),
+    StillOpen,
+    Closed,
+    Unapplied,
+}
+
+/// What the channel says of an order: paid (with its transaction id), or not.
+enum Seen {
+    Paid(String),
+    Unpaid,
+}
+
+async fn look(order: &OrderRow, channel: &ChannelClient) -> Result<Seen> {
+    match channel {
+        ChannelClient::Wechat(c) => match c.query(&order.out_trade_no).await? {
+            Some(t) if t.trade_state.is_paid() => {
+                t.confirm_total(order.amount_fen)?;
+                let id = t.transaction_id.clone().ok_or_else(|| {
+                    Error::Channel(format!(
+                        "WeChat Pay reports order {} paid without a transaction id",
+                        order.out_trade_no
+                    ))
+                })?;
+                Ok(Seen::Paid(id))
+            }
+            _ => Ok(Seen::Unpaid),
+        },
+        ChannelClient::Alipay(c) => match c.query(&order.out_trade_no).await? {
+            Some(t) if t.status.is_paid() => {
+                t.confirm_total(order.amount_fen)?;
+                let id = t.trade_no.clone().ok_or_else(|| {
+                    Error::Channel(format!(
+                        "Alipay reports order {} paid without a trade number",
+                        order.out_trade_no
+                    ))
+                })?;
+                Ok(Seen::Paid(id))
+            }
+            _ => Ok(Seen::Unpaid),
+        },
+    }
+}
+
+/// Closes an unpaid order at the channel; `false` when the channel says it is too late (paid).
+async fn close(order: &OrderRow, channel: &ChannelClient) -> Result<bool> {
+    Ok(match channel {
+        ChannelClient::Wechat(c) => c.close(&order.out_trade_no).await? == CloseOutcome::Closed,
+        ChannelClient::Alipay(c) => {
+            c.close(&order.out_trade_no).await? != AlipayCloseOutcome::NotClosable
+        }
+    })
+}
+
+/// Records a paid order as a payment (once: the key is the order number) and marks it paid;
+/// if the bill cannot take it, marks it unapplied with the reason.
+async fn settle(desk: &FeeDesk, order: &OrderRow, transaction_id: &str) -> Result<Outcome> {
+    let req = PaymentRequest {
+        bill_id: order.bill_id,
+        amount: Money::from_fen(order.amount_fen)?,
+        account: order.account_id.to_string(),
+        reference: Some(transaction_id.to_string()),
+        key: format!("order:{}", order.out_trade_no),
+    };
+    match billing::record_channel_payment(desk, &req).await {
+        Ok(paid) => {
+            crate::fault::point("collect.after_payment_before_order");
+            finish(desk, order.id, "paid", Some(transaction_id), Some(paid.payment_id), None)
+                .await?;
+            Ok(Outcome::Paid(paid.payment_id))
+        }
+        Err(e @ (Error::Validation(_) | Error::NotFound(_))) => {
+            let note = format!("paid at the channel but not recorded: {e}; refund it at the channel");
+            finish(desk, order.id, "unapplied", Some(transaction_id), None, Some(&note)).await?;
+            Ok(Outcome::Unapplied)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Asks the channel about `order`; records it if paid; closes it when `close_unpaid` (or when
+/// it has expired).
+pub(crate) async fn check_order(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    order: &OrderRow,
+    close_unpaid: bool,
+) -> Result<Outcome> {
+    let (_, channel) = client(desk, secrets, &order.account_id.to_string()).await?;
+    if let Seen::Paid(id) = look(order, &channel).await? {
+        return settle(desk, order, &id).await;
+    }
+    let expired = order.expires_at.as_str() <= desk.now_text().as_str();
+    if !(close_unpaid || expired) {
+        return Ok(Outcome::StillOpen);
+    }
+    if close(order, &channel).await? {
+        finish(desk, order.id, "closed", None, None, None).await?;
+        return Ok(Outcome::Closed);
+    }
+    // Too late to close: the payer has just paid. Record it.
+    match look(order, &channel).await? {
+        Seen::Paid(id) => settle(desk, order, &id).await,
+        Seen::Unpaid => Err(Error::Channel(format!(
+            "order {} can neither be closed nor is it paid yet; it is checked again at the next sync",
+            order.out_trade_no
+        ))),
+    }
+}
+
+/// Checks every open order and every refund still being processed.
+pub async fn sync_orders(desk: &FeeDesk, secrets: &SecretStore) -> Result<SyncReport> {
+    let mut report = SyncReport::default();
+    for order in open_orders(desk).await? {
+        report.checked += 1;
+        match check_order(desk, secrets, &order, false).await {
+            Ok(Outcome::Paid(_)) => report.paid += 1,
+            Ok(Outcome::Closed) => report.closed += 1,
+            Ok(Outcome::StillOpen) => report.still_open += 1,
+            Ok(Outcome::Unapplied) => report.unapplied += 1,
+            Err(e) => {
+                report.still_open += 1;
+                report.problems.push(format!("order {}: {e}", order.out_trade_no));
+            }
+        }
+    }
+    let (done, pending, problems) = finish_pending_refunds(desk, secrets).await?;
+    report.refunds_done = done;
+    report.refunds_pending = pending;
+    report.problems.extend(problems);
+    Ok(report)
+}
