@@ -10,14 +10,18 @@
 //! is believed before its signature, merchant, order number and amount are checked.
 
 mod collect;
+mod export;
 mod orders;
+mod qr;
 mod refund;
 mod sync;
 
 pub use collect::{CollectOrder, collect};
+pub use export::{QrExport, export_class_qr};
 pub use orders::{ChannelOrder, list_orders};
+pub use qr::{qr_png, qr_svg};
 pub use refund::refund_via_channel;
-pub use sync::{SyncReport, sync_orders};
+pub use sync::{SyncReport, check_order_now, close_order, sync_orders};
 
 /// How long a QR code stays payable.
 pub const ORDER_MINUTES: i64 = 120;

@@ -143,6 +143,33 @@ pub(crate) async fn check_order(
     }
 }
 
+/// Asks the channel about one order now (the window polls this while a QR code is shown) and
+/// returns it as it stands: paid and recorded, still open, or closed.
+pub async fn check_order_now(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    order_no: &str,
+) -> Result<super::ChannelOrder> {
+    let order = super::orders::order_by_no(desk, order_no).await?;
+    if order.status == "open" {
+        check_order(desk, secrets, &order, false).await?;
+    }
+    super::orders::order_by_no(desk, order_no).await?.try_into()
+}
+
+/// Closes one open order (the cashier closed the QR dialog): recorded instead if it was paid.
+pub async fn close_order(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    order_no: &str,
+) -> Result<super::ChannelOrder> {
+    let order = super::orders::order_by_no(desk, order_no).await?;
+    if order.status == "open" {
+        check_order(desk, secrets, &order, true).await?;
+    }
+    super::orders::order_by_no(desk, order_no).await?.try_into()
+}
+
 /// Checks every open order and every refund still being processed.
 pub async fn sync_orders(desk: &FeeDesk, secrets: &SecretStore) -> Result<SyncReport> {
     let mut report = SyncReport::default();

@@ -61,9 +61,17 @@ pub enum Command {
     Refund(RefundArgs),
     /// Open a QR-code order for what a bill still owes, in its plan's WeChat Pay or Alipay
     /// account (a retry shows the same order).
+    /// With --class and --out: a workbook of payment QR codes for every open bill of a class
+    /// (for the class's parent group).
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["bill", "class"])))]
     Collect {
         #[arg(long)]
-        bill: i64,
+        bill: Option<i64>,
+        /// A class: NAME or STORE/NAME.
+        #[arg(long, requires = "out")]
+        class: Option<String>,
+        #[arg(long, value_name = "FILE.xlsx")]
+        out: Option<std::path::PathBuf>,
     },
     /// Channel orders: list them, or query every open one and settle what is paid.
     #[command(subcommand)]

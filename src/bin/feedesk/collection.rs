@@ -30,6 +30,29 @@ pub async fn collect(desk: &FeeDesk, bill: i64, json: bool) -> Result<()> {
     Ok(())
 }
 
+pub async fn export_qr(
+    desk: &FeeDesk,
+    class: &str,
+    out: &std::path::Path,
+    json: bool,
+) -> Result<()> {
+    let export = collection::export_class_qr(desk, &secret_store(), class, out).await?;
+    if json {
+        return output::json(&export);
+    }
+    say!(
+        "Wrote {} payment QR code(s) to {}{}",
+        export.bills,
+        export.file,
+        if export.offline > 0 {
+            format!(" ({} bill(s) collected offline left out)", export.offline)
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
+
 pub async fn orders(desk: &FeeDesk, cmd: OrdersCommand, json: bool) -> Result<()> {
     match cmd {
         OrdersCommand::Sync => {

@@ -171,7 +171,15 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
         Command::Pay(args) => money::pay(desk, args, json).await?,
         Command::Refund(args) if args.via_channel => collection::refund(desk, args, json).await?,
         Command::Refund(args) => money::refund(desk, args, json).await?,
-        Command::Collect { bill } => collection::collect(desk, bill, json).await?,
+        Command::Collect {
+            bill: Some(bill), ..
+        } => collection::collect(desk, bill, json).await?,
+        Command::Collect {
+            class: Some(class),
+            out: Some(out),
+            ..
+        } => collection::export_qr(desk, &class, &out, json).await?,
+        Command::Collect { .. } => unreachable!("clap requires --bill or --class with --out"),
         Command::Orders(cmd) => collection::orders(desk, cmd, json).await?,
         Command::Ledger(cmd) => return money::ledger(desk, cmd, json).await,
         Command::Dashboard { unit, as_of } => money::dashboard(desk, &unit, as_of, json).await?,
