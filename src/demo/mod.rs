@@ -2,11 +2,14 @@
 //! minute. It grows with every capability. Today: HQ, two regions, five stores, a term with
 //! classes, 2,000 members loaded through the real roster import from a generated workbook
 //! (kept in `<data>/demo/`), including a few rows with the mistakes real rosters have; and the
-//! money ([`billing`]): accounts, plans, bills, a month of payments, refunds and a void.
+//! money ([`billing`]): accounts, plans, bills, a month of payments, refunds and a void; and
+//! collection by QR code through the built-in channel sandbox ([`channels`]).
 
 mod billing;
+mod channels;
 
 pub use billing::DemoBilling;
+pub use channels::{DemoChannels, SANDBOX_PORT};
 
 use std::path::PathBuf;
 
@@ -53,6 +56,7 @@ pub struct DemoReport {
     pub roster: String,
     pub import: ImportReport,
     pub billing: DemoBilling,
+    pub channels: DemoChannels,
 }
 
 /// Builds the demo institution in an empty data folder.
@@ -105,6 +109,7 @@ pub async fn build(
     )
     .await?;
     let billing = billing::build(desk).await?;
+    let channels = channels::build(desk).await?;
     Ok(DemoReport {
         institution: hq.name,
         regions: REGIONS.len(),
@@ -113,6 +118,7 @@ pub async fn build(
         roster: roster.display().to_string(),
         import,
         billing,
+        channels,
     })
 }
 

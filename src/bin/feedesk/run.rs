@@ -228,7 +228,26 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                     report.classes
                 );
                 print_import(&report.import);
-                say!("Try: feedesk --data-dir {} org list", data_dir.display());
+                let b = &report.billing;
+                say!(
+                    "Money: {} accounts, {} plans, {} bills ({} billed), {} payments ({} collected), {} refunds",
+                    b.accounts, b.plans, b.bills, b.billed, b.payments, b.collected, b.refunds
+                );
+                let c = &report.channels;
+                match &c.skipped {
+                    Some(why) => say!("QR collection through the sandbox skipped: {why}"),
+                    None => say!(
+                        "QR collection through the sandbox ({}): {} orders, {} paid, {} refunded through the channel; \
+                         `feedesk --data-dir {} sandbox serve --port {}` brings the sandbox back",
+                        c.sandbox.as_deref().unwrap_or("?"),
+                        c.orders,
+                        c.paid,
+                        c.refunded_via_channel,
+                        data_dir.display(),
+                        feedesk::demo::SANDBOX_PORT
+                    ),
+                }
+                say!("Try: feedesk --data-dir {} dashboard", data_dir.display());
             }
         }
         Command::Backup { out } => {
