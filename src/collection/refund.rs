@@ -82,9 +82,21 @@ pub async fn refund_via_channel(
     .bind(refund_no(&req.key))
     .fetch_one(desk.db().pool())
     .await?;
-    if req.amount.fen() <= 0 || req.amount.fen() > paid - refunded - pending {
+    if req.amount.fen() <= 0 || req.amount.fen() > paid - refunded {
         // The billing core words the refusal (above what is left, or not above zero).
         return billing::refund(desk, req).await;
+    }
+    if req.amount.fen() > paid - refunded - pending {
+        // Within what the books have left, but not once the refunds the channel is still
+        // processing are counted: refuse here (the billing core does not know of them and
+        // would record the refund without the channel).
+        return Err(Error::Validation(format!(
+            "refused: {} is more than the {} left to refund on payment {}: {} is still being refunded through the channel (`feedesk orders sync` finishes it)",
+            req.amount,
+            crate::money::Money::from_fen(paid - refunded - pending)?,
+            req.payment_id,
+            crate::money::Money::from_fen(pending)?
+        )));
     }
     let out_refund_no = refund_no(&req.key);
     let now = desk.now_text();
