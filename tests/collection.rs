@@ -838,3 +838,89 @@ async fn a_pending_channel_refund_holds_its_amount_until_sync_records_it() {
     }
     w.finish().await;
 }
+
+/// The channel was unreachable when the order was opened: the order is written down but the
+/// channel never received it. Collecting again asks for it again under the same number; left
+/// alone until it expires, the sync closes it (WeChat Pay cannot close what it never received)
+/// and the bill can be collected again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_the_channel_never_received_is_asked_again_or_closed_once_expired() {
+    let Some(mut w) = world("never received").await else {
+        return;
+    };
+    for (plan_id, again, expire) in [
+        (w.wechat_plan, "S001", "S002"),
+        (w.alipay_plan, "B001", "B002"),
+    ] {
+        let port = w.sandbox.addr().port();
+        let down = std::mem::replace(
+            &mut w.sandbox,
+            Sandbox::start(sandbox_config(), 0).await.unwrap(),
+        );
+        down.shutdown().await;
+        let a = bill_of(&w.desk, plan_id, again).await.id;
+        let b = bill_of(&w.desk, plan_id, expire).await.id;
+        let mut orphans = vec![];
+        for bill_id in [a, b] {
+            let err = collection::collect(&w.desk, &w.secrets, bill_id)
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), ErrorCode::Channel, "{err}");
+            let ours = orders_of(&w.desk, bill_id).await;
+            assert_eq!(ours.len(), 1);
+            assert_eq!(
+                (ours[0].status.as_str(), ours[0].code_url.as_deref()),
+                ("open", None)
+            );
+            orphans.push(ours[0].order_no.clone());
+        }
+        // The channel is back (knowing nothing of the two orders).
+        let up = Sandbox::start(sandbox_config(), port).await.unwrap();
+        std::mem::replace(&mut w.sandbox, up).shutdown().await;
+        let d = &w.desk;
+        assert!(w.sandbox.handle().order(&orphans[0]).is_none());
+        let report = w.sync().await;
+        clean(&report);
+        assert_eq!(
+            (report.checked, report.still_open, report.closed),
+            (2, 2, 0)
+        );
+
+        // Collecting again asks for the same order again.
+        let order = collection::collect(d, &w.secrets, a).await.unwrap();
+        assert_eq!(order.order_no, orphans[0]);
+        assert!(order.reused && !order.qr_text.is_empty());
+        assert_eq!(
+            w.sandbox.handle().order(&order.order_no).unwrap().state,
+            OrderState::Open
+        );
+        let txn = w
+            .sandbox
+            .handle()
+            .pay(&order.order_no)
+            .unwrap()
+            .transaction_id
+            .unwrap();
+
+        // Left alone past its expiry, the other is closed by the sync, which records the first.
+        w.advance(collection::ORDER_MINUTES + 1);
+        let report = w.sync().await;
+        clean(&report);
+        assert_eq!(
+            (report.checked, report.paid, report.closed),
+            (2, 1, 1),
+            "{report:?}"
+        );
+        let p = payments(d, a).await;
+        assert_eq!((p.len(), p[0].2.as_deref()), (1, Some(txn.as_str())));
+        assert_eq!(order_status(d, &orphans[1]).await, "closed");
+        // And that bill can be collected again, under a new number.
+        let fresh = collection::collect(d, &w.secrets, b).await.unwrap();
+        assert_ne!(fresh.order_no, orphans[1]);
+        assert!(!fresh.reused);
+        w.sandbox.handle().pay(&fresh.order_no).unwrap();
+        assert_eq!(w.sync().await.paid, 1);
+        assert_eq!(payments(d, b).await.len(), 1);
+    }
+    w.finish().await;
+}

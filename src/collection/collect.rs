@@ -86,10 +86,25 @@ pub async fn collect(desk: &FeeDesk, secrets: &SecretStore, bill_id: i64) -> Res
         let mut conn = desk.db().pool().acquire().await?;
         open_order_of(&mut conn, bill_id).await?
     };
+    let what = format!("{} · {} {}", bill.fee, bill.member_no, bill.member_name);
     if let Some(order) = existing {
         let fresh = order.expires_at.as_str() > desk.now_text().as_str();
-        if fresh && order.amount_fen == amount && order.code_url.is_some() {
-            return shown(&order, true);
+        if fresh && order.amount_fen == amount {
+            if order.code_url.is_some() {
+                return shown(&order, true);
+            }
+            // The channel's answer to opening it never arrived (a crash or a kill before it
+            // came, a lost or forged answer): ask again under the same number, which both
+            // channels answer with the same code. If they will not (paid, closed meanwhile),
+            // it is settled or closed below like a stale order.
+            let (_, client) = client(desk, secrets, &order.account_id.to_string()).await?;
+            let expires = chrono::DateTime::parse_from_rfc3339(&order.expires_at)
+                .map_err(|e| Error::Internal(format!("order {}: bad expiry: {e}", order.out_trade_no)))?
+                .with_timezone(&chrono::Utc);
+            if let Ok(qr) = open_at_channel(&client, &order.out_trade_no, amount, expires, &what).await {
+                store_code(desk, &order.out_trade_no, &qr).await?;
+                return shown(&order_by_no(desk, &order.out_trade_no).await?, true);
+            }
         }
         if let Outcome::Paid(_) | Outcome::Unapplied = check_order(desk, secrets, &order, true).await? {
             return Err(Error::Conflict(format!(
@@ -113,6 +128,13 @@ pub async fn collect(desk: &FeeDesk, secrets: &SecretStore, bill_id: i64) -> Res
             .fetch_one(&mut *tx)
             .await?;
         let no = format!("FD{bill_id:010}A{attempt:03}");
+        // Another collect for this bill (a second window, a double click) got here first.
+        if let Some(other) = open_order_of(&mut *tx, bill_id).await? {
+            return Err(Error::Conflict(format!(
+                "bill {bill_id}'s order {} is being opened right now; try again in a moment",
+                other.out_trade_no
+            )));
+        }
         sqlx::query(
             "INSERT INTO channel_orders (bill_id, account_id, out_trade_no, amount_fen, status, created_at, expires_at, updated_at)
              VALUES (?, ?, ?, ?, 'open', ?, ?, ?)",
@@ -130,35 +152,51 @@ pub async fn collect(desk: &FeeDesk, secrets: &SecretStore, bill_id: i64) -> Res
         no
     };
     crate::fault::point("collect.after_order_written");
-    let what = format!("{} · {} {}", bill.fee, bill.member_no, bill.member_name);
-    let qr = match &client {
+    let qr = open_at_channel(&client, &out_trade_no, amount, expires, &what).await?;
+    store_code(desk, &out_trade_no, &qr).await?;
+    shown(&order_by_no(desk, &out_trade_no).await?, false)
+}
+
+/// Asks the channel to open order `out_trade_no` (or, asked again, for its code); returns what
+/// the payer scans.
+async fn open_at_channel(
+    client: &ChannelClient,
+    out_trade_no: &str,
+    amount: i64,
+    expires: chrono::DateTime<chrono::Utc>,
+    what: &str,
+) -> Result<String> {
+    match client {
         ChannelClient::Wechat(c) => {
             let local = expires + Duration::hours(8);
             c.native_order(&NativeOrder {
-                out_trade_no: out_trade_no.clone(),
+                out_trade_no: out_trade_no.to_string(),
                 description: what.chars().take(120).collect(),
                 total_fen: amount,
                 time_expire: Some(format!("{}+08:00", local.format("%Y-%m-%dT%H:%M:%S"))),
             })
-            .await?
+            .await
         }
         ChannelClient::Alipay(c) => {
             c.precreate(&PrecreateOrder {
-                out_trade_no: out_trade_no.clone(),
+                out_trade_no: out_trade_no.to_string(),
                 subject: what.chars().take(120).collect(),
                 total_fen: amount,
                 timeout_express: Some(format!("{ORDER_MINUTES}m")),
             })
-            .await?
+            .await
         }
-    };
+    }
+}
+
+async fn store_code(desk: &FeeDesk, out_trade_no: &str, qr: &str) -> Result<()> {
     let mut tx = desk.db().write().await?;
     sqlx::query("UPDATE channel_orders SET code_url = ?, updated_at = ? WHERE out_trade_no = ?")
-        .bind(&qr)
+        .bind(qr)
         .bind(desk.now_text())
-        .bind(&out_trade_no)
+        .bind(out_trade_no)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    shown(&order_by_no(desk, &out_trade_no).await?, false)
+    Ok(())
 }

@@ -40,10 +40,12 @@ pub(crate) enum Outcome {
     Unapplied,
 }
 
-/// What the channel says of an order: paid (with its transaction id), or not.
+/// What the channel says of an order: paid (with its transaction id), or not; or that it has
+/// no such order (never received it; for Alipay also: nobody scanned it yet).
 enum Seen {
     Paid(String),
     Unpaid,
+    Unknown,
 }
 
 async fn look(order: &OrderRow, channel: &ChannelClient) -> Result<Seen> {
@@ -59,7 +61,8 @@ async fn look(order: &OrderRow, channel: &ChannelClient) -> Result<Seen> {
                 })?;
                 Ok(Seen::Paid(id))
             }
-            _ => Ok(Seen::Unpaid),
+            Some(_) => Ok(Seen::Unpaid),
+            None => Ok(Seen::Unknown),
         },
         ChannelClient::Alipay(c) => match c.query(&order.out_trade_no).await? {
             Some(t) if t.status.is_paid() => {
@@ -72,7 +75,8 @@ async fn look(order: &OrderRow, channel: &ChannelClient) -> Result<Seen> {
                 })?;
                 Ok(Seen::Paid(id))
             }
-            _ => Ok(Seen::Unpaid),
+            Some(_) => Ok(Seen::Unpaid),
+            None => Ok(Seen::Unknown),
         },
     }
 }
@@ -122,12 +126,21 @@ pub(crate) async fn check_order(
     close_unpaid: bool,
 ) -> Result<Outcome> {
     let (_, channel) = client(desk, secrets, &order.account_id.to_string()).await?;
-    if let Seen::Paid(id) = look(order, &channel).await? {
-        return settle(desk, order, &id).await;
+    let seen = look(order, &channel).await?;
+    if let Seen::Paid(id) = &seen {
+        return settle(desk, order, id).await;
     }
     let expired = order.expires_at.as_str() <= desk.now_text().as_str();
     if !(close_unpaid || expired) {
         return Ok(Outcome::StillOpen);
+    }
+    // WeChat Pay never received this order (FeeDesk stopped between writing it down and asking
+    // for it) and cannot close what it does not have; now that it has expired it never will
+    // take it (it was asked with this time_expire), so it is closed here.
+    if let (Seen::Unknown, true, ChannelClient::Wechat(_)) = (&seen, expired, &channel) {
+        let note = "WeChat Pay never received this order; closed when it expired";
+        finish(desk, order.id, "closed", None, None, Some(note)).await?;
+        return Ok(Outcome::Closed);
     }
     if close(order, &channel).await? {
         finish(desk, order.id, "closed", None, None, None).await?;
@@ -136,7 +149,7 @@ pub(crate) async fn check_order(
     // Too late to close: the payer has just paid. Record it.
     match look(order, &channel).await? {
         Seen::Paid(id) => settle(desk, order, &id).await,
-        Seen::Unpaid => Err(Error::Channel(format!(
+        Seen::Unpaid | Seen::Unknown => Err(Error::Channel(format!(
             "order {} can neither be closed nor is it paid yet; it is checked again at the next sync",
             order.out_trade_no
         ))),
