@@ -406,3 +406,54 @@ pub async fn test_account(
         },
     })
 }
+
+/// A day's channel bill, fetched and checked, ready to be written to a file or imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChannelBill {
+    pub account: String,
+    pub channel: String,
+    pub date: chrono::NaiveDate,
+    /// `wechat-trade-all` (WeChat Pay's ALL trade bill) or `alipay-business-detail`.
+    pub kind: String,
+    /// `UTF-8` (WeChat Pay) or `GBK` (Alipay): the bytes are as the channel delivered them.
+    pub encoding: String,
+    /// The file's name inside Alipay's zip.
+    pub source: Option<String>,
+    /// The SHA-256 of the content (how a statement is known when imported).
+    pub sha256: String,
+    pub bytes: usize,
+    /// The CSV itself.
+    #[serde(skip)]
+    pub content: Vec<u8>,
+}
+
+/// Downloads the bill of `date` (a Beijing-time day) through account `text`: WeChat Pay's
+/// trade bill (`ALL`), accepted only if its SHA1 matches the signed answer; or Alipay's
+/// business-detail CSV taken out of the bill zip, GBK as delivered.
+pub async fn download_bill(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    text: &str,
+    date: chrono::NaiveDate,
+) -> Result<ChannelBill> {
+    let (account, client) = client(desk, secrets, text).await?;
+    let (kind, encoding, source, content) = match &client {
+        ChannelClient::Wechat(c) => ("wechat-trade-all", "UTF-8", None, c.trade_bill(date).await?),
+        ChannelClient::Alipay(c) => {
+            let zip = c.trade_bill(date).await?;
+            let csv = alipay::business_detail_csv(&zip)?;
+            ("alipay-business-detail", "GBK", Some(csv.name), csv.gbk)
+        }
+    };
+    Ok(ChannelBill {
+        account: account.account.name.clone(),
+        channel: account.account.channel.as_str().into(),
+        date,
+        kind: kind.into(),
+        encoding: encoding.into(),
+        source,
+        sha256: hex::encode(Sha256::digest(&content)),
+        bytes: content.len(),
+        content,
+    })
+}

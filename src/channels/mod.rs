@@ -1,17 +1,21 @@
 //! Payment channels: the protocols FeeDesk speaks to collect money, and the built-in sandbox
 //! that speaks them on loopback (for `feedesk demo`, for training staff, and for tests).
 //!
-//! - [`wechatpay`]: WeChat Pay API v3 (Native QR orders, query, close, refund, certificates).
-//! - [`alipay`]: the Alipay open platform (precreate QR, query, close, refund, refund query).
+//! - [`wechatpay`]: WeChat Pay API v3 (Native QR orders, query, close, refund, certificates,
+//!   the daily trade bill).
+//! - [`alipay`]: the Alipay open platform (precreate QR, query, close, refund, refund query,
+//!   the daily business-detail bill).
 //! - [`sandbox`]: a loopback server speaking both, with controls to pay, fail, delay,
 //!   duplicate, reorder or forge its answers.
 //! - [`crypto`]: RSA keys and SHA256withRSA signatures both channels use.
+//! - [`bills`]: fetching the channels' daily bills whole (WeChat Pay's SHA1, gzip).
 //!
 //! Every answer from a channel is verified before anything in it is believed. Channel secrets
 //! come from the OS keyring ([`crate::secrets`]) and never reach a message or a log.
 
 pub mod accounts;
 pub mod alipay;
+pub mod bills;
 pub mod crypto;
 pub mod sandbox;
 pub mod wechatpay;

@@ -81,7 +81,7 @@ pub async fn sandbox(cmd: SandboxCommand, data_dir: &Path, json: bool) -> Result
         } => {
             let fault = Fault::parse(&kind).ok_or_else(|| {
                 Error::Validation(format!(
-                    "'{kind}' is not a fault; use delay:MS, duplicate, reorder, bad-signature, skew:SECONDS, unknown-serial, alter-ciphertext, unsigned, wrong-amount or wrong-merchant"
+                    "'{kind}' is not a fault; use delay:MS, duplicate, reorder, bad-signature, skew:SECONDS, unknown-serial, alter-ciphertext, unsigned, wrong-amount, wrong-merchant or tamper-bill"
                 ))
             })?;
             let rule = FaultRule {

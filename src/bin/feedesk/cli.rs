@@ -76,6 +76,9 @@ pub enum Command {
     /// Channel orders: list them, or query every open one and settle what is paid.
     #[command(subcommand)]
     Orders(OrdersCommand),
+    /// Channel bills (对账单): a day's bill downloaded through a WeChat Pay or Alipay account.
+    #[command(subcommand)]
+    BillFile(BillFileCommand),
     /// The books: trial balance and verification.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -421,6 +424,23 @@ pub enum OrdersCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum BillFileCommand {
+    /// Download one day's bill and write the CSV: WeChat Pay's trade bill (UTF-8, refused
+    /// unless its SHA1 matches WeChat Pay's signed answer), or Alipay's business-detail CSV
+    /// taken out of the bill zip (GBK, as delivered).
+    Download {
+        /// The WeChat Pay or Alipay account (name or id).
+        #[arg(long)]
+        account: String,
+        /// The day (Beijing time).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: chrono::NaiveDate,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
     /// Debit and credit totals per account, for a unit or rolled up over its subtree.
     TrialBalance {
@@ -462,7 +482,8 @@ pub enum SandboxCommand {
         port: u16,
     },
     /// Misbehave on the next replies: delay:MS, duplicate, reorder, bad-signature, skew:SECONDS,
-    /// unknown-serial, alter-ciphertext, unsigned, wrong-amount, wrong-merchant.
+    /// unknown-serial, alter-ciphertext, unsigned, wrong-amount, wrong-merchant; or
+    /// tamper-bill (one amount of the next WeChat Pay trade bill download altered).
     Fault {
         kind: String,
         /// For how many replies.

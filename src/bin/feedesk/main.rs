@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod output;
+mod bill_files;
 mod channels;
 mod cli;
 mod collection;

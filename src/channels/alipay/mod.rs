@@ -1,13 +1,16 @@
 //! The Alipay open platform (支付宝开放平台), public-key mode: alipay.trade.precreate (QR
-//! code), query, close, refund and refund query. Requests are signed RSA2 over the sorted
+//! code), query, close, refund and refund query, and the daily business-detail bill (a zip of
+//! GBK CSVs). Requests are signed RSA2 over the sorted
 //! parameters with the app private key; every answer's signature is verified with the Alipay
 //! public key before anything in it is believed. Amounts are yuan strings with two decimals.
 
+mod bill;
 mod client;
 mod sign;
 
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
+pub use bill::{AlipayBillCsv, business_detail_csv, decode_gbk};
 pub use client::{
     AlipayClient, AlipayCloseOutcome, AlipayRefund, AlipayRefundQuery, AlipayRefundRequest,
     AlipayTrade, PrecreateOrder, TradeStatus,

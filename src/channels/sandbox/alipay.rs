@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::state::{OrderState, SandboxChannel, SandboxOrder, SandboxRefund, State};
+use super::bills::{self, SANDBOX_BUYER};
+use super::state::{
+    BillFile, OrderState, ReplyKind, SandboxChannel, SandboxOrder, SandboxRefund, State,
+};
 use super::{AlipayApp, Draft, Inner};
 use crate::channels::alipay::verify_params;
 use crate::channels::crypto::{fen_to_yuan, yuan_to_fen};
@@ -68,6 +71,9 @@ pub(crate) fn handle(inner: &Inner, params: BTreeMap<String, String>) -> Draft {
         "alipay.trade.close" => close(&mut state, app, &no),
         "alipay.trade.refund" => refund(&mut state, app, &biz, now),
         "alipay.trade.fastpay.refund.query" => refund_query(&state, app, &no, &request_no),
+        "alipay.data.dataservice.bill.downloadurl.query" => {
+            bill_url(inner, &mut state, app, &biz, now)
+        }
         _ => fail(
             "40004",
             "Business Failed",
@@ -165,7 +171,7 @@ fn query(state: &State, app: &AlipayApp, no: &str) -> Value {
         "code": "10000", "msg": "Success",
         "trade_no": order.transaction_id.clone().unwrap_or_else(|| format!("2026{:024}", 0)),
         "out_trade_no": order.out_trade_no,
-        "buyer_logon_id": "159****0000",
+        "buyer_logon_id": SANDBOX_BUYER,
         "trade_status": status,
         "total_amount": fen_to_yuan(order.total_fen),
     });
@@ -231,7 +237,7 @@ fn refund(state: &mut State, app: &AlipayApp, biz: &Value, now: DateTime<Utc>) -
         json!({
             "code": "10000", "msg": "Success",
             "trade_no": order.transaction_id, "out_trade_no": no,
-            "buyer_logon_id": "159****0000", "fund_change": fund_change,
+            "buyer_logon_id": SANDBOX_BUYER, "fund_change": fund_change,
             "refund_fee": fen_to_yuan(refunded), "gmt_refund_pay": beijing(now),
         })
     };
@@ -282,4 +288,84 @@ fn refund_query(state: &State, app: &AlipayApp, no: &str, request_no: &str) -> V
         // Alipay answers success with no refund fields when there is no such refund.
         None => json!({ "code": "10000", "msg": "Success", "out_trade_no": no }),
     }
+}
+
+/// Where the sandbox serves Alipay bill files (Alipay's bill centre uses this path).
+pub(crate) const BILL_PATH: &str = "/downloadBillFile.resource";
+
+/// `alipay.data.dataservice.bill.downloadurl.query` (`bill_type=trade`, a day): makes the
+/// day's bill zip now and answers a link to it.
+fn bill_url(
+    inner: &Inner,
+    state: &mut State,
+    app: &AlipayApp,
+    biz: &Value,
+    now: DateTime<Utc>,
+) -> Value {
+    if biz["bill_type"].as_str() != Some("trade") {
+        return fail(
+            "40002",
+            "Invalid Arguments",
+            "isv.invalid-arguments",
+            "沙箱只提供 trade（业务明细）账单",
+        );
+    }
+    let Some(date) = biz["bill_date"]
+        .as_str()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    else {
+        return fail(
+            "40002",
+            "Invalid Arguments",
+            "isv.invalid-arguments",
+            "bill_date 格式错误（沙箱只提供日账单 yyyy-MM-dd）",
+        );
+    };
+    if date > crate::clock::local_date(now) {
+        return business("isp.bill_not_exist", "账单不存在");
+    }
+    let Ok(bytes) = bills::alipay_bill_zip(state, app, date, now) else {
+        return fail(
+            "20000",
+            "Service Currently Unavailable",
+            "isp.unknow-error",
+            "系统繁忙",
+        );
+    };
+    let file_name = bills::alipay_zip_name(app, date);
+    let pid = bills::alipay_pid(app);
+    let token = state.keep_bill(BillFile {
+        channel: SandboxChannel::Alipay,
+        merchant: app.app_id.clone(),
+        bytes,
+        gzip: false,
+        file_name: file_name.clone(),
+        created_at: now,
+    });
+    let url = format!(
+        "{}{BILL_PATH}?bizType=trade&userId={pid}&fileType=csv.zip&bizDates={}&downloadFileName={file_name}&fileId={token}",
+        inner.base_url,
+        date.format("%Y%m%d")
+    );
+    json!({ "code": "10000", "msg": "Success", "bill_download_url": url })
+}
+
+/// A bill file by its link; `None` when the link is unknown or expired.
+pub(crate) fn download(inner: &Inner, query: &str) -> Option<Draft> {
+    let token = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "fileId")
+        .map(|(_, v)| v.into_owned())?;
+    let state = inner.state.lock().unwrap_or_else(|p| p.into_inner());
+    let bill = state
+        .bill(&token, inner.clock.now())
+        .filter(|b| b.channel == SandboxChannel::Alipay)?
+        .clone();
+    Some(Draft::file(
+        ReplyKind::AlipayBill,
+        bill.bytes,
+        false,
+        "application/zip",
+        bill.file_name,
+        "alipay bill download".into(),
+    ))
 }

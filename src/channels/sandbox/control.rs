@@ -1,6 +1,7 @@
 //! The sandbox's control API (`/sandbox/...`), which `feedesk sandbox` commands call:
 //! `GET orders`, `GET refunds`, `POST orders/{no}/pay`, `POST orders/{no}/fail`,
-//! `POST faults` (a [`FaultRule`] as JSON), `DELETE faults`, `GET health`.
+//! `POST faults` (a [`FaultRule`] as JSON, e.g. `{"fault": {"kind": "tamper_bill"}}` to alter
+//! the next WeChat Pay trade bill download), `DELETE faults`, `GET health`.
 
 use http_body_util::Full;
 use hyper::Response;

@@ -8,9 +8,15 @@
 //! on purpose ([`Fault`]): delay, duplicate or reorder replies, or forge them (bad signature,
 //! skewed timestamp, unknown key, altered ciphertext, wrong amount or merchant).
 //!
+//! It also makes each day's bills from its orders and refunds ([`bills`]): the WeChat Pay
+//! trade bill (`/v3/bill/tradebill`, then a signed download whose file is checked against the
+//! announced SHA1; [`Fault::TamperBill`] alters one) and the Alipay business-detail bill
+//! (`alipay.data.dataservice.bill.downloadurl.query`, then a zip of GBK CSVs).
+//!
 //! It listens on 127.0.0.1 only and holds nothing but test keys.
 
 mod alipay;
+pub mod bills;
 mod control;
 pub mod keys;
 mod state;
@@ -36,7 +42,7 @@ use crate::channels::wechatpay::{ApiV3Key, SignedHeaders};
 use crate::clock::{Clock, SystemClock};
 use crate::secrets::Sensitive;
 use crate::{Error, Result};
-use state::{SentReply, State, delay_of};
+use state::{ReplyKind, SentReply, State, delay_of};
 
 /// A WeChat Pay merchant the sandbox serves.
 #[derive(Debug, Clone)]
@@ -77,6 +83,8 @@ pub(crate) struct Inner {
     config: SandboxConfig,
     state: Mutex<State>,
     clock: Arc<dyn Clock>,
+    /// `http://127.0.0.1:PORT`, for the download links it hands out.
+    base_url: String,
 }
 
 impl Inner {
@@ -94,11 +102,54 @@ pub(crate) struct Draft {
 }
 
 enum DraftKind {
-    Wechat { status: u16, body: Option<Value> },
-    Alipay { method: String, node: Value },
+    Wechat {
+        status: u16,
+        body: Option<Value>,
+    },
+    Alipay {
+        method: String,
+        node: Value,
+    },
+    /// A bill file: sent as is (unsigned), gzipped if asked.
+    File {
+        kind: ReplyKind,
+        body: Vec<u8>,
+        gzip: bool,
+        content_type: &'static str,
+        file_name: String,
+    },
 }
 
 impl Draft {
+    fn file(
+        kind: ReplyKind,
+        body: Vec<u8>,
+        gzip: bool,
+        content_type: &'static str,
+        file_name: String,
+        route: String,
+    ) -> Draft {
+        Draft {
+            kind: DraftKind::File {
+                kind,
+                body,
+                gzip,
+                content_type,
+                file_name,
+            },
+            route,
+            order: None,
+            merchant: None,
+        }
+    }
+
+    fn reply_kind(&self) -> ReplyKind {
+        match &self.kind {
+            DraftKind::File { kind, .. } => *kind,
+            _ => ReplyKind::Api,
+        }
+    }
+
     fn wechat(
         status: u16,
         body: Option<Value>,
@@ -165,6 +216,7 @@ impl Sandbox {
             config,
             state: Mutex::new(State::default()),
             clock,
+            base_url: format!("http://{addr}"),
         });
         let (stop, mut stopped) = tokio::sync::oneshot::channel();
         let served = inner.clone();
@@ -368,6 +420,11 @@ async fn serve(
             authorization.as_deref(),
             &body,
         )
+    } else if path == alipay::BILL_PATH && method == "GET" {
+        match alipay::download(&inner, &query) {
+            Some(draft) => draft,
+            None => return Ok(plain(404, "账单文件不存在或下载链接已过期")),
+        }
     } else if path == "/gateway.do" && method == "POST" {
         let params: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes())
             .chain(form_urlencoded::parse(body.as_bytes()))
@@ -400,12 +457,13 @@ pub(crate) fn plain(status: u16, text: &str) -> Reply {
 
 /// Applies faults, signs, and keeps the reply for later duplicates and reorders.
 fn respond(inner: &Inner, draft: Draft) -> (Option<std::time::Duration>, SentReply) {
+    let kind = draft.reply_kind();
     let faults = {
         let mut state = inner.state();
         if let Some(replay) = state.replay.remove(&draft.route) {
             return (None, replay);
         }
-        state.take_faults(draft.order.as_deref())
+        state.take_faults(draft.order.as_deref(), kind)
     };
     let fresh = match draft.kind {
         DraftKind::Wechat { status, body } => {
@@ -413,6 +471,19 @@ fn respond(inner: &Inner, draft: Draft) -> (Option<std::time::Duration>, SentRep
         }
         DraftKind::Alipay { method, node } => {
             finish_alipay(inner, draft.merchant.as_deref(), &method, node, &faults)
+        }
+        DraftKind::File {
+            body,
+            gzip,
+            content_type,
+            file_name,
+            ..
+        } => {
+            // Files are neither remembered nor replayed: only delays and tampering reach them.
+            return (
+                delay_of(&faults),
+                finish_file(body, gzip, content_type, &file_name, &faults),
+            );
         }
     };
     let mut state = inner.state();
@@ -426,6 +497,42 @@ fn respond(inner: &Inner, draft: Draft) -> (Option<std::time::Duration>, SentRep
         state.replay.insert(draft.route, sent.clone());
     }
     (delay_of(&faults), sent)
+}
+
+/// A bill file as sent: tampered with if told, then gzipped if asked. Unsigned, as the
+/// channels send files.
+fn finish_file(
+    mut body: Vec<u8>,
+    gzip: bool,
+    content_type: &str,
+    file_name: &str,
+    faults: &[Fault],
+) -> SentReply {
+    if faults.contains(&Fault::TamperBill) {
+        bills::tamper(&mut body);
+    }
+    let (body, content_type) = if gzip {
+        (bills::gzip(&body), "application/x-gzip")
+    } else {
+        (body, content_type)
+    };
+    // The header value must be ASCII: the name percent-encoded, as RFC 5987 has it.
+    let encoded: String = form_urlencoded::byte_serialize(file_name.as_bytes()).collect();
+    SentReply {
+        status: 200,
+        headers: vec![
+            ("Content-Type".into(), content_type.into()),
+            (
+                "Content-Disposition".into(),
+                format!("attachment; filename*=UTF-8''{encoded}"),
+            ),
+            (
+                "Request-ID".to_string(),
+                format!("sandbox-{}", crypto::nonce(8)),
+            ),
+        ],
+        body,
+    }
 }
 
 /// A signature with one bit flipped: still base64, never valid.
@@ -521,7 +628,7 @@ fn finish_wechat(
     SentReply {
         status,
         headers,
-        body: text,
+        body: text.into_bytes(),
     }
 }
 
@@ -566,6 +673,6 @@ fn finish_alipay(
             "Content-Type".into(),
             "application/json; charset=utf-8".into(),
         )],
-        body,
+        body: body.into_bytes(),
     }
 }

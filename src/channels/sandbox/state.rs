@@ -85,6 +85,17 @@ pub enum Fault {
     WrongAmount,
     /// Report another merchant (WeChat Pay) or another order (Alipay), correctly signed.
     WrongMerchant,
+    /// Alter one amount (by a fen) in the next WeChat Pay trade bill download, after its
+    /// SHA1 was announced: the file no longer matches its digest.
+    TamperBill,
+}
+
+/// What kind of reply a fault is offered to: API answers, or bill files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReplyKind {
+    Api,
+    WechatBill,
+    AlipayBill,
 }
 
 impl Fault {
@@ -110,8 +121,19 @@ impl Fault {
             ("unsigned", None) => Fault::Unsigned,
             ("wrong-amount", None) => Fault::WrongAmount,
             ("wrong-merchant", None) => Fault::WrongMerchant,
+            ("tamper-bill", None) => Fault::TamperBill,
             _ => return None,
         })
+    }
+
+    /// Whether the fault can act on a reply of `kind` (only those use it up): a delay fits
+    /// anything, a tampered bill only a WeChat Pay bill file, the rest only API answers.
+    pub(crate) fn fits(&self, kind: ReplyKind) -> bool {
+        match (self, kind) {
+            (Fault::Delay { .. }, _) => true,
+            (Fault::TamperBill, kind) => kind == ReplyKind::WechatBill,
+            (_, kind) => kind == ReplyKind::Api,
+        }
     }
 }
 
@@ -135,8 +157,29 @@ fn one() -> u32 {
 pub(crate) struct SentReply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: String,
+    pub body: Vec<u8>,
 }
+
+/// A bill made when it was applied for, waiting to be downloaded by its token.
+#[derive(Debug, Clone)]
+pub(crate) struct BillFile {
+    pub channel: SandboxChannel,
+    /// The merchant id (WeChat) or app id (Alipay) it belongs to.
+    pub merchant: String,
+    /// WeChat: the CSV (gzipped on the way out if `gzip`); Alipay: the zip.
+    pub bytes: Vec<u8>,
+    pub gzip: bool,
+    /// The name it is served under.
+    pub file_name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// How long a bill's download link works (WeChat Pay: 5 minutes; Alipay: 30 seconds, kept
+/// longer here for people typing).
+pub(crate) const BILL_LINK_SECONDS: i64 = 5 * 60;
+
+/// How many bills the sandbox keeps waiting at most.
+const MAX_BILLS: usize = 32;
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
@@ -147,19 +190,22 @@ pub(crate) struct State {
     pub history: HashMap<String, Vec<SentReply>>,
     /// A reply to send again on the next request to its route.
     pub replay: HashMap<String, SentReply>,
+    /// Bills applied for, by download token.
+    pub bills: HashMap<String, BillFile>,
     pub sequence: u64,
 }
 
 impl State {
-    /// Takes the faults that apply to a request about `order` (counting each use).
-    pub fn take_faults(&mut self, order: Option<&str>) -> Vec<Fault> {
+    /// Takes the faults that apply to a reply of `kind` about `order` (counting each use).
+    pub fn take_faults(&mut self, order: Option<&str>, kind: ReplyKind) -> Vec<Fault> {
         let mut taken = Vec::new();
         for rule in &mut self.faults {
-            let applies = match (&rule.order, order) {
-                (None, _) => true,
-                (Some(want), Some(got)) => want == got,
-                (Some(_), None) => false,
-            };
+            let applies = rule.fault.fits(kind)
+                && match (&rule.order, order) {
+                    (None, _) => true,
+                    (Some(want), Some(got)) => want == got,
+                    (Some(_), None) => false,
+                };
             if applies && rule.times > 0 {
                 rule.times -= 1;
                 taken.push(rule.fault.clone());
@@ -183,6 +229,34 @@ impl State {
             .get(route)
             .filter(|h| h.len() == 2)
             .map(|h| h[0].clone())
+    }
+
+    /// Keeps a bill for download under a new token; forgets expired ones.
+    pub fn keep_bill(&mut self, bill: BillFile) -> String {
+        let now = bill.created_at;
+        self.bills
+            .retain(|_, b| (now - b.created_at).num_seconds() <= BILL_LINK_SECONDS);
+        while self.bills.len() >= MAX_BILLS {
+            let oldest = self
+                .bills
+                .iter()
+                .min_by_key(|(_, b)| b.created_at)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => self.bills.remove(&k),
+                None => break,
+            };
+        }
+        let token = crate::secrets::random_hex(24);
+        self.bills.insert(token.clone(), bill);
+        token
+    }
+
+    /// The bill behind `token`, if it is still valid at `now`.
+    pub fn bill(&self, token: &str, now: DateTime<Utc>) -> Option<&BillFile> {
+        self.bills
+            .get(token)
+            .filter(|b| (now - b.created_at).num_seconds() <= BILL_LINK_SECONDS)
     }
 
     pub fn next_id(&mut self) -> u64 {
@@ -216,12 +290,26 @@ mod tests {
             times: 1,
             order: Some("FD0001".into()),
         });
-        assert_eq!(state.take_faults(Some("FD0002")), vec![Fault::BadSignature]);
+        state.faults.push(FaultRule {
+            fault: Fault::TamperBill,
+            times: 1,
+            order: None,
+        });
         assert_eq!(
-            state.take_faults(Some("FD0001")),
+            state.take_faults(Some("FD0002"), ReplyKind::Api),
+            vec![Fault::BadSignature]
+        );
+        assert_eq!(
+            state.take_faults(Some("FD0001"), ReplyKind::Api),
             vec![Fault::BadSignature, Fault::WrongAmount]
         );
-        assert!(state.take_faults(Some("FD0001")).is_empty());
+        assert!(state.take_faults(Some("FD0001"), ReplyKind::Api).is_empty());
+        // A tampered bill waits for a WeChat Pay bill file; API answers leave it be.
+        assert!(state.take_faults(None, ReplyKind::AlipayBill).is_empty());
+        assert_eq!(
+            state.take_faults(None, ReplyKind::WechatBill),
+            vec![Fault::TamperBill]
+        );
         assert!(state.faults.is_empty());
     }
 
@@ -234,6 +322,7 @@ mod tests {
         );
         assert_eq!(Fault::parse("bad_signature"), Some(Fault::BadSignature));
         assert_eq!(Fault::parse("wrong-merchant"), Some(Fault::WrongMerchant));
+        assert_eq!(Fault::parse("tamper-bill"), Some(Fault::TamperBill));
         assert_eq!(Fault::parse("delay"), None);
         assert_eq!(Fault::parse("explode"), None);
     }

@@ -4,8 +4,12 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::state::{OrderState, SandboxChannel, SandboxOrder, SandboxRefund, State};
+use super::bills::{self, SANDBOX_OPENID};
+use super::state::{
+    BillFile, OrderState, ReplyKind, SandboxChannel, SandboxOrder, SandboxRefund, State,
+};
 use super::{Draft, Inner, WechatMerchant};
+use crate::channels::bills::sha1_hex;
 use crate::channels::crypto;
 use crate::channels::wechatpay::{Authorization, MAX_SKEW_SECONDS};
 
@@ -73,6 +77,33 @@ pub(crate) fn handle(
         }
     };
     let mut state = inner.state.lock().unwrap_or_else(|p| p.into_inner());
+    let param = |name: &str| {
+        query
+            .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == name))
+            .map(|(_, v)| v.into_owned())
+    };
+    if method == "GET" && path == "/v3/billdownload/file" {
+        // The file itself, unsigned: its digest was in the signed answer to the application.
+        let bill = param("token")
+            .and_then(|t| state.bill(&t, now).cloned())
+            .filter(|b| b.channel == SandboxChannel::Wechat && b.merchant == merchant.mch_id);
+        if let Some(bill) = bill {
+            return Draft::file(
+                ReplyKind::WechatBill,
+                bill.bytes,
+                bill.gzip,
+                "text/csv; charset=utf-8",
+                bill.file_name,
+                route,
+            );
+        }
+        let (s, v) = error(
+            400,
+            "PARAM_ERROR",
+            "the download token is unknown or expired",
+        );
+        return Draft::wechat(s, Some(v), route, None, Some(merchant.mch_id.clone()));
+    }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let body_json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let (status, value, order) = match (method, segments.as_slice()) {
@@ -135,6 +166,10 @@ pub(crate) fn handle(
                 None => error(404, "RESOURCE_NOT_EXISTS", "refund does not exist"),
             };
             (s, Some(v), Some(no.to_string()))
+        }
+        ("GET", ["v3", "bill", "tradebill"]) => {
+            let (s, v) = trade_bill(inner, &mut state, merchant, &param, now);
+            (s, Some(v), None)
         }
         ("GET", ["v3", "certificates"]) => {
             let (s, v) = certificates(merchant);
@@ -252,7 +287,7 @@ pub(crate) fn transaction_json(order: &SandboxOrder) -> Value {
         value["transaction_id"] = json!(order.transaction_id);
         value["success_time"] = json!(order.paid_at.map(shanghai));
         value["bank_type"] = json!("OTHERS");
-        value["payer"] = json!({ "openid": "oSandboxPayer000000000000000" });
+        value["payer"] = json!({ "openid": SANDBOX_OPENID });
         value["amount"]["payer_total"] = json!(order.total_fen);
         value["amount"]["payer_currency"] = json!("CNY");
     }
@@ -382,4 +417,58 @@ fn certificates(merchant: &WechatMerchant) -> (u16, Value) {
         ),
         Err(_) => error(500, "SYSTEM_ERROR", "encryption failed"),
     }
+}
+
+/// `GET /v3/bill/tradebill`: makes the `ALL` bill of the day now, keeps it under a token, and
+/// answers its SHA1 and download link. No payment or refund that day: NO_STATEMENT_EXIST, as
+/// WeChat Pay answers.
+fn trade_bill(
+    inner: &Inner,
+    state: &mut State,
+    merchant: &WechatMerchant,
+    param: &dyn Fn(&str) -> Option<String>,
+    now: DateTime<Utc>,
+) -> (u16, Value) {
+    let Some(date) =
+        param("bill_date").and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+    else {
+        return error(400, "PARAM_ERROR", "bill_date must be yyyy-MM-DD");
+    };
+    if param("bill_type").is_some_and(|t| t != "ALL") {
+        return error(400, "PARAM_ERROR", "the sandbox makes ALL bills only");
+    }
+    let gzip = match param("tar_type").as_deref() {
+        None => false,
+        Some("GZIP") => true,
+        Some(_) => return error(400, "PARAM_ERROR", "tar_type must be GZIP or absent"),
+    };
+    if date > crate::clock::local_date(now)
+        || !bills::has_entries(state, SandboxChannel::Wechat, &merchant.mch_id, date)
+    {
+        return error(400, "NO_STATEMENT_EXIST", "账单文件不存在");
+    }
+    let bytes = bills::wechat_trade_bill(state, merchant, date);
+    let hash_value = sha1_hex(&bytes);
+    let file_name = format!(
+        "{}_{}_ALL.csv{}",
+        merchant.mch_id,
+        date.format("%Y%m%d"),
+        if gzip { ".gz" } else { "" }
+    );
+    let token = state.keep_bill(BillFile {
+        channel: SandboxChannel::Wechat,
+        merchant: merchant.mch_id.clone(),
+        bytes,
+        gzip,
+        file_name,
+        created_at: now,
+    });
+    (
+        200,
+        json!({
+            "hash_type": "SHA1",
+            "hash_value": hash_value,
+            "download_url": format!("{}/v3/billdownload/file?token={token}", inner.base_url),
+        }),
+    )
 }

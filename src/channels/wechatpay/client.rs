@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use super::model::*;
 use super::sign::{Authorization, SignedHeaders};
 use super::{PlatformCertificate, WechatConfig, decrypt_certificates};
+use crate::channels::bills::{gunzip, is_gzip, sha1_hex};
 use crate::channels::{crypto, http_client, transport_error};
 use crate::clock::{Clock, SystemClock};
 use crate::{Error, Result};
@@ -204,6 +205,137 @@ impl WechatClient {
         let reply = self.expect_ok(reply)?;
         let list: CertificateList = parse(&reply.body)?;
         decrypt_certificates(&list, &self.config.apiv3_key)
+    }
+
+    /// The trade bill (交易账单, `bill_type=ALL`) of `date` (a Beijing-time day), fetched
+    /// gzipped: see [`WechatClient::trade_bill_as`].
+    pub async fn trade_bill(&self, date: chrono::NaiveDate) -> Result<Vec<u8>> {
+        self.trade_bill_as(date, true).await
+    }
+
+    /// Applies for the trade bill of `date` (`GET /v3/bill/tradebill`, a signed answer naming
+    /// the file's SHA1 and a short-lived download link), downloads it (a signed GET whose
+    /// answer WeChat Pay does not sign), unpacks it when it is gzip, and accepts it only if its
+    /// SHA1 is the one the signed answer named. Returns the bill as WeChat Pay wrote it: UTF-8
+    /// CSV, every detail field prefixed with a backtick, the summary rows last.
+    pub async fn trade_bill_as(&self, date: chrono::NaiveDate, gzip: bool) -> Result<Vec<u8>> {
+        let day = date.format("%Y-%m-%d");
+        let mut path = format!("/v3/bill/tradebill?bill_date={day}&bill_type=ALL");
+        if gzip {
+            path.push_str("&tar_type=GZIP");
+        }
+        let reply = self.call(Method::GET, &path, None).await?;
+        if reply.signed && (400..500).contains(&reply.status) {
+            match error_code(&reply).as_deref() {
+                Some("NO_STATEMENT_EXIST") => {
+                    return Err(Error::NotFound(format!(
+                        "WeChat Pay has no trade bill for {day} (a day's bill is ready after \
+                         10:00 the next day, and only for the last three months)"
+                    )));
+                }
+                Some("STATEMENT_CREATING") => {
+                    return Err(Error::Channel(format!(
+                        "WeChat Pay is still making the trade bill for {day}; try again later"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        let reply = self.expect_ok(reply)?;
+        let link: BillLink = parse(&reply.body)?;
+        if !link.hash_type.eq_ignore_ascii_case("SHA1") {
+            return Err(Error::Channel(format!(
+                "WeChat Pay trade bill refused: it names a {} digest, and FeeDesk checks SHA1",
+                link.hash_type
+            )));
+        }
+        let expected = link.hash_value.trim().to_ascii_lowercase();
+        if expected.len() != 40 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::Channel(format!(
+                "WeChat Pay trade bill refused: '{}' is not a SHA1 digest",
+                link.hash_value
+            )));
+        }
+        let url = self.bill_url(&link.download_url)?;
+        let raw = self.download(url).await?;
+        let bill = if is_gzip(&raw) { gunzip(&raw)? } else { raw };
+        let actual = sha1_hex(&bill);
+        if actual != expected {
+            return Err(Error::Channel(format!(
+                "WeChat Pay trade bill for {day} refused: the downloaded file's SHA1 is {actual}, \
+                 but WeChat Pay's signed answer says {expected}; the file was altered or damaged \
+                 on the way. Nothing was kept; download it again"
+            )));
+        }
+        Ok(bill)
+    }
+
+    /// A download link is followed only to WeChat Pay itself (the account's base URL, or the
+    /// API's other official host): it is signed for, with the merchant's key.
+    fn bill_url(&self, link: &str) -> Result<reqwest::Url> {
+        let url = reqwest::Url::parse(link)
+            .map_err(|_| Error::Channel("WeChat Pay's bill download link is not a URL".into()))?;
+        let base = reqwest::Url::parse(&self.config.base_url)
+            .map_err(|_| Error::Validation("the account's base URL is not a URL".into()))?;
+        let same_origin = url.origin() == base.origin();
+        let official = url.scheme() == "https"
+            && matches!(
+                url.host_str(),
+                Some("api.mch.weixin.qq.com" | "api2.mch.weixin.qq.com")
+            );
+        if same_origin || official {
+            Ok(url)
+        } else {
+            Err(Error::Channel(format!(
+                "WeChat Pay's bill download link points to {}, not to WeChat Pay; not followed",
+                url.host_str().unwrap_or("nowhere")
+            )))
+        }
+    }
+
+    /// A signed GET for a file. The file is not signed (its digest came in a signed answer);
+    /// an error answer is read only if it verifies.
+    async fn download(&self, url: reqwest::Url) -> Result<Vec<u8>> {
+        let signed_url = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let now = self.clock.now();
+        let auth = Authorization::sign(
+            &self.config.mch_id,
+            &self.config.cert_serial,
+            &self.config.private_key,
+            "GET",
+            &signed_url,
+            "",
+            now.timestamp(),
+            &crypto::nonce(16),
+        );
+        let response = self
+            .http
+            .get(url)
+            .header("Authorization", auth.header())
+            .header("Accept", "*/*")
+            .header("User-Agent", concat!("FeeDesk/", env!("CARGO_PKG_VERSION")))
+            .send()
+            .await
+            .map_err(|e| transport_error(&e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
+        if (200..300).contains(&status) {
+            return Ok(body.to_vec());
+        }
+        let text = String::from_utf8_lossy(&body).into_owned();
+        let signed = self.verify(status, &headers, &text, self.clock.now())?;
+        Err(self
+            .expect_ok(Reply {
+                status,
+                body: text,
+                signed,
+            })
+            .err()
+            .unwrap_or_else(|| Error::Channel("WeChat Pay refused the bill download".into())))
     }
 
     /// One signed request and its verified answer.

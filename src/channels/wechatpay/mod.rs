@@ -1,5 +1,5 @@
 //! WeChat Pay API v3 (微信支付): Native (QR code) orders, query, close, refund and refund
-//! query, platform certificates. Requests are signed WECHATPAY2-SHA256-RSA2048 with the
+//! query, platform certificates, and the daily trade bill (checked against its SHA1). Requests are signed WECHATPAY2-SHA256-RSA2048 with the
 //! merchant's API key; every answer is verified against the WeChat Pay public key (or platform
 //! certificate) named by `Wechatpay-Serial` and refused on a bad signature, an unknown key, or a
 //! timestamp more than 5 minutes off. Encrypted resources use AEAD_AES_256_GCM with the APIv3
@@ -18,8 +18,8 @@ pub use aead::ApiV3Key;
 pub(crate) use client::check_out_no;
 pub use client::{CloseOutcome, WechatClient};
 pub use model::{
-    CertificateEntry, CertificateList, EncryptedResource, NativeOrder, Refund, RefundAmount,
-    RefundRequest, RefundStatus, TradeState, Transaction, TransactionAmount,
+    BillLink, CertificateEntry, CertificateList, EncryptedResource, NativeOrder, Refund,
+    RefundAmount, RefundRequest, RefundStatus, TradeState, Transaction, TransactionAmount,
 };
 pub use sign::{Authorization, MAX_SKEW_SECONDS, PlatformKeys, SCHEME, SignedHeaders};
 

@@ -265,3 +265,14 @@ pub struct EncryptedResource {
 pub struct CertificateList {
     pub data: Vec<CertificateEntry>,
 }
+
+/// The answer to `GET /v3/bill/tradebill`: where to fetch the bill, and the digest the file
+/// must have (over the bill itself, after any gunzip).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillLink {
+    /// `SHA1`.
+    pub hash_type: String,
+    pub hash_value: String,
+    /// Valid for a few minutes; the download is a signed GET whose answer is not signed.
+    pub download_url: String,
+}
