@@ -924,3 +924,52 @@ async fn an_order_the_channel_never_received_is_asked_again_or_closed_once_expir
     }
     w.finish().await;
 }
+
+/// A reason typed the way people type Chinese (a full-width comma, a stray space) is normalised
+/// for the books; retrying the very same request must still be the same refund, whether it was
+/// recorded at once or finished by a sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrying_a_channel_refund_typed_with_full_width_punctuation_is_the_same_refund() {
+    use feedesk::channels::sandbox::{Fault, FaultRule};
+    let Some(w) = world("full-width").await else {
+        return;
+    };
+    let d = &w.desk;
+    let s = &w.secrets;
+    for (plan_id, member, tag) in [(w.wechat_plan, "S005", "wx"), (w.alipay_plan, "B005", "ali")] {
+        let (payment, _) = collected(&w, plan_id, member).await;
+        let typed = |amount: &str, key: &str| RefundRequest {
+            payment_id: payment,
+            amount: m(amount),
+            reason: " 缺课，退一半　".into(),
+            key: key.into(),
+        };
+        // Recorded at once.
+        let first = collection::refund_via_channel(d, s, &typed("100", &format!("{tag}-fw1")))
+            .await
+            .unwrap();
+        let again = collection::refund_via_channel(d, s, &typed("100", &format!("{tag}-fw1"))).await;
+        assert_eq!(again.unwrap(), first);
+        // Finished by a sync (the channel's first answer was forged).
+        w.sandbox.handle().inject(FaultRule {
+            fault: Fault::BadSignature,
+            times: 1,
+            order: None,
+        });
+        collection::refund_via_channel(d, s, &typed("200", &format!("{tag}-fw2")))
+            .await
+            .unwrap_err();
+        assert_eq!(w.sync().await.refunds_done, 1);
+        let again = collection::refund_via_channel(d, s, &typed("200", &format!("{tag}-fw2"))).await;
+        let again = again.unwrap();
+        assert_eq!(again.amount, m("200"));
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM refunds WHERE payment_id = ?")
+            .bind(payment)
+            .fetch_one(d.db().pool())
+            .await
+            .unwrap();
+        assert_eq!(rows, 2);
+        assert_books(d).await;
+    }
+    w.finish().await;
+}

@@ -107,9 +107,11 @@ pub async fn refund_via_channel(
     )
     .bind(order_id)
     .bind(&out_refund_no)
-    .bind(normalize(&req.key))
+    // The key and reason as asked, so that the sync records the refund under the very request
+    // a retry repeats (the billing core matches a retry by the request as given).
+    .bind(&req.key)
     .bind(req.amount.fen())
-    .bind(&reason)
+    .bind(&req.reason)
     .bind(&now)
     .bind(&now)
     .execute(&mut *tx)
@@ -119,7 +121,7 @@ pub async fn refund_via_channel(
         id: 0,
         out_refund_no,
         amount_fen: req.amount.fen(),
-        reason,
+        reason: req.reason.clone(),
         out_trade_no,
         order_amount_fen,
         account_id,
@@ -159,6 +161,7 @@ async fn refund_row_id(desk: &FeeDesk, out_refund_no: &str) -> Result<i64> {
 /// is processing.
 async fn ask(desk: &FeeDesk, secrets: &SecretStore, row: &RefundRow, request: bool) -> Result<Standing> {
     let (_, channel) = client(desk, secrets, &row.account_id.to_string()).await?;
+    let reason = normalize(&row.reason);
     match channel {
         ChannelClient::Wechat(c) => {
             let mut status = if request {
@@ -166,7 +169,7 @@ async fn ask(desk: &FeeDesk, secrets: &SecretStore, row: &RefundRow, request: bo
                     c.refund(&WechatRefund {
                         out_trade_no: row.out_trade_no.clone(),
                         out_refund_no: row.out_refund_no.clone(),
-                        reason: Some(row.reason.clone()),
+                        reason: Some(reason.clone()),
                         refund_fen: row.amount_fen,
                         total_fen: row.order_amount_fen,
                     })
@@ -201,7 +204,7 @@ async fn ask(desk: &FeeDesk, secrets: &SecretStore, row: &RefundRow, request: bo
                     out_trade_no: row.out_trade_no.clone(),
                     out_request_no: row.out_refund_no.clone(),
                     refund_fen: row.amount_fen,
-                    reason: Some(row.reason.clone()),
+                    reason: Some(reason.clone()),
                 })
                 .await?;
             }
