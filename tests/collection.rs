@@ -973,3 +973,34 @@ async fn retrying_a_channel_refund_typed_with_full_width_punctuation_is_the_same
     }
     w.finish().await;
 }
+
+/// The payer's payment failed (WeChat Pay PAYERROR; Alipay closes the trade): the order can no
+/// longer be paid, so the sync settles it as not paid and the next collect opens a new,
+/// payable order instead of showing the dead QR code again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_payment_frees_the_bill_for_a_new_order() {
+    let Some(w) = world("failed").await else {
+        return;
+    };
+    let d = &w.desk;
+    for (plan_id, member) in [(w.wechat_plan, "S004"), (w.alipay_plan, "B004")] {
+        let bill = bill_of(d, plan_id, member).await;
+        let dead = collection::collect(d, &w.secrets, bill.id).await.unwrap();
+        w.sandbox.handle().fail(&dead.order_no).unwrap();
+        let before = snapshot(d).await;
+        let report = w.sync().await;
+        clean(&report);
+        assert_eq!((report.checked, report.paid, report.still_open), (1, 0, 0), "{report:?}");
+        assert_eq!(snapshot(d).await, before);
+        let status = order_status(d, &dead.order_no).await;
+        assert!(status == "failed" || status == "closed", "{status}");
+        let fresh = collection::collect(d, &w.secrets, bill.id).await.unwrap();
+        assert_ne!(fresh.order_no, dead.order_no);
+        assert!(!fresh.reused);
+        let txn = w.sandbox.handle().pay(&fresh.order_no).unwrap().transaction_id.unwrap();
+        assert_eq!(w.sync().await.paid, 1);
+        let p = payments(d, bill.id).await;
+        assert_eq!((p.len(), p[0].2.as_deref()), (1, Some(txn.as_str())));
+    }
+    w.finish().await;
+}

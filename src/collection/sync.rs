@@ -9,8 +9,8 @@ use super::orders::{OrderRow, finish, open_orders};
 use super::refund::finish_pending_refunds;
 use crate::billing::{self, PaymentRequest};
 use crate::channels::accounts::{ChannelClient, client};
-use crate::channels::alipay::AlipayCloseOutcome;
-use crate::channels::wechatpay::CloseOutcome;
+use crate::channels::alipay::{AlipayCloseOutcome, TradeStatus};
+use crate::channels::wechatpay::{CloseOutcome, TradeState};
 use crate::money::Money;
 use crate::secrets::SecretStore;
 use crate::{Error, FeeDesk, Result};
@@ -41,11 +41,13 @@ pub(crate) enum Outcome {
 }
 
 /// What the channel says of an order: paid (with its transaction id), or not; or that it has
-/// no such order (never received it; for Alipay also: nobody scanned it yet).
+/// no such order (never received it; for Alipay also: nobody scanned it yet); or that it ended
+/// unpaid and can no longer be paid (the status to give it, and why).
 enum Seen {
     Paid(String),
     Unpaid,
     Unknown,
+    Ended(&'static str, String),
 }
 
 async fn look(order: &OrderRow, channel: &ChannelClient) -> Result<Seen> {
@@ -61,6 +63,14 @@ async fn look(order: &OrderRow, channel: &ChannelClient) -> Result<Seen> {
                 })?;
                 Ok(Seen::Paid(id))
             }
+            // Final and unpaid: WeChat Pay asks for a new order after these.
+            Some(t) if matches!(t.trade_state, TradeState::PayError | TradeState::Revoked) => {
+                let why = format!("WeChat Pay reports the payment failed ({:?})", t.trade_state);
+                Ok(Seen::Ended("failed", why))
+            }
+            Some(t) if t.trade_state == TradeState::Closed => {
+                Ok(Seen::Ended("closed", "WeChat Pay reports it closed".into()))
+            }
             Some(_) => Ok(Seen::Unpaid),
             None => Ok(Seen::Unknown),
         },
@@ -74,6 +84,9 @@ async fn look(order: &OrderRow, channel: &ChannelClient) -> Result<Seen> {
                     ))
                 })?;
                 Ok(Seen::Paid(id))
+            }
+            Some(t) if matches!(t.status, TradeStatus::TradeClosed) => {
+                Ok(Seen::Ended("closed", "Alipay reports the trade closed unpaid".into()))
             }
             Some(_) => Ok(Seen::Unpaid),
             None => Ok(Seen::Unknown),
@@ -130,6 +143,11 @@ pub(crate) async fn check_order(
     if let Seen::Paid(id) = &seen {
         return settle(desk, order, id).await;
     }
+    // It can no longer be paid: settle it as such, so the bill can be collected again.
+    if let Seen::Ended(status, why) = &seen {
+        finish(desk, order.id, status, None, None, Some(why)).await?;
+        return Ok(Outcome::Closed);
+    }
     let expired = order.expires_at.as_str() <= desk.now_text().as_str();
     if !(close_unpaid || expired) {
         return Ok(Outcome::StillOpen);
@@ -149,7 +167,7 @@ pub(crate) async fn check_order(
     // Too late to close: the payer has just paid. Record it.
     match look(order, &channel).await? {
         Seen::Paid(id) => settle(desk, order, &id).await,
-        Seen::Unpaid | Seen::Unknown => Err(Error::Channel(format!(
+        Seen::Unpaid | Seen::Unknown | Seen::Ended(..) => Err(Error::Channel(format!(
             "order {} can neither be closed nor is it paid yet; it is checked again at the next sync",
             order.out_trade_no
         ))),
