@@ -58,6 +58,10 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     feedesk::ledger::TrialBalance::export_all(&cfg)?;
     feedesk::ledger::TrialLine::export_all(&cfg)?;
     feedesk::ledger::AccountKind::export_all(&cfg)?;
+    feedesk::collection::CollectOrder::export_all(&cfg)?;
+    feedesk::collection::ChannelOrder::export_all(&cfg)?;
+    feedesk::collection::QrExport::export_all(&cfg)?;
+    feedesk::collection::SyncReport::export_all(&cfg)?;
     // The shell's own argument and result types.
     crate::error::IpcError::export_all(&cfg)?;
     crate::commands::app::AppInfo::export_all(&cfg)?;
@@ -68,5 +72,10 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     crate::commands::fees::PlanForm::export_all(&cfg)?;
     crate::commands::bills::PaymentForm::export_all(&cfg)?;
     crate::commands::bills::RefundForm::export_all(&cfg)?;
+    crate::commands::channels::ChannelAccountInfo::export_all(&cfg)?;
+    crate::commands::channels::ChannelKeysForm::export_all(&cfg)?;
+    crate::commands::channels::ChannelAccountForm::export_all(&cfg)?;
+    crate::commands::channels::AccountTestResult::export_all(&cfg)?;
+    crate::commands::collection::CollectView::export_all(&cfg)?;
     Ok(())
 }

@@ -25,6 +25,9 @@ pub fn run() {
                 eprintln!("FeeDesk could not open its data folder: {error}");
             }
             app.manage(state::AppState::new(desk));
+            // Every order left open (the app was closed or killed with a QR code on screen)
+            // is queried and settled, in the background.
+            commands::collection::sync_at_startup(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -67,6 +70,16 @@ pub fn run() {
             commands::money::money_summary,
             commands::money::money_tree,
             commands::money::ledger_trial_balance,
+            commands::channels::channel_account_list,
+            commands::channels::channel_key_pick,
+            commands::channels::channel_account_add,
+            commands::channels::channel_account_test,
+            commands::collection::collect_start,
+            commands::collection::collect_check,
+            commands::collection::collect_close,
+            commands::collection::order_list,
+            commands::collection::refund_channel,
+            commands::collection::qr_export_class,
         ])
         .run(tauri::generate_context!())
         .expect("FeeDesk could not start its window");

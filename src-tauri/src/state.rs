@@ -1,4 +1,5 @@
-//! What the shell keeps for the window's lifetime: the open data folder and the running jobs.
+//! What the shell keeps for the window's lifetime: the open data folder, the OS keyring, the
+//! running jobs and the files the user picked.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -6,6 +7,7 @@ use std::sync::Mutex;
 
 use feedesk::FeeDesk;
 use feedesk::progress::CancelToken;
+use feedesk::secrets::SecretStore;
 
 use crate::error::IpcError;
 
@@ -13,6 +15,9 @@ use crate::error::IpcError;
 pub struct AppState {
     /// The data folder opened at startup, or why it could not be opened.
     desk: Result<FeeDesk, IpcError>,
+    /// The OS keyring, where channel secrets live (`FEEDESK_KEYRING_SERVICE` names another
+    /// service, as the CLI honours it too).
+    secrets: SecretStore,
     /// Cancellable long work, by the job id the window chose.
     jobs: Mutex<HashMap<String, CancelToken>>,
     /// Files the user picked in the native dialog: the only files outside the data folder the
@@ -24,6 +29,7 @@ impl AppState {
     pub fn new(desk: Result<FeeDesk, IpcError>) -> Self {
         Self {
             desk,
+            secrets: SecretStore::from_env(),
             jobs: Mutex::new(HashMap::new()),
             picked: Mutex::new(HashSet::new()),
         }
@@ -32,6 +38,11 @@ impl AppState {
     /// The open FeeDesk, or the error that kept it from opening.
     pub fn desk(&self) -> Result<&FeeDesk, IpcError> {
         self.desk.as_ref().map_err(Clone::clone)
+    }
+
+    /// The OS keyring the channel commands read keys from.
+    pub fn secrets(&self) -> &SecretStore {
+        &self.secrets
     }
 
     /// Registers a job and returns its token; a second job with the same id is refused.

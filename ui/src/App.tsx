@@ -1,7 +1,8 @@
 // The frame: a fixed navigation column and the current page.
-import { useState } from "react";
+import { useEffect, useState } from "react";
 
 import { useI18n } from "./i18n";
+import { onOrdersSynced } from "./ipc/collection";
 import { PAGES, navLabel, type PageId } from "./nav";
 import { ComingSoon } from "./pages/ComingSoon";
 import { Classes } from "./pages/Classes";
@@ -11,7 +12,8 @@ import { Fees } from "./pages/Fees";
 import { FirstRun } from "./pages/FirstRun";
 import { Members } from "./pages/Members";
 import { Organisation } from "./pages/Organisation";
-import { useOverview } from "./queries";
+import { Settings } from "./pages/Settings";
+import { useOverview, useRefreshAll } from "./queries";
 
 const ICONS: Record<PageId, string> = {
   dashboard: "◎",
@@ -31,8 +33,15 @@ export function App() {
   const { t, toggle } = useI18n();
   const [page, setPage] = useState<PageId>("dashboard");
   const overview = useOverview();
+  const refresh = useRefreshAll();
+  // The start-up sync settles orders left open (the app was closed with a QR code on screen):
+  // re-read everything when it did.
+  useEffect(() => {
+    const unlisten = onOrdersSynced(() => void refresh());
+    return () => void unlisten.then((stop) => stop());
+  }, [refresh]);
   // Until the institution exists, the pages that need it show the first-run screen.
-  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills"].includes(page);
+  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills", "settings"].includes(page);
   const firstRun = overview.data !== undefined && overview.data.institution === null;
 
   return (
@@ -97,6 +106,8 @@ function Page({ page }: { page: PageId }) {
       return <Fees />;
     case "bills":
       return <Bills />;
+    case "settings":
+      return <Settings />;
     default:
       return <ComingSoon page={page} />;
   }

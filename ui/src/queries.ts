@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 
 import { appInfo } from "./ipc/app";
+import { channelAccountList } from "./ipc/channels";
 import { classList, termList } from "./ipc/classes";
 import { accountList, feeList, planList } from "./ipc/fees";
 import { orgOverview, orgTree, type UnitNode } from "./ipc/org";
@@ -24,6 +25,8 @@ export const keys = {
   bills: ["feedesk", "bills"] as const,
   bill: ["feedesk", "bill"] as const,
   money: ["feedesk", "money"] as const,
+  channelAccounts: ["feedesk", "channel-accounts"] as const,
+  orders: ["feedesk", "orders"] as const,
 };
 
 export const useAppInfo = () => useQuery({ queryKey: keys.appInfo, queryFn: appInfo, staleTime: Infinity });
@@ -34,6 +37,7 @@ export const useClasses = () => useQuery({ queryKey: keys.classes, queryFn: () =
 export const useHistory = () => useQuery({ queryKey: keys.history, queryFn: rosterHistory });
 export const useAccounts = () => useQuery({ queryKey: keys.accounts, queryFn: accountList });
 export const useFees = () => useQuery({ queryKey: keys.fees, queryFn: feeList });
+export const useChannelAccounts = () => useQuery({ queryKey: keys.channelAccounts, queryFn: channelAccountList });
 export const usePlans = (unit: string) => useQuery({ queryKey: [...keys.plans, unit], queryFn: () => planList(unit) });
 
 /** Re-reads everything after a change. */

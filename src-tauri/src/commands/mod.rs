@@ -6,7 +6,9 @@
 
 pub mod app;
 pub mod bills;
+pub mod channels;
 pub mod classes;
+pub mod collection;
 pub mod fees;
 pub mod members;
 pub mod money;

@@ -152,7 +152,8 @@ pub fn e2e_use_file(state: State<'_, AppState>, path: String) -> Result<String, 
     Ok(path)
 }
 
-fn check_picked(state: &AppState, file: &str) -> Result<(), IpcError> {
+/// Refuses a file the user did not pick (in the dialog, or through the e2e hook) in this run.
+pub(crate) fn check_picked(state: &AppState, file: &str) -> Result<(), IpcError> {
     if state.is_allowed(Path::new(file)) {
         Ok(())
     } else {

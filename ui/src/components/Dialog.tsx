@@ -8,12 +8,15 @@ export function Dialog({
   testId,
   onClose,
   wide = false,
+  className,
   children,
 }: {
   title: ReactNode;
   testId: string;
   onClose: () => void;
   wide?: boolean;
+  /** An extra class on the dialog box (its own width, say). */
+  className?: string;
   children: ReactNode;
 }) {
   const { t } = useI18n();
@@ -29,7 +32,7 @@ export function Dialog({
   }, []);
   return (
     <div className="dialog-backdrop">
-      <div ref={ref} className={wide ? "card dialog wide" : "card dialog"} role="dialog" aria-modal="true" data-testid={testId}>
+      <div ref={ref} className={["card dialog", wide ? "wide" : "", className ?? ""].filter(Boolean).join(" ")} role="dialog" aria-modal="true" data-testid={testId}>
         <header className="dialog-head">
           <h3>{title}</h3>
           <button type="button" className="close" aria-label={t("common.close")} data-testid={`${testId}-close`} onClick={onClose}>

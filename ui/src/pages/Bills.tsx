@@ -1,7 +1,10 @@
 // Bills & Collection: filters, the totals of everything they match, the bills (virtualised like
 // the member list: only visible rows render, bill_page is asked for the pages they fall in),
 // and a bill's detail with its payments, where offline payments, refunds and voids are
-// recorded. Money calls carry an idempotency key made when their dialog opens.
+// recorded. Money calls carry an idempotency key made when their dialog opens. A bill collected
+// into a WeChat Pay or Alipay account is collected by QR code (a dialog with the code and its
+// live status), refunded through its channel, and a class's payment QR codes are exported as a
+// workbook for its parent group.
 import { keepPreviousData, useMutation, useQueries, useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { memo, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
@@ -24,10 +27,11 @@ import {
   type BillFilter,
   type BillPayment,
 } from "../ipc/bills";
+import { collectCheck, collectClose, collectStart, orderList, qrExportClass, refundChannel, svgDataUrl, type ChannelOrder } from "../ipc/collection";
 import { asIpcError } from "../ipc/invoke";
-import { billStatusLabel, channelLabel, localTime } from "../labels";
+import { billStatusLabel, channelLabel, isChannel, localTime, orderStatusLabel } from "../labels";
 import { formatMoney, minus } from "../money";
-import { flatten, keys, useAccounts, useClasses, useRefreshAll, useTerms, useTree } from "../queries";
+import { flatten, keys, useAccounts, useAppInfo, useClasses, useRefreshAll, useTerms, useTree } from "../queries";
 
 const PAGE = 200;
 const ROW_HEIGHT = 36;
@@ -154,6 +158,7 @@ export function Bills() {
             </select>
           </label>
         </div>
+        {className && <QrExport className={className} />}
         <div className="tiles money-tiles bill-totals" data-testid="bill-totals">
           <Figure testId="bill-count" label={t("bills.count")} value={firstPage ? numbers.format(firstPage.total) : "…"} raw={firstPage ? String(firstPage.total) : ""} />
           <Figure testId="bill-due" label={t("bills.due")} value={firstPage ? formatMoney(firstPage.amount_due) : "…"} raw={firstPage?.amount_due ?? ""} />
@@ -252,12 +257,54 @@ function StatusBadge({ status, text }: { status: string; text: string }) {
   return <span className={`status status-${status}`}>{text}</span>;
 }
 
-type Action = { kind: "pay" } | { kind: "void" } | { kind: "refund"; payment: BillPayment };
+type Action = { kind: "pay" } | { kind: "collect" } | { kind: "void" } | { kind: "refund"; payment: BillPayment };
+
+/** A class's payment QR codes, as a workbook (saved where the user chooses). */
+function QrExport({ className }: { className: string }) {
+  const { t } = useI18n();
+  const info = useAppInfo();
+  const refresh = useRefreshAll();
+  const [testPath, setTestPath] = useState("");
+  const exporting = useMutation({
+    mutationFn: (out?: string) => qrExportClass(className, t("bills.qrExportTitle", { class: className }), out),
+    onSuccess: () => refresh(),
+  });
+  const { reset } = exporting;
+  useEffect(() => reset(), [className, reset]);
+  const done = exporting.data;
+  return (
+    <div className="qr-export" data-testid="qr-export">
+      <div className="row-form">
+        <button type="button" data-testid="qr-export-button" disabled={exporting.isPending} onClick={() => exporting.mutate(undefined)}>
+          {exporting.isPending ? t("bills.qrExporting") : t("bills.qrExport", { class: className })}
+        </button>
+        {info.data?.e2e && (
+          <>
+            <input data-testid="qr-export-path" value={testPath} placeholder={t("import.testPath")} onChange={(e) => setTestPath(e.target.value)} size={40} />
+            <button type="button" data-testid="qr-export-use" disabled={exporting.isPending} onClick={() => testPath.trim() && exporting.mutate(testPath.trim())}>
+              {t("import.testUse")}
+            </button>
+          </>
+        )}
+        <span className="muted small">{t("bills.qrExportHint")}</span>
+      </div>
+      {done && (
+        <p className="ok small" data-testid="qr-export-result" data-bills={done.bills} data-offline={done.offline} data-file={done.file}>
+          {t("bills.qrExported", { bills: done.bills, file: done.file })}
+          {done.offline > 0 && ` ${t("bills.qrExportedOffline", { n: done.offline })}`}
+        </p>
+      )}
+      <ErrorNote error={exporting.error && asIpcError(exporting.error)} testId="qr-export-error" />
+    </div>
+  );
+}
 
 /** One bill: its figures, its payments, and what can be done with it. */
 function BillDrawer({ billId, onClose }: { billId: number; onClose: () => void }) {
   const { t } = useI18n();
   const detail = useQuery({ queryKey: [...keys.bill, billId], queryFn: () => billGet(billId) });
+  const orders = useQuery({ queryKey: [...keys.orders, billId], queryFn: () => orderList(billId) });
+  const accounts = useAccounts();
   const [action, setAction] = useState<Action | null>(null);
   const [flash, setFlash] = useState("");
   useEffect(() => setFlash(""), [billId]);
@@ -265,6 +312,10 @@ function BillDrawer({ billId, onClose }: { billId: number; onClose: () => void }
   const payments = detail.data?.payments ?? [];
   const payable = bill && (bill.status === "open" || bill.status === "partial");
   const voidable = bill && bill.status === "open" && bill.amount_paid === "0.00";
+  // Collected by QR code when the plan's designated account is a WeChat Pay or Alipay one (the
+  // core refuses payments by hand into those accounts, so the offline form is not offered).
+  const channel = bill && accounts.data?.find((a) => a.id === bill.account_id)?.channel;
+  const collectable = payable && channel !== undefined && isChannel(channel);
 
   return (
     <aside className="drawer card" data-testid="bill-detail" data-bill-id={billId} aria-label={t("bills.detail")}>
@@ -330,7 +381,12 @@ function BillDrawer({ billId, onClose }: { billId: number; onClose: () => void }
             </p>
           )}
           <div className="row-form">
-            {payable && (
+            {collectable && (
+              <button type="button" className="primary" data-testid="bill-collect" onClick={() => setAction({ kind: "collect" })}>
+                {t("bills.collect")}
+              </button>
+            )}
+            {payable && !collectable && (
               <button type="button" className="primary" data-testid="bill-pay" onClick={() => setAction({ kind: "pay" })}>
                 {t("bills.recordPayment")}
               </button>
@@ -379,6 +435,16 @@ function BillDrawer({ billId, onClose }: { billId: number; onClose: () => void }
                 ))}
               </tbody>
             </table>
+          )}
+          {(orders.data ?? []).length > 0 && <OrderList orders={orders.data ?? []} />}
+          {action?.kind === "collect" && (
+            <CollectDialog
+              bill={bill}
+              onClose={(text) => {
+                setAction(null);
+                if (text) setFlash(text);
+              }}
+            />
           )}
           {action?.kind === "pay" && (
             <PaymentDialog
@@ -486,8 +552,14 @@ function RefundDialog({ payment, onClose, onDone }: { payment: BillPayment; onCl
   const left = minus(payment.amount, payment.refunded);
   const [amount, setAmount] = useState(left);
   const [reason, setReason] = useState("");
+  // A channel payment goes back the way it came, unless the cashier refunds it by hand.
+  const throughChannel = isChannel(payment.channel);
+  const [viaChannel, setViaChannel] = useState(throughChannel);
   const refund = useMutation({
-    mutationFn: () => refundRecord({ payment_id: payment.payment_id, amount, reason, key }),
+    mutationFn: () => {
+      const form = { payment_id: payment.payment_id, amount, reason, key };
+      return viaChannel ? refundChannel(form) : refundRecord(form);
+    },
     onSuccess: async (result) => {
       await refresh();
       onDone(t("bills.refundedFlash", { amount: formatMoney(result.amount), status: billStatusLabel(t, result.status) }));
@@ -500,7 +572,7 @@ function RefundDialog({ payment, onClose, onDone }: { payment: BillPayment; onCl
   return (
     <Dialog title={t("bills.refundTitle", { id: payment.payment_id })} testId="refund-dialog" onClose={onClose}>
       <p className="muted small">{t("bills.refundLead", { paid: formatMoney(payment.amount), left: formatMoney(left) })}</p>
-      <form className="dialog-form" onSubmit={submit}>
+      <form className="dialog-form" onSubmit={submit} data-testid="refund-form" data-status={refund.status}>
         <label>
           <span>{t("bills.amount")}</span>
           <input data-testid="refund-amount" inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} />
@@ -509,10 +581,19 @@ function RefundDialog({ payment, onClose, onDone }: { payment: BillPayment; onCl
           <span>{t("bills.reason")}</span>
           <input data-testid="refund-reason" value={reason} placeholder={t("bills.refundReasonPlaceholder")} onChange={(e) => setReason(e.target.value)} />
         </label>
+        {throughChannel && (
+          <label className="check inline-check">
+            <input type="checkbox" data-testid="refund-via-channel" checked={viaChannel} disabled={refund.isPending} onChange={(e) => setViaChannel(e.target.checked)} />
+            <span>
+              {t("bills.refundViaChannel", { channel: channelLabel(t, payment.channel) })}
+              <span className="detail">{viaChannel ? t("bills.refundViaChannelHint") : t("bills.refundByHandHint")}</span>
+            </span>
+          </label>
+        )}
         <ErrorNote error={refund.error && asIpcError(refund.error)} testId="refund-error" />
         <div className="row-form dialog-actions">
           <button type="submit" className="primary" data-testid="refund-submit" disabled={refund.isPending}>
-            {t("bills.refund")}
+            {refund.isPending && viaChannel ? t("bills.refunding") : t("bills.refund")}
           </button>
           <button type="button" onClick={onClose}>
             {t("common.cancel")}
@@ -556,6 +637,162 @@ function VoidDialog({ bill, onClose, onDone }: { bill: Bill; onClose: () => void
           </button>
         </div>
       </form>
+    </Dialog>
+  );
+}
+
+/** The bill's QR-code orders, newest first. */
+function OrderList({ orders }: { orders: ChannelOrder[] }) {
+  const { t } = useI18n();
+  return (
+    <>
+      <h4>{t("bills.orders")}</h4>
+      <table className="grid compact" data-testid="order-list">
+        <thead>
+          <tr>
+            <th>{t("collect.orderNo")}</th>
+            <th className="num">{t("bills.amountShort")}</th>
+            <th>{t("members.status")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {orders.map((o) => (
+            <tr key={o.id} data-testid="order-row" data-order-no={o.order_no} data-status={o.status}>
+              <td>
+                <span className="mono">{o.order_no}</span>
+                <span className="detail">
+                  {channelLabel(t, o.channel)} · {localTime(o.created_at)}
+                  {o.transaction_id && ` · ${o.transaction_id}`}
+                </span>
+                {o.note && <span className="detail warn">{o.note}</span>}
+              </td>
+              <td className="num">{formatMoney(o.amount, false)}</td>
+              <td>
+                <span className={`status order-${o.status}`}>{orderStatusLabel(t, o.status)}</span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+const POLL_MS = 2000;
+
+/** The QR code for what the bill still owes, with its live status: the channel is asked every
+ *  2 seconds while the dialog is open; a paid order is recorded once (by the core) and the bill
+ *  refreshes. Closing the dialog while unpaid closes the order at the channel. */
+function CollectDialog({ bill, onClose }: { bill: Bill; onClose: (flash?: string) => void }) {
+  const { t } = useI18n();
+  const refresh = useRefreshAll();
+  // Outside the "feedesk" keys: re-reading everything after a payment must not open a new order.
+  const start = useQuery({
+    queryKey: ["collect", bill.id],
+    queryFn: () => collectStart(bill.id),
+    staleTime: Infinity,
+    gcTime: 0,
+  });
+  const order = start.data?.order;
+  const status = useQuery({
+    queryKey: ["collect-status", order?.order_no],
+    queryFn: () => collectCheck(order!.order_no),
+    enabled: order !== undefined,
+    gcTime: 0,
+    refetchInterval: (q) => (q.state.data && q.state.data.status !== "open" ? false : POLL_MS),
+    refetchIntervalInBackground: true,
+  });
+  const state = status.data?.status ?? "open";
+  const settled = state !== "open";
+  useEffect(() => {
+    if (settled) void refresh();
+  }, [settled, refresh]);
+  const close = useMutation({ mutationFn: (orderNo: string) => collectClose(orderNo) });
+  const [forced, setForced] = useState(false);
+
+  const finish = async () => {
+    if (!order || settled || forced) {
+      onClose(state === "paid" && order ? t("bills.collectedFlash", { amount: formatMoney(order.amount) }) : undefined);
+      return;
+    }
+    try {
+      const closed = await close.mutateAsync(order.order_no);
+      await refresh();
+      onClose(
+        closed.status === "paid"
+          ? t("bills.collectedFlash", { amount: formatMoney(closed.amount) })
+          : t("bills.collectClosedFlash", { order: closed.order_no }),
+      );
+    } catch {
+      // The error shows in the dialog; closing again closes it anyway.
+      setForced(true);
+    }
+  };
+
+  return (
+    <Dialog title={t("collect.title", { id: bill.id, member: bill.member_name })} testId="collect-dialog" className="collect-dialog" onClose={() => void finish()}>
+      {start.isPending && <p className="muted">{t("collect.opening")}</p>}
+      <ErrorNote error={start.error && asIpcError(start.error)} testId="collect-error" />
+      {order && start.data && (
+        <div className="collect" data-testid="collect-order" data-order-no={order.order_no} data-channel={order.channel} data-amount={order.amount}>
+          <div className={`qr-frame${settled ? " settled" : ""}`}>
+            <img src={svgDataUrl(start.data.qr_svg)} alt={t("collect.qrAlt")} width={220} height={220} data-testid="collect-qr" />
+            {state === "paid" && (
+              <div className="qr-paid" aria-hidden="true">
+                ✓
+              </div>
+            )}
+          </div>
+          <div className="collect-facts">
+            <div className="collect-amount" data-testid="collect-amount">
+              {formatMoney(order.amount)}
+            </div>
+            <p className="muted small">{t("collect.scan", { channel: channelLabel(t, order.channel) })}</p>
+            <dl className="facts compact-facts">
+              <dt>{t("collect.account")}</dt>
+              <dd>
+                {order.account} <span className="muted small">{channelLabel(t, order.channel)}</span>
+              </dd>
+              <dt>{t("collect.orderNo")}</dt>
+              <dd className="mono" data-testid="collect-order-no">
+                {order.order_no}
+              </dd>
+              <dt>{t("collect.expires")}</dt>
+              <dd>{localTime(order.expires_at)}</dd>
+              <dt>{t("collect.status")}</dt>
+              <dd data-testid="collect-status" data-status={state}>
+                <span className={`status order-${state}`}>{orderStatusLabel(t, state)}</span>
+              </dd>
+            </dl>
+            {order.reused && <p className="muted small">{t("collect.reused")}</p>}
+            {state === "open" && <p className="muted small">{t("collect.polling")}</p>}
+            {state === "paid" && (
+              <p className="ok" data-testid="collect-paid">
+                {t("collect.paid", { amount: formatMoney(order.amount) })}
+              </p>
+            )}
+            {state === "closed" && <p className="muted">{t("collect.closed")}</p>}
+            {state === "unapplied" && (
+              <p className="warn" data-testid="collect-unapplied">
+                {t("collect.unapplied", { note: status.data?.note ?? "" })}
+              </p>
+            )}
+          </div>
+        </div>
+      )}
+      <ErrorNote error={status.error && asIpcError(status.error)} testId="collect-status-error" />
+      <ErrorNote error={close.error && asIpcError(close.error)} testId="collect-close-error" />
+      <div className="row-form dialog-actions">
+        {settled || !order ? (
+          <button type="button" className="primary" data-testid="collect-done" onClick={() => void finish()}>
+            {t("collect.done")}
+          </button>
+        ) : (
+          <button type="button" data-testid="collect-cancel" disabled={close.isPending} onClick={() => void finish()}>
+            {close.isPending ? t("collect.closing") : forced ? t("collect.closeAnyway") : t("collect.cancel")}
+          </button>
+        )}
+      </div>
     </Dialog>
   );
 }

@@ -1,0 +1,307 @@
+//! Settings → Channel accounts: WeChat Pay and Alipay accounts with their keys in the OS keyring.
+//!
+//! No secret ever crosses IPC. The user picks each key file in the native dialog
+//! ([`channel_key_pick`]); the window sends back only the path, which this side checks was
+//! picked, reads from disk and hands to the core, which puts the keys in the OS keyring. Once
+//! saved, a secret shows only as its last 4 characters (`secret_hint`).
+
+use std::path::Path;
+
+use feedesk::billing::{self, Channel, CollectionAccount};
+use feedesk::channels::accounts::{self, AlipaySetup, ChannelAccount, ChannelSetup, WechatSetup};
+use feedesk::secrets::Sensitive;
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::commands::roster::check_picked;
+use crate::error::{ErrorCode, IpcError};
+use crate::state::AppState;
+
+/// The largest key file read (a PEM key is a few KB).
+pub const MAX_KEY_FILE: u64 = 64 * 1024;
+
+/// A channel account as the Settings page lists it: never its secrets, only whether they are
+/// configured and their last 4 characters.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ChannelAccountInfo {
+    #[serde(flatten)]
+    pub account: CollectionAccount,
+    pub configured: bool,
+    pub merchant_id: Option<String>,
+    pub appid: Option<String>,
+    pub cert_serial: Option<String>,
+    pub platform_key_id: Option<String>,
+    pub base_url: Option<String>,
+    /// The last 4 characters of the secret, the only part ever shown ("····1a2b").
+    pub secret_hint: Option<String>,
+}
+
+impl From<ChannelAccount> for ChannelAccountInfo {
+    fn from(a: ChannelAccount) -> Self {
+        Self {
+            account: a.account,
+            configured: a.configured,
+            merchant_id: a.merchant_id,
+            appid: a.appid,
+            cert_serial: a.cert_serial,
+            platform_key_id: a.platform_key_id,
+            base_url: a.base_url,
+            secret_hint: a.secret_hint,
+        }
+    }
+}
+
+/// A channel's ids and key files as the form sends them. Key files are paths the user picked
+/// with [`channel_key_pick`]; their contents are read here, never sent by the window.
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+#[serde(tag = "channel", rename_all = "lowercase")]
+pub enum ChannelKeysForm {
+    Wechat {
+        mch_id: String,
+        appid: String,
+        cert_serial: String,
+        /// The merchant API private key (apiclient_key.pem).
+        private_key_file: String,
+        /// A text file holding the 32-character APIv3 key.
+        apiv3_key_file: String,
+        /// The WeChat Pay public key (or platform certificate) PEM.
+        platform_public_key_file: String,
+        platform_key_id: String,
+        /// Empty: production.
+        base_url: Option<String>,
+    },
+    Alipay {
+        app_id: String,
+        /// The app's private key (RSA2).
+        private_key_file: String,
+        alipay_public_key_file: String,
+        /// Empty: production.
+        base_url: Option<String>,
+    },
+}
+
+/// A new channel account: the unit that owns it, its name and its keys.
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+pub struct ChannelAccountForm {
+    pub unit: String,
+    pub name: String,
+    pub keys: ChannelKeysForm,
+}
+
+/// What "Test connection" found.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct AccountTestResult {
+    pub account: String,
+    pub channel: String,
+    pub base_url: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// Reads a key file the user picked. Errors name the file, never its content.
+fn read_key(state: &AppState, file: &str, what: &str) -> Result<Sensitive<String>, IpcError> {
+    let file = file.trim();
+    if file.is_empty() {
+        return Err(IpcError::new(
+            ErrorCode::Validation,
+            format!("choose the file of {what}"),
+        ));
+    }
+    check_picked(state, file)?;
+    let path = Path::new(file);
+    let meta = std::fs::metadata(path).map_err(|e| feedesk::Error::io(path, e))?;
+    if !meta.is_file() || meta.len() > MAX_KEY_FILE {
+        return Err(IpcError::new(
+            ErrorCode::Validation,
+            format!("{file} cannot be {what}: it is not a small text file"),
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| feedesk::Error::io(path, e))?;
+    Ok(Sensitive::new(text))
+}
+
+fn base_url(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+fn setup(state: &AppState, keys: ChannelKeysForm) -> Result<ChannelSetup, IpcError> {
+    Ok(match keys {
+        ChannelKeysForm::Wechat {
+            mch_id,
+            appid,
+            cert_serial,
+            private_key_file,
+            apiv3_key_file,
+            platform_public_key_file,
+            platform_key_id,
+            base_url: url,
+        } => ChannelSetup::Wechat(WechatSetup {
+            mch_id,
+            appid,
+            cert_serial,
+            private_key_pem: read_key(state, &private_key_file, "a merchant private key")?,
+            apiv3_key: read_key(state, &apiv3_key_file, "an APIv3 key")?,
+            platform_public_key_pem: read_key(
+                state,
+                &platform_public_key_file,
+                "a WeChat Pay public key",
+            )?
+            .into_inner(),
+            platform_key_id,
+            base_url: base_url(url),
+        }),
+        ChannelKeysForm::Alipay {
+            app_id,
+            private_key_file,
+            alipay_public_key_file,
+            base_url: url,
+        } => ChannelSetup::Alipay(AlipaySetup {
+            app_id,
+            private_key_pem: read_key(state, &private_key_file, "an app private key")?,
+            alipay_public_key_pem: read_key(
+                state,
+                &alipay_public_key_file,
+                "an Alipay public key",
+            )?
+            .into_inner(),
+            base_url: base_url(url),
+        }),
+    })
+}
+
+/// Every WeChat Pay and Alipay account, with its channel settings (never its secrets).
+#[tauri::command]
+pub async fn channel_account_list(
+    state: State<'_, AppState>,
+) -> Result<Vec<ChannelAccountInfo>, IpcError> {
+    let desk = state.desk()?;
+    let mut out = vec![];
+    for account in billing::list_accounts(desk).await? {
+        if matches!(account.channel, Channel::Wechat | Channel::Alipay) {
+            let full = accounts::channel_account(desk, &account.id.to_string()).await?;
+            out.push(full.into());
+        }
+    }
+    Ok(out)
+}
+
+/// Asks for a key file in the native dialog; `None` when the user cancels. Only files picked
+/// here (in this run) can be read as keys.
+#[tauri::command]
+pub async fn channel_key_pick(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    title: String,
+) -> Result<Option<String>, IpcError> {
+    let picked = app
+        .dialog()
+        .file()
+        .set_title(title)
+        .add_filter("PEM / key / text", &["pem", "key", "txt", "crt", "cer"])
+        .add_filter("*", &["*"])
+        .blocking_pick_file();
+    let Some(picked) = picked else {
+        return Ok(None);
+    };
+    let path = picked
+        .into_path()
+        .map_err(|e| IpcError::new(ErrorCode::Io, format!("the chosen file has no path: {e}")))?;
+    state.allow_file(&path);
+    Ok(Some(path.display().to_string()))
+}
+
+/// Adds a WeChat Pay or Alipay account: its keys go to the OS keyring (refused, with nothing
+/// stored, when there is none), its ids and base URL to the database.
+#[tauri::command]
+pub async fn channel_account_add(
+    state: State<'_, AppState>,
+    form: ChannelAccountForm,
+) -> Result<ChannelAccountInfo, IpcError> {
+    let desk = state.desk()?;
+    let setup = setup(&state, form.keys)?;
+    let added =
+        accounts::add_channel_account(desk, state.secrets(), &form.unit, &form.name, setup).await?;
+    Ok(added.into())
+}
+
+/// Tests an account end to end without moving money (its keys from the keyring, a signed query
+/// the channel must answer with a verified signature).
+#[tauri::command]
+pub async fn channel_account_test(
+    state: State<'_, AppState>,
+    account: String,
+) -> Result<AccountTestResult, IpcError> {
+    let report = accounts::test_account(state.desk()?, state.secrets(), &account).await?;
+    Ok(AccountTestResult {
+        account: report.account,
+        channel: report.channel,
+        base_url: report.base_url,
+        ok: report.ok,
+        detail: report.detail,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> AppState {
+        AppState::new(Err(IpcError::internal("no data folder in this test")))
+    }
+
+    #[test]
+    fn only_picked_small_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("apiv3_key.txt");
+        std::fs::write(&key, "0123456789abcdef0123456789abcdef").unwrap();
+        let key = key.display().to_string();
+        let state = state();
+        let err = read_key(&state, &key, "an APIv3 key").unwrap_err();
+        assert_eq!(err.code, ErrorCode::Validation, "not picked yet");
+        state.allow_file(Path::new(&key));
+        assert_eq!(
+            read_key(&state, &key, "an APIv3 key").unwrap().expose(),
+            "0123456789abcdef0123456789abcdef"
+        );
+        let big = dir.path().join("big.pem");
+        std::fs::write(&big, vec![b'a'; MAX_KEY_FILE as usize + 1]).unwrap();
+        state.allow_file(&big);
+        let err = read_key(&state, &big.display().to_string(), "a key").unwrap_err();
+        assert_eq!(err.code, ErrorCode::Validation);
+        assert!(!err.message.contains("aaaa"), "never the content");
+        let err = read_key(&state, "  ", "a key").unwrap_err();
+        assert_eq!(err.code, ErrorCode::Validation);
+    }
+
+    #[test]
+    fn the_form_is_tagged_by_channel() {
+        let form: ChannelAccountForm = serde_json::from_value(serde_json::json!({
+            "unit": "HQ", "name": "支付宝", "keys": {
+                "channel": "alipay", "app_id": "2021", "private_key_file": "/k/a.pem",
+                "alipay_public_key_file": "/k/b.pem", "base_url": " "
+            }
+        }))
+        .unwrap();
+        let ChannelKeysForm::Alipay { base_url: url, .. } = form.keys else {
+            panic!("an alipay form")
+        };
+        assert_eq!(base_url(url), None, "blank: production");
+        // The files are read only once picked: nothing is read from an unpicked path.
+        let err = setup(&state(), form_keys_wechat()).err().unwrap();
+        assert_eq!(err.code, ErrorCode::Validation);
+    }
+
+    fn form_keys_wechat() -> ChannelKeysForm {
+        ChannelKeysForm::Wechat {
+            mch_id: "1900000109".into(),
+            appid: "wx1".into(),
+            cert_serial: "ABC".into(),
+            private_key_file: "/etc/passwd".into(),
+            apiv3_key_file: "/etc/passwd".into(),
+            platform_public_key_file: "/etc/passwd".into(),
+            platform_key_id: "PUB_KEY_ID_1".into(),
+            base_url: None,
+        }
+    }
+}
