@@ -549,3 +549,132 @@ async fn without_a_keyring_a_sync_records_nothing_and_says_why() {
     assert_eq!(report["paid"], 1, "{report}");
     w.finish().await;
 }
+
+/// A refund through the channel: the channel paid the money back, then FeeDesk died before the
+/// refund reached the books (an injected abort, or SIGKILL while it waits for the channel).
+/// After the restart the sync records it once; the retried command is the same refund; the
+/// channel refunded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_in_a_refund_through_the_channel_is_finished_once_after_restart() {
+    let Some(w) = world("refund crash").await else {
+        return;
+    };
+    let mut n = 0;
+    for wechat in [true, false] {
+        let p = if wechat { "S" } else { "B" };
+        let bill_id = w.bill(wechat, &format!("{p}006")).await;
+        let order = w.json(&["collect", "--bill", &bill_id.to_string()]).await;
+        let no = order["order_no"].as_str().unwrap().to_string();
+        w.sandbox.handle().pay(&no).unwrap();
+        w.sync().await;
+        let payment = payments(&w.desk, bill_id).await[0].0.to_string();
+        let at_channel = || {
+            w.sandbox
+                .handle()
+                .refunds()
+                .into_iter()
+                .filter(|r| r.out_trade_no == no)
+                .count()
+        };
+        let recorded = || async {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM refunds WHERE payment_id = ?")
+                .bind(payment.parse::<i64>().unwrap())
+                .fetch_one(w.desk.db().pool())
+                .await
+                .unwrap()
+        };
+        for point in ["refund.before_journal", "refund.before_commit"] {
+            n += 1;
+            let key = format!("crash-refund-{n}");
+            let args = [
+                "--json",
+                "refund",
+                "--payment",
+                &payment,
+                "--amount",
+                "100",
+                "--reason",
+                "缺课退费",
+                "--key",
+                &key,
+                "--via-channel",
+            ];
+            let before = at_channel();
+            let out = w.run(&args, Some(point)).await;
+            assert_aborted_at(&out, point);
+            assert_eq!(at_channel(), before + 1, "{point}: the channel refunded");
+            let books = recorded().await;
+            w.books_sound().await;
+            // Restart: the sync finishes it.
+            let report = w.sync().await;
+            assert_eq!(report["refunds_done"], 1, "{point}: {report}");
+            assert_eq!(recorded().await, books + 1);
+            // The retried command answers with that refund; nothing moves twice.
+            let again = w.json(&args[1..]).await;
+            assert_eq!(again["amount"], "100.00", "{again}");
+            assert_eq!(recorded().await, books + 1);
+            assert_eq!(at_channel(), before + 1);
+            w.books_sound().await;
+        }
+
+        // Killed while waiting for the channel's answer to the refund: after the restart, the
+        // retried command or the sync records it, once.
+        w.sandbox.handle().inject(FaultRule {
+            fault: Fault::Delay { ms: 15_000 },
+            times: 1,
+            order: None,
+        });
+        let before = at_channel();
+        let books = recorded().await;
+        let child = cli(
+            &w.data,
+            &[
+                "--json",
+                "refund",
+                "--payment",
+                &payment,
+                "--amount",
+                "50",
+                "--reason",
+                "缺课退费",
+                "--key",
+                &format!("kill-refund-{p}"),
+                "--via-channel",
+            ],
+            None,
+        )
+        .spawn()
+        .unwrap();
+        let started = Instant::now();
+        while at_channel() == before {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the refund never reached the channel"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        kill(child);
+        assert_eq!(recorded().await, books);
+        let report = w.sync().await;
+        assert_eq!(report["refunds_done"], 1, "{report}");
+        assert_eq!((recorded().await, at_channel()), (books + 1, before + 1));
+        let again = w
+            .json(&[
+                "refund",
+                "--payment",
+                &payment,
+                "--amount",
+                "50",
+                "--reason",
+                "缺课退费",
+                "--key",
+                &format!("kill-refund-{p}"),
+                "--via-channel",
+            ])
+            .await;
+        assert_eq!(again["amount"], "50.00");
+        assert_eq!((recorded().await, at_channel()), (books + 1, before + 1));
+        w.books_sound().await;
+    }
+    w.finish().await;
+}
