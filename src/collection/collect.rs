@@ -129,7 +129,7 @@ pub async fn collect(desk: &FeeDesk, secrets: &SecretStore, bill_id: i64) -> Res
             .await?;
         let no = format!("FD{bill_id:010}A{attempt:03}");
         // Another collect for this bill (a second window, a double click) got here first.
-        if let Some(other) = open_order_of(&mut *tx, bill_id).await? {
+        if let Some(other) = open_order_of(&mut tx, bill_id).await? {
             return Err(Error::Conflict(format!(
                 "bill {bill_id}'s order {} is being opened right now; try again in a moment",
                 other.out_trade_no
