@@ -644,3 +644,87 @@ async fn two_collects_at_once_for_one_bill_make_one_payable_order() {
     }
     w.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_answers_about_a_refund_never_record_it() {
+    let Some(w) = world("refund forged").await else {
+        return;
+    };
+    let d = &w.desk;
+    for wechat in [true, false] {
+        let bill_id = w.bill(wechat, if wechat { "S019" } else { "B019" }).await;
+        let (no, _) = w.paid_order(bill_id).await;
+        assert_eq!(w.sync().await.paid, 1);
+        let payment = payments(d, bill_id).await[0].0;
+        let req = feedesk::billing::RefundRequest {
+            payment_id: payment,
+            amount: m("200"),
+            reason: "缺课退费".into(),
+            key: format!("forged-refund-{no}"),
+        };
+        // The answer to the refund itself is forged: nothing recorded, the refund is pending.
+        w.inject(Fault::BadSignature, 1, None);
+        let before = snapshot(d).await;
+        let err = collection::refund_via_channel(d, &w.secrets, &req)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Channel, "{err}");
+        assert_eq!(snapshot(d).await, before);
+        let (refund_no, status): (String, String) = sqlx::query_as(
+            "SELECT out_refund_no, status FROM channel_refunds ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_one(d.db().pool())
+        .await
+        .unwrap();
+        assert_eq!(status, "pending");
+        // Every answer about it forged, one way after another: still pending, nothing recorded.
+        let faults: &[Fault] = if wechat {
+            &[
+                Fault::BadSignature,
+                Fault::Unsigned,
+                Fault::UnknownSerial,
+                Fault::SkewTimestamp { seconds: -400 },
+            ]
+        } else {
+            &[Fault::BadSignature, Fault::Unsigned]
+        };
+        for fault in faults {
+            w.inject(fault.clone(), 1, Some(&refund_no));
+            let report = w.sync().await;
+            assert_eq!(
+                (report.refunds_done, report.refunds_pending),
+                (0, 1),
+                "{fault:?}: {report:?}"
+            );
+            assert_eq!(report.problems.len(), 1, "{fault:?}: {report:?}");
+            assert!(report.problems[0].contains(&refund_no), "{report:?}");
+            assert_eq!(snapshot(d).await, before, "{fault:?}");
+        }
+        // Genuine again: recorded once; the retry is the same refund.
+        let report = w.sync().await;
+        assert_eq!(
+            (report.refunds_done, report.refunds_pending),
+            (1, 0),
+            "{report:?}"
+        );
+        let done = collection::refund_via_channel(d, &w.secrets, &req)
+            .await
+            .unwrap();
+        assert_eq!(done.amount, m("200"));
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM refunds WHERE payment_id = ?")
+            .bind(payment)
+            .fetch_one(d.db().pool())
+            .await
+            .unwrap();
+        assert_eq!(rows, 1);
+        let at_channel = w
+            .sandbox
+            .handle()
+            .refunds()
+            .into_iter()
+            .filter(|r| r.out_trade_no == no)
+            .count();
+        assert_eq!(at_channel, 1);
+    }
+    w.finish().await;
+}
