@@ -70,6 +70,9 @@ test: deps ui
 	$(TEST_BUILD) tests/keyring-session.sh cargo test --workspace $(DESKTOP_FEATURES)
 	$(MAKE) --no-print-directory e2e
 
+# The e2e tests run inside their own private D-Bus session and GNOME Keyring too (run.sh wraps
+# itself in tests/keyring-session.sh), with the payment sandbox served by the debug CLI
+# (target/debug/feedesk, built by the same `cargo test --no-run`).
 e2e: deps ui
 	$(TEST_BUILD) cargo test --workspace $(DESKTOP_FEATURES) --no-run
 	tests/e2e/run.sh

@@ -41,7 +41,7 @@ function ChannelAccounts() {
         {accounts.data && accounts.data.length === 0 && <p className="muted">{t("settings.noChannels")}</p>}
         {accounts.data && accounts.data.length > 0 && (
           <div className="table-scroll">
-            <table className="grid middle" data-testid="channel-account-list">
+            <table className="grid middle channel-list" data-testid="channel-account-list">
               <thead>
                 <tr>
                   <th>{t("settings.accountName")}</th>
