@@ -457,3 +457,117 @@ pub async fn download_bill(
         content,
     })
 }
+
+/// Configures, or replaces, the channel keys and settings of an existing WeChat Pay or Alipay
+/// account (one added without keys, or one whose keys are being rotated). The new keys go to
+/// the keyring under a new reference; the database switches to it in one transaction with its
+/// audit entry (settings before and after, never a key); then the old keyring item is removed.
+/// Changing the merchant while orders are open is refused: they could no longer be settled.
+pub async fn configure_channel_account(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    text: &str,
+    setup: ChannelSetup,
+) -> Result<ChannelAccount> {
+    let before = channel_account(desk, text).await?;
+    let name = before.account.name.clone();
+    if before.account.archived {
+        return Err(Error::Validation(format!("account '{name}' is archived")));
+    }
+    let prepared = prepare(setup)?;
+    if prepared.channel != before.account.channel {
+        return Err(Error::Validation(format!(
+            "account '{name}' is a {} account; give it {} keys",
+            before.account.channel.as_str(),
+            before.account.channel.as_str()
+        )));
+    }
+    let open_orders: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM channel_orders WHERE account_id = ? AND status = 'open'",
+    )
+    .bind(before.account.id)
+    .fetch_one(desk.db().pool())
+    .await?;
+    if open_orders > 0 && before.merchant_id.as_deref() != Some(prepared.merchant_id.as_str()) {
+        return Err(Error::Conflict(format!(
+            "account '{name}' has {open_orders} open order(s) with its present merchant; \
+             settle or close them first (`feedesk orders sync`), then change the merchant"
+        )));
+    }
+    secrets.check().await?;
+    let old_reference = settings(desk, before.account.id).await?.secret_ref;
+    let reference = SecretRef::generate("account");
+    secrets.put(&reference, &prepared.bundle).await?;
+    let switched = switch(desk, &before, &prepared, &reference).await;
+    match switched {
+        Ok(after) => {
+            if let Some(old) = old_reference.as_deref().and_then(|r| SecretRef::parse(r).ok()) {
+                // Nothing points at it any more; a leftover would be harmless.
+                let _ = secrets.delete(&old).await;
+            }
+            Ok(after)
+        }
+        Err(e) => {
+            let _ = secrets.delete(&reference).await;
+            Err(e)
+        }
+    }
+}
+
+async fn switch(
+    desk: &FeeDesk,
+    before: &ChannelAccount,
+    p: &Prepared,
+    reference: &SecretRef,
+) -> Result<ChannelAccount> {
+    let mut tx = desk.db().write().await?;
+    let now = desk.now_text();
+    sqlx::query("UPDATE collection_accounts SET secret_ref = ? WHERE id = ?")
+        .bind(reference.as_str())
+        .bind(before.account.id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO channel_settings (account_id, merchant_id, appid, cert_serial, platform_key_id,
+             base_url, secret_hint, configured_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account_id) DO UPDATE SET merchant_id = excluded.merchant_id,
+             appid = excluded.appid, cert_serial = excluded.cert_serial,
+             platform_key_id = excluded.platform_key_id, base_url = excluded.base_url,
+             secret_hint = excluded.secret_hint, configured_at = excluded.configured_at",
+    )
+    .bind(before.account.id)
+    .bind(&p.merchant_id)
+    .bind(&p.appid)
+    .bind(&p.cert_serial)
+    .bind(&p.platform_key_id)
+    .bind(&p.base_url)
+    .bind(&p.hint)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    let after = ChannelAccount {
+        account: before.account.clone(),
+        configured: true,
+        merchant_id: Some(p.merchant_id.clone()),
+        appid: p.appid.clone(),
+        cert_serial: p.cert_serial.clone(),
+        platform_key_id: p.platform_key_id.clone(),
+        base_url: Some(p.base_url.clone()),
+        secret_hint: Some(p.hint.clone()),
+    };
+    audit::append(
+        &mut tx,
+        &now,
+        Entry {
+            actor: desk.actor(),
+            action: "account.configure",
+            entity: "collection_account",
+            entity_id: before.account.id.to_string(),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}

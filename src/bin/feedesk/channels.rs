@@ -228,6 +228,41 @@ pub async fn add_account(
     keys: ChannelKeyArgs,
     json: bool,
 ) -> Result<()> {
+    let setup = channel_setup(channel, keys)?;
+    let added = accounts::add_channel_account(desk, &secret_store(), unit, name, setup).await?;
+    if json {
+        return output::json(&added);
+    }
+    say!(
+        "Account {} {} ({}) of {}: merchant {}, keys in the OS keyring (configured ····{}), {}",
+        added.account.id,
+        added.account.name,
+        added.account.channel.as_str(),
+        added.account.unit_code,
+        added.merchant_id.as_deref().unwrap_or(""),
+        added.secret_hint.as_deref().unwrap_or(""),
+        added.base_url.as_deref().unwrap_or("")
+    );
+    Ok(())
+}
+
+pub async fn test_account(desk: &FeeDesk, account: &str, json: bool) -> Result<()> {
+    let report = accounts::test_account(desk, &secret_store(), account).await?;
+    if json {
+        return output::json(&report);
+    }
+    say!(
+        "Account {} ({}) at {}: {}",
+        report.account,
+        report.channel,
+        report.base_url,
+        report.detail
+    );
+    Ok(())
+}
+
+/// The channel settings and keys the flags give, read from their files.
+fn channel_setup(channel: Channel, keys: ChannelKeyArgs) -> Result<ChannelSetup> {
     let stdin_uses = [
         &keys.private_key_file,
         &keys.apiv3_key_file,
@@ -306,34 +341,30 @@ pub async fn add_account(
             )));
         }
     };
-    let added = accounts::add_channel_account(desk, &secret_store(), unit, name, setup).await?;
-    if json {
-        return output::json(&added);
-    }
-    say!(
-        "Account {} {} ({}) of {}: merchant {}, keys in the OS keyring (configured ····{}), {}",
-        added.account.id,
-        added.account.name,
-        added.account.channel.as_str(),
-        added.account.unit_code,
-        added.merchant_id.as_deref().unwrap_or(""),
-        added.secret_hint.as_deref().unwrap_or(""),
-        added.base_url.as_deref().unwrap_or("")
-    );
-    Ok(())
+    Ok(setup)
 }
 
-pub async fn test_account(desk: &FeeDesk, account: &str, json: bool) -> Result<()> {
-    let report = accounts::test_account(desk, &secret_store(), account).await?;
+pub async fn configure_account(
+    desk: &FeeDesk,
+    account: &str,
+    keys: ChannelKeyArgs,
+    json: bool,
+) -> Result<()> {
+    let channel = accounts::channel_account(desk, account).await?.account.channel;
+    let setup = channel_setup(channel, keys)?;
+    let configured =
+        accounts::configure_channel_account(desk, &secret_store(), account, setup).await?;
     if json {
-        return output::json(&report);
+        return output::json(&configured);
     }
     say!(
-        "Account {} ({}) at {}: {}",
-        report.account,
-        report.channel,
-        report.base_url,
-        report.detail
+        "Account {} {} ({}): merchant {}, keys in the OS keyring (configured ····{}), {}",
+        configured.account.id,
+        configured.account.name,
+        configured.account.channel.as_str(),
+        configured.merchant_id.as_deref().unwrap_or(""),
+        configured.secret_hint.as_deref().unwrap_or(""),
+        configured.base_url.as_deref().unwrap_or("")
     );
     Ok(())
 }

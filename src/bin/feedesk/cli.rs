@@ -274,6 +274,14 @@ pub enum AccountCommand {
         #[command(flatten)]
         keys: ChannelKeyArgs,
     },
+    /// Configure, or replace (rotate), the channel keys of an existing wechat or alipay
+    /// account: the same flags as `add`; the keys go to the OS keyring.
+    Configure {
+        /// The account's id or name.
+        account: String,
+        #[command(flatten)]
+        keys: ChannelKeyArgs,
+    },
     /// Test a channel account without moving money: keys from the keyring, a signed query,
     /// the channel's signed answer verified.
     Test {

@@ -36,6 +36,9 @@ pub async fn account(desk: &FeeDesk, cmd: AccountCommand, json: bool) -> Result<
             }
             billing::add_account(desk, &unit, channel(ch), &name).await?
         }
+        AccountCommand::Configure { account, keys } => {
+            return crate::channels::configure_account(desk, &account, keys, json).await;
+        }
         AccountCommand::Test { account } => return crate::channels::test_account(desk, &account, json).await,
         AccountCommand::Archive { account } => billing::archive_account(desk, &account).await?,
         AccountCommand::List => {
