@@ -75,6 +75,7 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     crate::commands::channels::ChannelAccountInfo::export_all(&cfg)?;
     crate::commands::channels::ChannelKeysForm::export_all(&cfg)?;
     crate::commands::channels::ChannelAccountForm::export_all(&cfg)?;
+    crate::commands::channels::ChannelConfigureForm::export_all(&cfg)?;
     crate::commands::channels::AccountTestResult::export_all(&cfg)?;
     crate::commands::collection::CollectView::export_all(&cfg)?;
     Ok(())

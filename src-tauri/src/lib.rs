@@ -73,6 +73,7 @@ pub fn run() {
             commands::channels::channel_account_list,
             commands::channels::channel_key_pick,
             commands::channels::channel_account_add,
+            commands::channels::channel_account_configure,
             commands::channels::channel_account_test,
             commands::collection::collect_start,
             commands::collection::collect_check,

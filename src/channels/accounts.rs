@@ -47,8 +47,10 @@ pub enum ChannelSetup {
 
 /// A collection account with its channel settings (never its secrets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChannelAccount {
     #[serde(flatten)]
+    #[cfg_attr(feature = "ts", ts(flatten))]
     pub account: CollectionAccount,
     /// Whether keys are configured (false for accounts added without them, e.g. by the demo).
     pub configured: bool,
@@ -371,6 +373,7 @@ pub async fn client(
 
 /// What `account test` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AccountTest {
     pub account: String,
     pub channel: String,

@@ -29,6 +29,8 @@ const sandbox = process.env.FEEDESK_SANDBOX ? JSON.parse(process.env.FEEDESK_SAN
 
 const WECHAT = "城西微信收款";
 const ALIPAY = "城西支付宝收款";
+/** Added on the Fees page without keys; its keys are configured on Settings afterwards. */
+const WECHAT_LATER = "城西备用微信";
 
 let session;
 
@@ -89,12 +91,13 @@ async function control(method, path) {
   return body;
 }
 
-/** Types a key file's path into the test hook beside the file dialog button. */
-async function useKeyFile(field, path) {
-  await session.fill(`key-${field}-path`, path);
-  await session.click(`key-${field}-use`);
+/** Types a key file's path into the test hook beside the file dialog button (`prefix`:
+ *  "configure-" for the form that configures an existing account's keys). */
+async function useKeyFile(field, path, prefix = "") {
+  await session.fill(`${prefix}key-${field}-path`, path);
+  await session.click(`${prefix}key-${field}-use`);
   const name = path.split("/").pop();
-  await waitFor(async () => (await session.text(`key-${field}-file`)) === name, { what: `${field} picked` });
+  await waitFor(async () => (await session.text(`${prefix}key-${field}-file`)) === name, { what: `${field} picked` });
 }
 
 /** The row of the channel account with this name. */
@@ -313,6 +316,55 @@ describe("payment channels", () => {
     await session.click("channel-add-submit");
     await waitData("channel-form", "status", "error", "refused without key files");
     assert.equal(await data("channel-add-error", "code"), "validation");
+  });
+
+  test("an account added on the Fees page without keys is configured on Settings, then tested", async () => {
+    const keys = sandbox.keys;
+    const ids = sandbox.ids;
+    await go("fees");
+    await session.choose("fees-unit", "CX");
+    await session.choose("account-channel", "wechat");
+    await session.fill("account-name", WECHAT_LATER);
+    await session.click("account-submit");
+    await waitFor(async () => (await session.text("account-list")).includes(WECHAT_LATER), { what: "account listed on Fees" });
+
+    await go("settings");
+    const row = await accountRow(WECHAT_LATER);
+    const id = await row.attribute("data-account-id");
+    assert.equal(await row.attribute("data-configured"), "false");
+    assert.equal(await session.text(`channel-keys-${id}`), "未配置密钥");
+    assert.equal(await count(`[data-testid="channel-test-${id}"]`), 0, "nothing to test without keys");
+    assert.equal(await session.text(`channel-configure-${id}`), "配置密钥");
+
+    await session.click(`channel-configure-${id}`);
+    await session.byTestId(`channel-configure-form-${id}`);
+    // The channel is the account's own: no channel, unit or name to choose.
+    assert.equal(await count(`[data-testid="channel-configure-form-${id}"] [data-testid="channel-add-channel"]`), 0);
+    await session.fill("configure-channel-mch-id", ids.wechat_mch_id);
+    await session.fill("configure-channel-appid", ids.wechat_appid);
+    await session.fill("configure-channel-cert-serial", ids.wechat_cert_serial);
+    await session.fill("configure-channel-platform-key-id", ids.wechat_platform_key_id);
+    await useKeyFile("private_key_file", join(keys, "wechat/merchant_private_key.pem"), "configure-");
+    await useKeyFile("apiv3_key_file", join(keys, "wechat/apiv3_key.txt"), "configure-");
+    await useKeyFile("platform_public_key_file", join(keys, "wechat/platform_public_key.pem"), "configure-");
+    await session.fill("configure-channel-base-url", sandbox.wechat_base_url);
+    await session.click("configure-channel-add-submit");
+
+    const hint = readFileSync(join(keys, "wechat/apiv3_key.txt"), "utf8").trim().slice(-4);
+    await waitFor(async () => (await (await accountRow(WECHAT_LATER)).attribute("data-configured")) === "true", {
+      what: "account configured",
+      timeoutMs: 30000,
+    });
+    await waitFor(async () => (await count(`[data-testid="channel-configure-form-${id}"]`)) === 0, { what: "form closed" });
+    assert.equal(await (await accountRow(WECHAT_LATER)).attribute("data-hint"), hint);
+    assert.equal(await session.text(`channel-keys-${id}`), `已配置 ····${hint}`);
+    assert.equal(await session.text(`channel-configure-${id}`), "更换密钥");
+    const page = await session.execute(`return document.documentElement.outerHTML`);
+    assert.ok(!page.includes(readFileSync(join(keys, "wechat/apiv3_key.txt"), "utf8").trim()), "the APIv3 key is not in the page");
+
+    await session.click(`channel-test-${id}`);
+    await waitData(`channel-test-result-${id}`, "ok", "true", `test of account ${id}`, 30000);
+    assert.match(await session.text(`channel-test-result-${id}`), /连接正常/);
   });
 
   test("fees: a plan collected into WeChat Pay and one into Alipay", async () => {

@@ -89,6 +89,14 @@ pub struct ChannelAccountForm {
     pub keys: ChannelKeysForm,
 }
 
+/// New or replacement keys for an existing account, named by its id or name. The channel must
+/// be the account's own.
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+pub struct ChannelConfigureForm {
+    pub account: String,
+    pub keys: ChannelKeysForm,
+}
+
 /// What "Test connection" found.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct AccountTestResult {
@@ -223,6 +231,21 @@ pub async fn channel_account_add(
     let added =
         accounts::add_channel_account(desk, state.secrets(), &form.unit, &form.name, setup).await?;
     Ok(added.into())
+}
+
+/// Configures, or replaces, the keys of an existing WeChat Pay or Alipay account (one added
+/// without keys, or one whose keys are rotated): the new keys go to the OS keyring, the old
+/// keyring item is removed once the database points at the new one.
+#[tauri::command]
+pub async fn channel_account_configure(
+    state: State<'_, AppState>,
+    form: ChannelConfigureForm,
+) -> Result<ChannelAccountInfo, IpcError> {
+    let desk = state.desk()?;
+    let setup = setup(&state, form.keys)?;
+    let configured =
+        accounts::configure_channel_account(desk, state.secrets(), &form.account, setup).await?;
+    Ok(configured.into())
 }
 
 /// Tests an account end to end without moving money (its keys from the keyring, a signed query

@@ -44,6 +44,7 @@ pub const COMMANDS: &[&str] = &[
     "channel_account_list",
     "channel_key_pick",
     "channel_account_add",
+    "channel_account_configure",
     "channel_account_test",
     "collect_start",
     "collect_check",

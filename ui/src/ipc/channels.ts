@@ -5,10 +5,11 @@
 import type { AccountTestResult } from "./bindings/AccountTestResult";
 import type { ChannelAccountForm } from "./bindings/ChannelAccountForm";
 import type { ChannelAccountInfo } from "./bindings/ChannelAccountInfo";
+import type { ChannelConfigureForm } from "./bindings/ChannelConfigureForm";
 import type { ChannelKeysForm } from "./bindings/ChannelKeysForm";
 import { call } from "./invoke";
 
-export type { AccountTestResult, ChannelAccountForm, ChannelAccountInfo, ChannelKeysForm };
+export type { AccountTestResult, ChannelAccountForm, ChannelAccountInfo, ChannelConfigureForm, ChannelKeysForm };
 
 /** Every WeChat Pay and Alipay account with its settings (never its secrets). */
 export const channelAccountList = () => call<ChannelAccountInfo[]>("channel_account_list");
@@ -16,5 +17,9 @@ export const channelAccountList = () => call<ChannelAccountInfo[]>("channel_acco
 export const channelKeyPick = (title: string) => call<string | null>("channel_key_pick", { title });
 /** Adds the account: the key files are read on the Rust side, the keys go to the OS keyring. */
 export const channelAccountAdd = (form: ChannelAccountForm) => call<ChannelAccountInfo>("channel_account_add", { form });
+/** Sets, or replaces, the keys of an existing account (named by id or name); same key files
+ *  as channelAccountAdd, read on the Rust side. The old keyring item is removed afterwards. */
+export const channelAccountConfigure = (form: ChannelConfigureForm) =>
+  call<ChannelAccountInfo>("channel_account_configure", { form });
 /** A signed query the channel must answer with a verified signature; moves no money. */
 export const channelAccountTest = (account: string) => call<AccountTestResult>("channel_account_test", { account });

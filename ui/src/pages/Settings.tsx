@@ -4,7 +4,7 @@
 // "configured ····1a2b". "Test connection" makes a signed query the channel must answer with a
 // verified signature, moving no money.
 import { useMutation } from "@tanstack/react-query";
-import { useMemo, useState, type FormEvent } from "react";
+import { Fragment, useMemo, useState, type FormEvent } from "react";
 
 import { ErrorNote } from "../components/ErrorNote";
 import { UnitOptions } from "../components/UnitOptions";
@@ -12,6 +12,7 @@ import { useI18n, type MessageKey } from "../i18n";
 import { e2eUseFile } from "../ipc/roster";
 import {
   channelAccountAdd,
+  channelAccountConfigure,
   channelAccountTest,
   channelKeyPick,
   type ChannelAccountInfo,
@@ -62,7 +63,7 @@ function ChannelAccounts() {
           </div>
         )}
       </section>
-      <AddChannelAccount />
+      <ChannelKeyForm />
     </>
   );
 }
@@ -70,7 +71,10 @@ function ChannelAccounts() {
 function AccountRow({ account: a }: { account: ChannelAccountInfo }) {
   const { t, lang } = useI18n();
   const test = useMutation({ mutationFn: () => channelAccountTest(String(a.id)) });
+  const [configuring, setConfiguring] = useState(false);
+  const keyed = a.channel === "wechat" || a.channel === "alipay";
   return (
+    <Fragment>
     <tr
       data-testid="channel-account-row"
       data-account-id={a.id}
@@ -112,8 +116,28 @@ function AccountRow({ account: a }: { account: ChannelAccountInfo }) {
           </span>
         )}
         <ErrorNote error={test.error && asIpcError(test.error)} testId={`channel-test-error-${a.id}`} />
+        {keyed && !a.archived && !configuring && (
+          <button
+            type="button"
+            data-testid={`channel-configure-${a.id}`}
+            onClick={() => {
+              test.reset();
+              setConfiguring(true);
+            }}
+          >
+            {a.configured ? t("settings.replaceKeys") : t("settings.configureKeys")}
+          </button>
+        )}
       </td>
     </tr>
+    {configuring && keyed && (
+      <tr className="configure-row" data-testid={`channel-configure-row-${a.id}`}>
+        <td colSpan={7}>
+          <ChannelKeyForm account={a} onClose={() => setConfiguring(false)} />
+        </td>
+      </tr>
+    )}
+    </Fragment>
   );
 }
 
@@ -126,18 +150,29 @@ function fileLabel(channel: "wechat" | "alipay", field: KeyField): MessageKey {
   return `keyfile.${channel}.${field}` as MessageKey;
 }
 
-function AddChannelAccount() {
+/** The channel's ids and key files: a new account (no `account`), or new keys for an existing
+ *  one (`account`: its channel is fixed, its ids start filled in, and every test id is prefixed
+ *  with `configure-` so the add form below never clashes with it). */
+function ChannelKeyForm({ account, onClose }: { account?: ChannelAccountInfo; onClose?: () => void }) {
   const { t } = useI18n();
+  const tid = (id: string) => (account ? `configure-${id}` : id);
   const refresh = useRefreshAll();
   const tree = useTree();
   const units = useMemo(() => flatten(tree.data).map((u) => u.node), [tree.data]);
   const [picked, setPicked] = useState("");
   const unit = picked || tree.data?.code || "";
-  const [channel, setChannel] = useState<"wechat" | "alipay">("wechat");
+  const [chosen, setChannel] = useState<"wechat" | "alipay">("wechat");
+  const channel: "wechat" | "alipay" = account ? (account.channel === "alipay" ? "alipay" : "wechat") : chosen;
   const [name, setName] = useState("");
-  const [ids, setIds] = useState({ mch_id: "", appid: "", cert_serial: "", platform_key_id: "", app_id: "" });
+  const [ids, setIds] = useState(() => ({
+    mch_id: account?.channel === "wechat" ? (account.merchant_id ?? "") : "",
+    appid: account?.channel === "wechat" ? (account.appid ?? "") : "",
+    cert_serial: account?.cert_serial ?? "",
+    platform_key_id: account?.platform_key_id ?? "",
+    app_id: account?.channel === "alipay" ? (account.merchant_id ?? account.appid ?? "") : "",
+  }));
   const [files, setFiles] = useState<Partial<Record<KeyField, string>>>({});
-  const [baseUrl, setBaseUrl] = useState("");
+  const [baseUrl, setBaseUrl] = useState(account?.base_url ?? "");
   const setId = (field: keyof typeof ids) => (e: { target: { value: string } }) => setIds((v) => ({ ...v, [field]: e.target.value }));
 
   const add = useMutation({
@@ -162,9 +197,15 @@ function AddChannelAccount() {
               alipay_public_key_file: files.alipay_public_key_file ?? "",
               base_url: baseUrl || null,
             };
-      return channelAccountAdd({ unit, name, keys });
+      return account ? channelAccountConfigure({ account: String(account.id), keys }) : channelAccountAdd({ unit, name, keys });
     },
     onSuccess: async () => {
+      if (account) {
+        // The row now shows "configured ····hint"; the form has done its job.
+        await refresh();
+        onClose?.();
+        return;
+      }
       setName("");
       setIds({ mch_id: "", appid: "", cert_serial: "", platform_key_id: "", app_id: "" });
       setFiles({});
@@ -178,11 +219,15 @@ function AddChannelAccount() {
   };
   const fields = channel === "wechat" ? WECHAT_FILES : ALIPAY_FILES;
 
+  const title = account
+    ? t(account.configured ? "settings.replaceTitle" : "settings.configureTitle", { name: account.name })
+    : t("settings.add");
   return (
-    <section className="card" data-testid="channel-add">
-      <h3>{t("settings.add")}</h3>
-      <p className="muted small">{t("settings.addHint")}</p>
-      <form className="channel-form" onSubmit={submit} data-testid="channel-form" data-status={add.status}>
+    <section className={account ? "configure-keys" : "card"} data-testid={account ? `channel-configure-form-${account.id}` : "channel-add"}>
+      <h3>{title}</h3>
+      <p className="muted small">{t(account ? "settings.configureHint" : "settings.addHint")}</p>
+      <form className="channel-form" onSubmit={submit} data-testid={tid("channel-form")} data-status={add.status}>
+        {!account && (
         <div className="row-form">
           <label>
             <span>{t("settings.channel")}</span>
@@ -210,30 +255,31 @@ function AddChannelAccount() {
             <input data-testid="channel-add-name" value={name} placeholder={t(channel === "wechat" ? "settings.namePlaceholderWechat" : "settings.namePlaceholderAlipay")} onChange={(e) => setName(e.target.value)} />
           </label>
         </div>
+        )}
         {channel === "wechat" ? (
           <div className="row-form">
             <label>
               <span>{t("settings.wechatMchId")}</span>
-              <input data-testid="channel-mch-id" value={ids.mch_id} onChange={setId("mch_id")} size={14} />
+              <input data-testid={tid("channel-mch-id")} value={ids.mch_id} onChange={setId("mch_id")} size={14} />
             </label>
             <label>
               <span>{t("settings.wechatAppid")}</span>
-              <input data-testid="channel-appid" value={ids.appid} onChange={setId("appid")} size={20} />
+              <input data-testid={tid("channel-appid")} value={ids.appid} onChange={setId("appid")} size={20} />
             </label>
             <label className="grow">
               <span>{t("settings.wechatCertSerial")}</span>
-              <input data-testid="channel-cert-serial" className="mono" value={ids.cert_serial} onChange={setId("cert_serial")} />
+              <input data-testid={tid("channel-cert-serial")} className="mono" value={ids.cert_serial} onChange={setId("cert_serial")} />
             </label>
             <label className="grow">
               <span>{t("settings.wechatPlatformKeyId")}</span>
-              <input data-testid="channel-platform-key-id" className="mono" value={ids.platform_key_id} placeholder="PUB_KEY_ID_…" onChange={setId("platform_key_id")} />
+              <input data-testid={tid("channel-platform-key-id")} className="mono" value={ids.platform_key_id} placeholder="PUB_KEY_ID_…" onChange={setId("platform_key_id")} />
             </label>
           </div>
         ) : (
           <div className="row-form">
             <label>
               <span>{t("settings.alipayAppId")}</span>
-              <input data-testid="channel-app-id" value={ids.app_id} onChange={setId("app_id")} size={20} />
+              <input data-testid={tid("channel-app-id")} value={ids.app_id} onChange={setId("app_id")} size={20} />
             </label>
           </div>
         )}
@@ -241,7 +287,7 @@ function AddChannelAccount() {
           {fields.map((field) => (
             <KeyFile
               key={`${channel}-${field}`}
-              field={field}
+              testId={tid(`key-${field}`)}
               label={t(fileLabel(channel, field))}
               path={files[field]}
               onPicked={(path) => setFiles((v) => ({ ...v, [field]: path }))}
@@ -251,20 +297,25 @@ function AddChannelAccount() {
         <div className="row-form">
           <label className="grow">
             <span>{t("settings.baseUrl")}</span>
-            <input data-testid="channel-base-url" className="mono" value={baseUrl} placeholder={t("settings.baseUrlPlaceholder")} onChange={(e) => setBaseUrl(e.target.value)} />
+            <input data-testid={tid("channel-base-url")} className="mono" value={baseUrl} placeholder={t("settings.baseUrlPlaceholder")} onChange={(e) => setBaseUrl(e.target.value)} />
           </label>
         </div>
         <p className="muted small">{t("settings.keysNote")}</p>
-        <ErrorNote error={add.error && asIpcError(add.error)} testId="channel-add-error" />
-        {add.data && (
+        <ErrorNote error={add.error && asIpcError(add.error)} testId={tid("channel-add-error")} />
+        {add.data && !account && (
           <p className="ok" data-testid="channel-added" data-account-id={add.data.id}>
             {t("settings.added", { name: add.data.name, hint: add.data.secret_hint ?? "" })}
           </p>
         )}
         <div className="row-form">
-          <button type="submit" className="primary" data-testid="channel-add-submit" disabled={add.isPending}>
+          <button type="submit" className="primary" data-testid={tid("channel-add-submit")} disabled={add.isPending}>
             {add.isPending ? t("settings.saving") : t("settings.save")}
           </button>
+          {onClose && (
+            <button type="button" data-testid="configure-channel-close" onClick={onClose}>
+              {t("settings.configureCancel")}
+            </button>
+          )}
         </div>
       </form>
     </section>
@@ -273,7 +324,7 @@ function AddChannelAccount() {
 
 /** One key file: picked in the native dialog (the e2e runs type its path instead). Only the
  *  path is kept here; the file is read on the Rust side when the account is saved. */
-function KeyFile({ field, label, path, onPicked }: { field: KeyField; label: string; path?: string; onPicked: (path: string) => void }) {
+function KeyFile({ testId, label, path, onPicked }: { testId: string; label: string; path?: string; onPicked: (path: string) => void }) {
   const { t } = useI18n();
   const info = useAppInfo();
   const [testPath, setTestPath] = useState("");
@@ -282,13 +333,13 @@ function KeyFile({ field, label, path, onPicked }: { field: KeyField; label: str
     onSuccess: (chosen) => chosen && onPicked(chosen),
   });
   return (
-    <div className="key-file" data-testid={`key-${field}`}>
+    <div className="key-file" data-testid={testId}>
       <span className="key-label">{label}</span>
       <div className="row-form">
-        <button type="button" data-testid={`key-${field}-pick`} disabled={pick.isPending} onClick={() => pick.mutate(undefined)}>
+        <button type="button" data-testid={`${testId}-pick`} disabled={pick.isPending} onClick={() => pick.mutate(undefined)}>
           {t("settings.pickFile")}
         </button>
-        <code className="file" data-testid={`key-${field}-file`} title={path}>
+        <code className="file" data-testid={`${testId}-file`} title={path}>
           {path ? fileName(path) : t("settings.noFile")}
         </code>
       </div>
@@ -296,14 +347,14 @@ function KeyFile({ field, label, path, onPicked }: { field: KeyField; label: str
         <div className="row-form test-hook">
           <label>
             <span>{t("import.testPath")}</span>
-            <input data-testid={`key-${field}-path`} value={testPath} onChange={(e) => setTestPath(e.target.value)} size={40} />
+            <input data-testid={`${testId}-path`} value={testPath} onChange={(e) => setTestPath(e.target.value)} size={40} />
           </label>
-          <button type="button" data-testid={`key-${field}-use`} onClick={() => testPath.trim() && pick.mutate(testPath.trim())}>
+          <button type="button" data-testid={`${testId}-use`} onClick={() => testPath.trim() && pick.mutate(testPath.trim())}>
             {t("import.testUse")}
           </button>
         </div>
       )}
-      <ErrorNote error={pick.error && asIpcError(pick.error)} testId={`key-${field}-error`} />
+      <ErrorNote error={pick.error && asIpcError(pick.error)} testId={`${testId}-error`} />
     </div>
   );
 }
