@@ -96,7 +96,7 @@ pub async fn find_fee(desk: &FeeDesk, text: &str) -> Result<FeeItem> {
         Some((unit, name)) => (Some(normalize(unit).to_ascii_uppercase()), normalize(name)),
         None => (None, text.clone()),
     };
-    let found: Vec<FeeItem> = list_fees(desk)
+    let mut found: Vec<FeeItem> = list_fees(desk)
         .await?
         .into_iter()
         .filter(|f| f.name == name && unit.as_ref().is_none_or(|u| &f.unit_code == u))
@@ -105,7 +105,7 @@ pub async fn find_fee(desk: &FeeDesk, text: &str) -> Result<FeeItem> {
         0 => Err(Error::NotFound(format!(
             "no fee item '{text}'; add it with `feedesk fee add --unit CODE --name NAME`"
         ))),
-        1 => Ok(found.into_iter().next().expect("one")),
+        1 => Ok(found.swap_remove(0)),
         n => Err(Error::Validation(format!(
             "{n} units have a fee item '{name}'; write it as UNIT/NAME, e.g. {}/{name}",
             found[0].unit_code

@@ -295,16 +295,13 @@ async fn record(
     journal.write(&mut tx, &now).await?;
     if !payments.is_empty() {
         let total = payments.iter().map(|p| p.amount_fen).sum::<i64>();
-        let fresh: Vec<&PaymentResult> = results
-            .iter()
-            .filter(|r| payments.iter().any(|p| p.id == r.payment_id))
-            .collect();
         let (action, entity_id, after) = if payments.len() == 1 {
             let req = reqs.iter().find(|r| r.bill_id == payments[0].bill_id);
+            let result = results.iter().find(|r| r.payment_id == payments[0].id);
             (
                 "payment.record",
                 payments[0].id.to_string(),
-                json!({"payment": fresh.first(), "request": req}),
+                json!({"payment": result, "request": req}),
             )
         } else {
             (

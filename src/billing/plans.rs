@@ -241,7 +241,7 @@ async fn designated_account(
     text: &str,
     plan_unit_id: i64,
 ) -> Result<CollectionAccount> {
-    let candidates: Vec<CollectionAccount> = accounts_named(conn, text)
+    let mut candidates: Vec<CollectionAccount> = accounts_named(conn, text)
         .await?
         .into_iter()
         .filter(|a| is_within(all, plan_unit_id, a.unit_id))
@@ -259,7 +259,7 @@ async fn designated_account(
                 )),
             });
         }
-        1 => candidates.into_iter().next().expect("one"),
+        1 => candidates.swap_remove(0),
         n => return Err(ambiguous_account(text, n)),
     };
     if account.archived {

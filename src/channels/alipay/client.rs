@@ -482,12 +482,10 @@ impl AlipayClient {
 
     /// One signed call and its verified answer node.
     async fn call(&self, method: &str, biz: &serde_json::Value) -> Result<Answer> {
-        let offset = chrono::FixedOffset::east_opt(crate::clock::LOCAL_OFFSET_SECONDS)
-            .ok_or_else(|| Error::Internal("time zone".into()))?;
         let timestamp = self
             .clock
             .now()
-            .with_timezone(&offset)
+            .with_timezone(&crate::clock::LOCAL_OFFSET)
             .format("%Y-%m-%d %H:%M:%S")
             .to_string();
         let mut params: BTreeMap<String, String> = [

@@ -23,8 +23,7 @@ fn business(sub_code: &str, sub_msg: &str) -> Value {
 }
 
 fn beijing(t: DateTime<Utc>) -> String {
-    let offset = chrono::FixedOffset::east_opt(crate::clock::LOCAL_OFFSET_SECONDS).expect("offset");
-    t.with_timezone(&offset)
+    t.with_timezone(&crate::clock::LOCAL_OFFSET)
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
 }

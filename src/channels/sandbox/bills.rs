@@ -22,12 +22,12 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::state::{OrderState, SandboxChannel, SandboxOrder, SandboxRefund, State};
 use super::{AlipayApp, WechatMerchant};
 use crate::channels::crypto::fen_to_yuan;
-use crate::clock::{LOCAL_OFFSET_SECONDS, local_date};
+use crate::clock::{LOCAL_OFFSET, local_date};
 
 /// The sandbox's channel fee: 6‰ (0.6%), the common rate for both channels.
 pub const FEE_PER_MILLE: i64 = 6;
@@ -134,12 +134,9 @@ pub(crate) const SANDBOX_OPENID: &str = "oSandboxPayer000000000000000";
 /// The payer account the sandbox reports (Alipay `对方账户`, `buyer_logon_id`).
 pub(crate) const SANDBOX_BUYER: &str = "159****0000";
 
-fn offset() -> FixedOffset {
-    FixedOffset::east_opt(LOCAL_OFFSET_SECONDS).expect("offset")
-}
 
 fn beijing(t: DateTime<Utc>) -> String {
-    t.with_timezone(&offset())
+    t.with_timezone(&LOCAL_OFFSET)
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
 }
@@ -404,7 +401,7 @@ pub(crate) fn alipay_bill_texts(
 ) -> (String, String) {
     let pid = alipay_pid(app);
     let next = date.succ_opt().unwrap_or(date);
-    let exported = now.with_timezone(&offset()).format("%Y年%m月%d日 %H:%M:%S");
+    let exported = now.with_timezone(&LOCAL_OFFSET).format("%Y年%m月%d日 %H:%M:%S");
     let period = format!(
         "#起始日期：[{} 00:00:00]   终止日期：[{} 00:00:00]\r\n",
         chinese_day(date),

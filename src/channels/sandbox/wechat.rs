@@ -261,8 +261,7 @@ fn native(
 }
 
 fn shanghai(t: DateTime<Utc>) -> String {
-    let offset = chrono::FixedOffset::east_opt(crate::clock::LOCAL_OFFSET_SECONDS).expect("offset");
-    t.with_timezone(&offset)
+    t.with_timezone(&crate::clock::LOCAL_OFFSET)
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
