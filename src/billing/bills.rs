@@ -138,32 +138,61 @@ enum Reading {
     Rows,
 }
 
-/// The WHERE clause and its parameters (as JSON text and numbers bound in order).
-async fn conditions(
-    desk: &FeeDesk,
-    filter: &BillFilter,
-    reading: Reading,
-) -> Result<(String, Vec<Param>)> {
+/// A filter resolved against the database once (subtree, term, class), to be written as the
+/// WHERE clause each query of a page needs.
+struct Conditions {
+    /// The subtree's unit ids, and whether they are every unit there is.
+    units: Option<(Vec<i64>, bool)>,
+    /// The other clauses, and their parameters in order.
+    clauses: Vec<String>,
+    params: Vec<Param>,
+}
+
+impl Conditions {
+    /// The WHERE clause and its parameters for `reading`.
+    fn sql(&self, reading: Reading) -> (String, Vec<Param>) {
+        let mut clauses = vec![];
+        let mut params = vec![];
+        if let Some((ids, all)) = &self.units {
+            // For the first rows in id order: one store's bills come from its index; several
+            // units' are found walking the bills in id order (the `+` keeps SQLite from
+            // fetching every bill of the subtree through the index only to sort them); the
+            // whole tree needs no condition at all.
+            let clause = match (reading, ids.len()) {
+                (Reading::Rows, _) if *all => None,
+                (Reading::Rows, n) if n > 1 => {
+                    Some("+b.unit_id IN (SELECT value FROM json_each(?))")
+                }
+                _ => Some("b.unit_id IN (SELECT value FROM json_each(?))"),
+            };
+            if let Some(clause) = clause {
+                clauses.push(clause.to_string());
+                params.push(Param::Text(serde_json::to_string(ids).unwrap_or_default()));
+            }
+        }
+        clauses.extend(self.clauses.iter().cloned());
+        params.extend(self.params.iter().cloned());
+        let sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        (sql, params)
+    }
+}
+
+/// Resolves the filter: the subtree, the term and the class it names.
+async fn conditions(desk: &FeeDesk, filter: &BillFilter) -> Result<Conditions> {
     let mut clauses: Vec<String> = vec![];
     let mut params = vec![];
+    let mut units = None;
     if let Some(code) = filter.unit_code.as_deref().filter(|c| !c.trim().is_empty()) {
         let ids = subtree_ids(desk, code).await?;
-        let units: i64 = sqlx::query_scalar("SELECT count(*) FROM units")
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM units")
             .fetch_one(desk.db().pool())
             .await?;
-        // For the first rows in id order: one store's bills come from its index; several
-        // units' are found walking the bills in id order (the `+` keeps SQLite from fetching
-        // every bill of the subtree through the index only to sort them); the whole tree needs
-        // no condition at all.
-        let clause = match (reading, ids.len()) {
-            (Reading::Rows, n) if n as i64 == units => None,
-            (Reading::Rows, n) if n > 1 => Some("+b.unit_id IN (SELECT value FROM json_each(?))"),
-            _ => Some("b.unit_id IN (SELECT value FROM json_each(?))"),
-        };
-        if let Some(clause) = clause {
-            clauses.push(clause.into());
-            params.push(Param::Text(serde_json::to_string(&ids).unwrap_or_default()));
-        }
+        let all = ids.len() as i64 == count;
+        units = Some((ids, all));
     }
     if let Some(term) = filter.term_name.as_deref().filter(|t| !t.trim().is_empty()) {
         let term = find_term(desk, term).await?;
@@ -205,14 +234,14 @@ async fn conditions(
         params.push(Param::Text(format!("{escaped}%")));
         params.push(Param::Text(format!("%{escaped}%")));
     }
-    let sql = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
-    Ok((sql, params))
+    Ok(Conditions {
+        units,
+        clauses,
+        params,
+    })
 }
 
+#[derive(Clone)]
 enum Param {
     Int(i64),
     Text(String),
@@ -243,7 +272,8 @@ pub async fn bill_page(
     offset: u64,
     limit: u32,
 ) -> Result<BillPage> {
-    let (where_sql, params) = conditions(desk, filter, Reading::Totals).await?;
+    let conditions = conditions(desk, filter).await?;
+    let (where_sql, params) = conditions.sql(Reading::Totals);
     let by_unit_and_status_only = filter.term_name.as_deref().is_none_or(|t| t.trim().is_empty())
         && filter.class_name.as_deref().is_none_or(|c| c.trim().is_empty())
         && filter.plan_id.is_none()
@@ -274,7 +304,7 @@ pub async fn bill_page(
             .await?;
     // In the order bills were issued (within a plan: by store, then member
     // number), which the primary key gives without sorting a million rows.
-    let (where_sql, params) = conditions(desk, filter, Reading::Rows).await?;
+    let (where_sql, params) = conditions.sql(Reading::Rows);
     let rows_sql = format!(
         "SELECT {COLUMNS} {FROM} {where_sql} ORDER BY b.id LIMIT {} OFFSET {}",
         i64::from(limit),

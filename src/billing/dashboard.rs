@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::clock::local_date;
 use crate::money::Money;
-use crate::org::{Unit, UnitKind, list_units};
+use crate::org::{Unit, UnitKind, list_units, subtree};
 use crate::text::normalize;
 use crate::{Error, FeeDesk, Result};
 
@@ -136,17 +136,6 @@ fn root<'a>(all: &'a [Unit], code: &str) -> Result<&'a Unit> {
     all.iter().find(|u| u.code == code).ok_or_else(|| {
         Error::NotFound(format!("no unit with code '{code}'; `feedesk org list` shows the codes"))
     })
-}
-
-fn subtree(all: &[Unit], root: i64) -> Vec<i64> {
-    let mut out = vec![root];
-    let mut i = 0;
-    while i < out.len() {
-        let parent = out[i];
-        out.extend(all.iter().filter(|u| u.parent_id == Some(parent)).map(|u| u.id));
-        i += 1;
-    }
-    out
 }
 
 /// The money tiles for `unit_code`'s subtree, as of `today` (default: the institution's today).

@@ -393,8 +393,9 @@ pub async fn list_units(desk: &FeeDesk) -> Result<Vec<Unit>> {
     all_units(&mut conn).await
 }
 
-/// The ids of `root` and everything below it.
-fn subtree(all: &[Unit], root: i64) -> Vec<i64> {
+/// The ids of `root` and everything below it, among `all` units (callers that already hold the
+/// list avoid reading it again).
+pub fn subtree(all: &[Unit], root: i64) -> Vec<i64> {
     let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
     for u in all {
         if let Some(p) = u.parent_id {
