@@ -50,20 +50,36 @@ async fn run(total_bills: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     // 2026-11-20 10:00 in Shanghai.
     let now = Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).unwrap();
-    let desk = FeeDesk::open_with(&dir.path().join("data"), Arc::new(FixedClock(now)), "bench".into())
-        .await
-        .expect("open");
+    let desk = FeeDesk::open_with(
+        &dir.path().join("data"),
+        Arc::new(FixedClock(now)),
+        "bench".into(),
+    )
+    .await
+    .expect("open");
     org::init(&desk, "基准连锁").await.unwrap();
     for r in 0..REGIONS {
         let region = format!("R{}", r + 1);
-        org::add_unit(&desk, "HQ", UnitKind::Region, &region, &format!("区域{}", r + 1))
-            .await
-            .unwrap();
+        org::add_unit(
+            &desk,
+            "HQ",
+            UnitKind::Region,
+            &region,
+            &format!("区域{}", r + 1),
+        )
+        .await
+        .unwrap();
         for s in 0..STORES_PER_REGION {
             let n = r * STORES_PER_REGION + s;
-            org::add_unit(&desk, &region, UnitKind::Store, &store_code(n), &format!("门店{}", n + 1))
-                .await
-                .unwrap();
+            org::add_unit(
+                &desk,
+                &region,
+                UnitKind::Store,
+                &store_code(n),
+                &format!("门店{}", n + 1),
+            )
+            .await
+            .unwrap();
         }
     }
     let csv = dir.path().join("members.csv");
@@ -96,8 +112,13 @@ async fn run(total_bills: usize) {
     .await
     .unwrap();
     assert_eq!(import.imported as usize, MEMBERS);
-    println!("setup: {MEMBERS} members in 50 stores imported in {:.2} s", started.elapsed().as_secs_f64());
-    billing::add_account(&desk, "HQ", Channel::OfflineBank, "HQ对公户").await.unwrap();
+    println!(
+        "setup: {MEMBERS} members in 50 stores imported in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    billing::add_account(&desk, "HQ", Channel::OfflineBank, "HQ对公户")
+        .await
+        .unwrap();
     billing::add_fee(&desk, "HQ", "学费").await.unwrap();
 
     let plans = total_bills.div_ceil(MEMBERS).max(1);
@@ -182,17 +203,26 @@ async fn run(total_bills: usize) {
     );
 
     println!();
-    println!("| query ({} bills, {paid} payments) | p50 ms | p95 ms | max ms |", plans * MEMBERS);
+    println!(
+        "| query ({} bills, {paid} payments) | p50 ms | p95 ms | max ms |",
+        plans * MEMBERS
+    );
     println!("|---|---:|---:|---:|");
     for unit in ["HQ", "R1", "S01"] {
-        let times = time(|| async { billing::money_summary(&desk, unit, None).await.unwrap() }).await;
+        let times =
+            time(|| async { billing::money_summary(&desk, unit, None).await.unwrap() }).await;
         row(&format!("money tiles + aging + trend, {unit}"), times);
     }
     for unit in ["HQ", "R1"] {
         let times = time(|| async { billing::money_tree(&desk, unit).await.unwrap() }).await;
         row(&format!("drill-down tree, {unit}"), times);
     }
-    let times = time(|| async { feedesk::ledger::trial_balance(&desk, "HQ", true).await.unwrap() }).await;
+    let times = time(|| async {
+        feedesk::ledger::trial_balance(&desk, "HQ", true)
+            .await
+            .unwrap()
+    })
+    .await;
     row("trial balance, HQ rolled up", times);
     // Not a dashboard query: the bills page's first 100 rows with the count and totals of
     // everything its filter matches (which scans the matching bills).
@@ -201,14 +231,20 @@ async fn run(total_bills: usize) {
             unit_code: Some(unit.into()),
             ..Default::default()
         };
-        let times = time_n(20, || async { billing::bill_page(&desk, &filter, 0, 100).await.unwrap() }).await;
+        let times = time_n(20, || async {
+            billing::bill_page(&desk, &filter, 0, 100).await.unwrap()
+        })
+        .await;
         row(&format!("bills page (100 rows + totals), {unit}"), times);
     }
     let summary = billing::money_summary(&desk, "HQ", None).await.unwrap();
     println!();
     println!(
         "HQ: billed {} · collected {} · outstanding {} · rate {}",
-        summary.figures.billed, summary.figures.collected, summary.figures.outstanding, summary.figures.collection_rate
+        summary.figures.billed,
+        summary.figures.collected,
+        summary.figures.outstanding,
+        summary.figures.collection_rate
     );
     let db = dir.path().join("data").join(feedesk::db::DB_FILE);
     println!(
@@ -259,9 +295,11 @@ fn peak_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<u64>().ok())
+            })
         })
         .map_or(0, |kb| kb / 1024)
 }

@@ -38,16 +38,20 @@ pub fn local_date(now: DateTime<Utc>) -> chrono::NaiveDate {
 }
 
 /// The institution's offset from UTC, as chrono's type (checked when compiling).
-pub const LOCAL_OFFSET: chrono::FixedOffset = match chrono::FixedOffset::east_opt(LOCAL_OFFSET_SECONDS) {
-    Some(offset) => offset,
-    None => panic!("LOCAL_OFFSET_SECONDS is out of range"),
-};
+pub const LOCAL_OFFSET: chrono::FixedOffset =
+    match chrono::FixedOffset::east_opt(LOCAL_OFFSET_SECONDS) {
+        Some(offset) => offset,
+        None => panic!("LOCAL_OFFSET_SECONDS is out of range"),
+    };
 
 /// A stored UTC timestamp (RFC 3339) as a person in the institution reads it:
 /// `2026-09-02 09:00`. Text that is not a timestamp is returned unchanged.
 pub fn local_display(utc: &str) -> String {
     match DateTime::parse_from_rfc3339(utc) {
-        Ok(t) => t.with_timezone(&LOCAL_OFFSET).format("%Y-%m-%d %H:%M").to_string(),
+        Ok(t) => t
+            .with_timezone(&LOCAL_OFFSET)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
         Err(_) => utc.to_string(),
     }
 }

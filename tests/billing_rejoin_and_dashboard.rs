@@ -51,7 +51,10 @@ async fn a_member_who_comes_back_is_billed_again_but_an_exempted_one_is_not() {
         .collect();
     assert_eq!(s001.len(), 2, "{s001:?}");
     assert!(s001.contains(&(s1.id, "voided".to_string())));
-    assert!(s001.iter().any(|(id, status)| *id != s1.id && status == "open"));
+    assert!(
+        s001.iter()
+            .any(|(id, status)| *id != s1.id && status == "open")
+    );
     assert_eq!(bill(d, s2.id).await.status, "voided");
 
     // Issuing again changes nothing.
@@ -114,7 +117,12 @@ async fn dashboard_figures_aging_and_tree_add_up_to_the_bills() {
         ("BJ", day(2026, 10, 15), "fixed:500"),
         ("CD", day(2026, 12, 31), "fixed:800"),
     ] {
-        let mut req = plan_req("学费", PlanTarget::Class(format!("{store}/一班")), rule, "总部现金");
+        let mut req = plan_req(
+            "学费",
+            PlanTarget::Class(format!("{store}/一班")),
+            rule,
+            "总部现金",
+        );
         req.due_on = due;
         req.allow_partial = true;
         let p = plan(d, req).await;
@@ -162,13 +170,19 @@ async fn dashboard_figures_aging_and_tree_add_up_to_the_bills() {
         ]
     );
     let aged: i64 = hq.aging.iter().map(|a| a.amount.fen()).sum();
-    assert_eq!(aged, f.outstanding.fen(), "aging covers exactly what is outstanding");
+    assert_eq!(
+        aged,
+        f.outstanding.fen(),
+        "aging covers exactly what is outstanding"
+    );
     // The trend covers the last 30 days: the payments were in early September, outside it.
     assert_eq!(hq.trend.len(), 30);
     assert_eq!(hq.trend.last().unwrap().day, "2026-11-20");
     assert!(hq.trend.iter().all(|t| t.payments == 0));
     // Seen on 2026-09-10 the trend has them, on their local days.
-    let early = billing::money_summary(d, "HQ", Some(day(2026, 9, 10))).await.unwrap();
+    let early = billing::money_summary(d, "HQ", Some(day(2026, 9, 10)))
+        .await
+        .unwrap();
     let days: Vec<(String, u64, String)> = early
         .trend
         .iter()
@@ -202,7 +216,11 @@ async fn dashboard_figures_aging_and_tree_add_up_to_the_bills() {
     assert_tree_adds_up(&tree, &own);
     assert_eq!(find(&tree, "WEST").unwrap().figures.billed, m("800.00"));
     assert_eq!(
-        find(&tree, "BJ").unwrap().figures.collection_rate.to_string(),
+        find(&tree, "BJ")
+            .unwrap()
+            .figures
+            .collection_rate
+            .to_string(),
         "0.5000"
     );
     assert_books(d).await;

@@ -89,14 +89,35 @@ async fn keys_are_configured_later_and_rotated() {
     ok(&feedesk(&data, &["init", "--name", "星火"]));
     ok(&feedesk(
         &data,
-        &["account", "add", "--unit", "HQ", "--channel", "wechat", "--name", "微信收款"],
+        &[
+            "account",
+            "add",
+            "--unit",
+            "HQ",
+            "--channel",
+            "wechat",
+            "--name",
+            "微信收款",
+        ],
     ));
     ok(&feedesk(
         &data,
-        &["account", "add", "--unit", "HQ", "--channel", "offline-cash", "--name", "现金"],
+        &[
+            "account",
+            "add",
+            "--unit",
+            "HQ",
+            "--channel",
+            "offline-cash",
+            "--name",
+            "现金",
+        ],
     ));
     // Not configured yet: testing it says so.
-    refused(&feedesk(&data, &["account", "test", "微信收款"]), "no channel keys configured");
+    refused(
+        &feedesk(&data, &["account", "test", "微信收款"]),
+        "no channel keys configured",
+    );
     assert_eq!(secret_ref(&data, "微信收款"), None);
 
     let k = |dir: &Path, f: &str| dir.join(f).display().to_string();
@@ -121,39 +142,79 @@ async fn keys_are_configured_later_and_rotated() {
         ]
     };
     let configure = |account: &str, dir: &Path, base: &str| {
-        let mut args: Vec<String> = vec!["--json".into(), "account".into(), "configure".into(), account.into()];
+        let mut args: Vec<String> = vec![
+            "--json".into(),
+            "account".into(),
+            "configure".into(),
+            account.into(),
+        ];
         args.extend(wechat_args(dir, base));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         feedesk(&data, &args)
     };
 
     // Keys later: the account works, shows only its hint, and keeps no key in the database.
-    let first: serde_json::Value =
-        serde_json::from_str(&ok(&configure("微信收款", &keys_a, &sandbox_a.wechat_base_url()))).unwrap();
+    let first: serde_json::Value = serde_json::from_str(&ok(&configure(
+        "微信收款",
+        &keys_a,
+        &sandbox_a.wechat_base_url(),
+    )))
+    .unwrap();
     assert_eq!(first["configured"], true);
     let apiv3_a = std::fs::read_to_string(keys_a.join("wechat/apiv3_key.txt")).unwrap();
-    assert_eq!(first["secret_hint"], apiv3_a.trim()[apiv3_a.trim().len() - 4..]);
+    assert_eq!(
+        first["secret_hint"],
+        apiv3_a.trim()[apiv3_a.trim().len() - 4..]
+    );
     ok(&feedesk(&data, &["account", "test", "微信收款"]));
     let ref_a = secret_ref(&data, "微信收款").expect("a keyring reference");
     let store = SecretStore::new(SERVICE);
-    assert!(store.get(&feedesk::secrets::SecretRef::parse(&ref_a).unwrap()).await.is_ok());
+    assert!(
+        store
+            .get(&feedesk::secrets::SecretRef::parse(&ref_a).unwrap())
+            .await
+            .is_ok()
+    );
 
     // Rotation to another key set (another sandbox): the new keys work, the old item is gone.
-    ok(&configure("微信收款", &keys_b, &sandbox_b.wechat_base_url()));
+    ok(&configure(
+        "微信收款",
+        &keys_b,
+        &sandbox_b.wechat_base_url(),
+    ));
     ok(&feedesk(&data, &["account", "test", "微信收款"]));
     let ref_b = secret_ref(&data, "微信收款").unwrap();
     assert_ne!(ref_a, ref_b);
-    assert!(store.get(&feedesk::secrets::SecretRef::parse(&ref_a).unwrap()).await.is_err());
-    assert!(store.get(&feedesk::secrets::SecretRef::parse(&ref_b).unwrap()).await.is_ok());
+    assert!(
+        store
+            .get(&feedesk::secrets::SecretRef::parse(&ref_a).unwrap())
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .get(&feedesk::secrets::SecretRef::parse(&ref_b).unwrap())
+            .await
+            .is_ok()
+    );
 
     // Refusals change nothing: a cash account takes no keys; alipay keys for a wechat account.
-    refused(&configure("现金", &keys_a, &sandbox_a.wechat_base_url()), "take no channel keys");
+    refused(
+        &configure("现金", &keys_a, &sandbox_a.wechat_base_url()),
+        "take no channel keys",
+    );
     let alipay = feedesk(
         &data,
         &[
-            "account", "configure", "微信收款", "--app-id", "2021000000000000",
-            "--private-key-file", &k(&keys_a, "alipay/app_private_key.pem"),
-            "--alipay-public-key-file", &k(&keys_a, "alipay/alipay_public_key.pem"),
+            "account",
+            "configure",
+            "微信收款",
+            "--app-id",
+            "2021000000000000",
+            "--private-key-file",
+            &k(&keys_a, "alipay/app_private_key.pem"),
+            "--alipay-public-key-file",
+            &k(&keys_a, "alipay/alipay_public_key.pem"),
         ],
     );
     refused(&alipay, "for alipay accounts");
@@ -162,7 +223,8 @@ async fn keys_are_configured_later_and_rotated() {
     // The audit log says who configured what, without a key in it.
     let audit = ok(&feedesk(&data, &["--json", "audit", "list"]));
     assert_eq!(audit.matches("account.configure").count(), 2, "{audit}");
-    let private_a = std::fs::read_to_string(keys_a.join("wechat/merchant_private_key.pem")).unwrap();
+    let private_a =
+        std::fs::read_to_string(keys_a.join("wechat/merchant_private_key.pem")).unwrap();
     let body_line = private_a.lines().nth(1).unwrap();
     assert!(!audit.contains(body_line) && !audit.contains(apiv3_a.trim()));
     let db = std::fs::read(data.join(feedesk::db::DB_FILE)).unwrap();
@@ -170,7 +232,9 @@ async fn keys_are_configured_later_and_rotated() {
     assert!(!db.contains(body_line) && !db.contains(apiv3_a.trim()));
 
     for r in [ref_b] {
-        let _ = store.delete(&feedesk::secrets::SecretRef::parse(&r).unwrap()).await;
+        let _ = store
+            .delete(&feedesk::secrets::SecretRef::parse(&r).unwrap())
+            .await;
     }
     sandbox_a.shutdown().await;
     sandbox_b.shutdown().await;

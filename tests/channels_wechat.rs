@@ -437,7 +437,11 @@ async fn production_clients_use_https_with_rustls_on_ring() {
     let mut config = alipay_config(&sandbox);
     config.base_url = feedesk::channels::alipay::PRODUCTION_URL.into();
     feedesk::channels::alipay::AlipayClient::new(config).unwrap();
-    for bad in ["ftp://api.mch.weixin.qq.com", "not a url", "http://10.0.0.1"] {
+    for bad in [
+        "ftp://api.mch.weixin.qq.com",
+        "not a url",
+        "http://10.0.0.1",
+    ] {
         let err = feedesk::channels::http_client(bad).unwrap_err();
         assert_eq!(err.code(), feedesk::ErrorCode::Validation, "{bad}");
     }

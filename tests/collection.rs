@@ -936,7 +936,10 @@ async fn retrying_a_channel_refund_typed_with_full_width_punctuation_is_the_same
     };
     let d = &w.desk;
     let s = &w.secrets;
-    for (plan_id, member, tag) in [(w.wechat_plan, "S005", "wx"), (w.alipay_plan, "B005", "ali")] {
+    for (plan_id, member, tag) in [
+        (w.wechat_plan, "S005", "wx"),
+        (w.alipay_plan, "B005", "ali"),
+    ] {
         let (payment, _) = collected(&w, plan_id, member).await;
         let typed = |amount: &str, key: &str| RefundRequest {
             payment_id: payment,
@@ -948,7 +951,8 @@ async fn retrying_a_channel_refund_typed_with_full_width_punctuation_is_the_same
         let first = collection::refund_via_channel(d, s, &typed("100", &format!("{tag}-fw1")))
             .await
             .unwrap();
-        let again = collection::refund_via_channel(d, s, &typed("100", &format!("{tag}-fw1"))).await;
+        let again =
+            collection::refund_via_channel(d, s, &typed("100", &format!("{tag}-fw1"))).await;
         assert_eq!(again.unwrap(), first);
         // Finished by a sync (the channel's first answer was forged).
         w.sandbox.handle().inject(FaultRule {
@@ -960,7 +964,8 @@ async fn retrying_a_channel_refund_typed_with_full_width_punctuation_is_the_same
             .await
             .unwrap_err();
         assert_eq!(w.sync().await.refunds_done, 1);
-        let again = collection::refund_via_channel(d, s, &typed("200", &format!("{tag}-fw2"))).await;
+        let again =
+            collection::refund_via_channel(d, s, &typed("200", &format!("{tag}-fw2"))).await;
         let again = again.unwrap();
         assert_eq!(again.amount, m("200"));
         let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM refunds WHERE payment_id = ?")
@@ -990,14 +995,24 @@ async fn a_failed_payment_frees_the_bill_for_a_new_order() {
         let before = snapshot(d).await;
         let report = w.sync().await;
         clean(&report);
-        assert_eq!((report.checked, report.paid, report.still_open), (1, 0, 0), "{report:?}");
+        assert_eq!(
+            (report.checked, report.paid, report.still_open),
+            (1, 0, 0),
+            "{report:?}"
+        );
         assert_eq!(snapshot(d).await, before);
         let status = order_status(d, &dead.order_no).await;
         assert!(status == "failed" || status == "closed", "{status}");
         let fresh = collection::collect(d, &w.secrets, bill.id).await.unwrap();
         assert_ne!(fresh.order_no, dead.order_no);
         assert!(!fresh.reused);
-        let txn = w.sandbox.handle().pay(&fresh.order_no).unwrap().transaction_id.unwrap();
+        let txn = w
+            .sandbox
+            .handle()
+            .pay(&fresh.order_no)
+            .unwrap()
+            .transaction_id
+            .unwrap();
         assert_eq!(w.sync().await.paid, 1);
         let p = payments(d, bill.id).await;
         assert_eq!((p.len(), p[0].2.as_deref()), (1, Some(txn.as_str())));

@@ -229,9 +229,10 @@ pub async fn list_accounts(desk: &FeeDesk) -> Result<Vec<CollectionAccount>> {
 
 /// Every account, for resolving many names in memory.
 pub(crate) async fn all_accounts(conn: &mut SqliteConnection) -> Result<Vec<CollectionAccount>> {
-    let rows: Vec<AccountRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY a.id")))
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows: Vec<AccountRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY a.id")))
+            .fetch_all(&mut *conn)
+            .await?;
     rows.into_iter().map(CollectionAccount::try_from).collect()
 }
 

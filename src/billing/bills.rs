@@ -199,7 +199,11 @@ async fn conditions(desk: &FeeDesk, filter: &BillFilter) -> Result<Conditions> {
         clauses.push("p.term_id = ?".into());
         params.push(Param::Int(term.id));
     }
-    if let Some(class) = filter.class_name.as_deref().filter(|c| !c.trim().is_empty()) {
+    if let Some(class) = filter
+        .class_name
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+    {
         let text = normalize(class);
         let (store, name) = match text.split_once('/') {
             Some((s, n)) => (Some(s.to_string()), n.to_string()),
@@ -228,9 +232,17 @@ async fn conditions(desk: &FeeDesk, filter: &BillFilter) -> Result<Conditions> {
         clauses.push("b.plan_id = ?".into());
         params.push(Param::Int(plan));
     }
-    if let Some(search) = filter.search.as_deref().map(normalize).filter(|s| !s.is_empty()) {
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(normalize)
+        .filter(|s| !s.is_empty())
+    {
         clauses.push("(m.member_no LIKE ? ESCAPE '\\' OR m.name LIKE ? ESCAPE '\\')".into());
-        let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         params.push(Param::Text(format!("{escaped}%")));
         params.push(Param::Text(format!("%{escaped}%")));
     }
@@ -274,8 +286,14 @@ pub async fn bill_page(
 ) -> Result<BillPage> {
     let conditions = conditions(desk, filter).await?;
     let (where_sql, params) = conditions.sql(Reading::Totals);
-    let by_unit_and_status_only = filter.term_name.as_deref().is_none_or(|t| t.trim().is_empty())
-        && filter.class_name.as_deref().is_none_or(|c| c.trim().is_empty())
+    let by_unit_and_status_only = filter
+        .term_name
+        .as_deref()
+        .is_none_or(|t| t.trim().is_empty())
+        && filter
+            .class_name
+            .as_deref()
+            .is_none_or(|c| c.trim().is_empty())
         && filter.plan_id.is_none()
         && filter.search.as_deref().is_none_or(|s| s.trim().is_empty());
     // The totals: from the running totals when the filter is only by unit and status (the
@@ -320,7 +338,10 @@ pub async fn bill_page(
         amount_paid: Money::from_fen(paid)?,
         amount_refunded: Money::from_fen(refunded)?,
         outstanding: Money::from_fen(outstanding)?,
-        bills: rows.into_iter().map(Bill::try_from).collect::<Result<_>>()?,
+        bills: rows
+            .into_iter()
+            .map(Bill::try_from)
+            .collect::<Result<_>>()?,
     })
 }
 
@@ -386,7 +407,9 @@ pub async fn get_bill(desk: &FeeDesk, bill_id: i64) -> Result<BillDetail> {
 pub async fn void_bill(desk: &FeeDesk, bill_id: i64, reason: &str) -> Result<Bill> {
     let reason = normalize(reason);
     if reason.is_empty() {
-        return Err(Error::Validation("voiding a bill needs a reason (--reason)".into()));
+        return Err(Error::Validation(
+            "voiding a bill needs a reason (--reason)".into(),
+        ));
     }
     let mut tx = desk.db().write().await?;
     let bill = bill_state(&mut tx, bill_id).await?;

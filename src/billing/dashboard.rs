@@ -134,7 +134,9 @@ fn add(a: [i64; 5], b: [i64; 5]) -> [i64; 5] {
 fn root<'a>(all: &'a [Unit], code: &str) -> Result<&'a Unit> {
     let code = normalize(code).to_ascii_uppercase();
     all.iter().find(|u| u.code == code).ok_or_else(|| {
-        Error::NotFound(format!("no unit with code '{code}'; `feedesk org list` shows the codes"))
+        Error::NotFound(format!(
+            "no unit with code '{code}'; `feedesk org list` shows the codes"
+        ))
     })
 }
 
@@ -186,7 +188,9 @@ pub async fn money_summary(
     let days: HashMap<String, (i64, i64)> = days.into_iter().map(|(d, n, f)| (d, (n, f))).collect();
     let trend = (0..30)
         .map(|i| {
-            let day = (from + chrono::Duration::days(i)).format("%Y-%m-%d").to_string();
+            let day = (from + chrono::Duration::days(i))
+                .format("%Y-%m-%d")
+                .to_string();
             let (n, fen) = days.get(&day).copied().unwrap_or((0, 0));
             Ok(TrendDay {
                 day,

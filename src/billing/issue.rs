@@ -318,7 +318,14 @@ async fn plan_work(desk: &FeeDesk, conn: &mut SqliteConnection, plan_id: i64) ->
             continue;
         }
         if b.status == "open" && b.paid_fen == 0 {
-            voids.push((b.id, b.unit_id, b.member_no, b.gross_fen, b.discount_fen, b.due_fen));
+            voids.push((
+                b.id,
+                b.unit_id,
+                b.member_no,
+                b.gross_fen,
+                b.discount_fen,
+                b.due_fen,
+            ));
         } else {
             kept.push(KeptBill {
                 bill_id: b.id,
@@ -372,14 +379,12 @@ async fn targets(conn: &mut SqliteConnection, plan: &Plan) -> Result<Vec<Target>
             .fetch_all(&mut *conn)
             .await?
         }
-        _ => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{select} WHERE m.status = 'active' AND m.unit_id IN (SELECT id FROM subtree) {order}"
-            )))
-            .bind(plan.unit_id)
-            .fetch_all(&mut *conn)
-            .await?
-        }
+        _ => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{select} WHERE m.status = 'active' AND m.unit_id IN (SELECT id FROM subtree) {order}"
+        )))
+        .bind(plan.unit_id)
+        .fetch_all(&mut *conn)
+        .await?,
     };
     Ok(rows
         .into_iter()
@@ -422,12 +427,10 @@ fn report(work: &Work, committed: bool) -> IssueReport {
         new_amount_due: sum(&mut work.new_bills.iter().map(|b| b.due)),
         already_billed: work.already,
         voided: work.voids.len() as u64,
-        voided_amount: sum(
-            &mut work
-                .voids
-                .iter()
-                .map(|v| Money::from_fen(v.5).unwrap_or(Money::ZERO)),
-        ),
+        voided_amount: sum(&mut work
+            .voids
+            .iter()
+            .map(|v| Money::from_fen(v.5).unwrap_or(Money::ZERO))),
         kept: work.kept.clone(),
         by_unit,
         sample: work

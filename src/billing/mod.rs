@@ -14,14 +14,20 @@ mod plans;
 mod refunds;
 mod rule;
 
-pub use accounts::{Channel, CollectionAccount, add_account, archive_account, find_account, list_accounts};
 pub(crate) use accounts::insert_account;
-pub use bills::{Bill, BillDetail, BillFilter, BillPage, BillPayment, bill_page, get_bill, list_bills, void_bill};
-pub use dashboard::{AgingBucket, MoneyFigures, MoneyNode, MoneySummary, TrendDay, money_summary, money_tree};
+pub use accounts::{
+    Channel, CollectionAccount, add_account, archive_account, find_account, list_accounts,
+};
+pub use bills::{
+    Bill, BillDetail, BillFilter, BillPage, BillPayment, bill_page, get_bill, list_bills, void_bill,
+};
+pub use dashboard::{
+    AgingBucket, MoneyFigures, MoneyNode, MoneySummary, TrendDay, money_summary, money_tree,
+};
 pub use fees::{FeeItem, add_fee, find_fee, list_fees};
 pub use issue::{IssueReport, KeptBill, PreviewBill, UnitBills, issue_plan, preview_issue};
-pub use payments::{PaymentRequest, PaymentResult, record_payment, record_payments};
 pub(crate) use payments::record_channel_payment;
+pub use payments::{PaymentRequest, PaymentResult, record_payment, record_payments};
 pub use plans::{Plan, PlanRequest, PlanTarget, add_plan, get_plan, list_plans};
 pub use refunds::{RefundRequest, RefundResult, refund};
 pub use rule::{AmountRule, Discount, DiscountValue};

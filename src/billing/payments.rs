@@ -91,10 +91,7 @@ pub(crate) async fn bill_state(conn: &mut SqliteConnection, bill_id: i64) -> Res
         .ok_or_else(|| no_bill(bill_id))
 }
 
-async fn bill_states(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-) -> Result<HashMap<i64, BillState>> {
+async fn bill_states(conn: &mut SqliteConnection, ids: &[i64]) -> Result<HashMap<i64, BillState>> {
     let json = serde_json::to_string(ids).map_err(|e| Error::Internal(e.to_string()))?;
     let rows: Vec<BillState> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{BILL_STATE} WHERE b.id IN (SELECT value FROM json_each(?))"
@@ -155,11 +152,17 @@ pub(crate) fn money_postings(
         lines,
     };
     if account.unit_id == bill.unit_id {
-        return vec![posting(bill.unit_id, pair(money_code(account), counterpart))];
+        return vec![posting(
+            bill.unit_id,
+            pair(money_code(account), counterpart),
+        )];
     }
     vec![
         posting(bill.unit_id, pair(LedgerCode::InterUnit, counterpart)),
-        posting(account.unit_id, pair(money_code(account), LedgerCode::InterUnit)),
+        posting(
+            account.unit_id,
+            pair(money_code(account), LedgerCode::InterUnit),
+        ),
     ]
 }
 
@@ -236,12 +239,16 @@ async fn record(
             }
             Err(claim) => claim,
         };
-        let bill = bills.get_mut(&req.bill_id).ok_or_else(|| no_bill(req.bill_id));
+        let bill = bills
+            .get_mut(&req.bill_id)
+            .ok_or_else(|| no_bill(req.bill_id));
         let decided = bill.and_then(|bill| {
-            decide(bill, &accounts, req, arrival, next_id, &mut postings).map(|(payment, result)| {
-                touched.push(bill.id);
-                (payment, result)
-            })
+            decide(bill, &accounts, req, arrival, next_id, &mut postings).map(
+                |(payment, result)| {
+                    touched.push(bill.id);
+                    (payment, result)
+                },
+            )
         });
         let (payment, result) = decided.map_err(|e| in_batch(e, reqs.len(), req.bill_id))?;
         next_id += 1;
@@ -385,7 +392,11 @@ fn decide(
         }
         _ => {}
     }
-    let reference = req.reference.as_deref().map(normalize).filter(|r| !r.is_empty());
+    let reference = req
+        .reference
+        .as_deref()
+        .map(normalize)
+        .filter(|r| !r.is_empty());
     if account.channel == super::Channel::OfflineBank && reference.is_none() {
         return Err(Error::Validation(
             "a bank transfer needs its reference (--reference) so it can be reconciled".into(),
@@ -463,7 +474,10 @@ fn decide(
             bill_id: Some(bill.id),
             payment_id: None,
             refund_id: None,
-            memo: format!("{} · {} · declared {}", bill.fee, bill.member_no, req.amount),
+            memo: format!(
+                "{} · {} · declared {}",
+                bill.fee, bill.member_no, req.amount
+            ),
             lines: vec![
                 Line::debit(LedgerCode::Receivable, more),
                 Line::credit(fee_code(bill), more),

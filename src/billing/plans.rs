@@ -246,7 +246,10 @@ async fn designated_account(
         .into_iter()
         .filter(|a| is_within(all, plan_unit_id, a.unit_id))
         .collect();
-    let plan_unit = all.iter().find(|u| u.id == plan_unit_id).map(|u| u.code.as_str());
+    let plan_unit = all
+        .iter()
+        .find(|u| u.id == plan_unit_id)
+        .map(|u| u.code.as_str());
     let account = match candidates.len() {
         0 => {
             return Err(match accounts_named(conn, text).await?.is_empty() {
@@ -319,12 +322,16 @@ pub async fn get_plan(desk: &FeeDesk, id: i64) -> Result<Plan> {
 
 /// Every plan whose unit is in `unit_code`'s subtree (all plans without one), newest first.
 pub async fn list_plans(desk: &FeeDesk, unit_code: Option<&str>) -> Result<Vec<Plan>> {
-    let plans: Vec<Plan> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY p.id DESC")))
-        .fetch_all(desk.db().pool())
-        .await?;
+    let plans: Vec<Plan> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY p.id DESC")))
+            .fetch_all(desk.db().pool())
+            .await?;
     let Some(code) = unit_code else {
         return Ok(plans);
     };
     let ids = crate::org::subtree_ids(desk, code).await?;
-    Ok(plans.into_iter().filter(|p| ids.contains(&p.unit_id)).collect())
+    Ok(plans
+        .into_iter()
+        .filter(|p| ids.contains(&p.unit_id))
+        .collect())
 }

@@ -43,7 +43,9 @@ pub struct RefundResult {
 pub async fn refund(desk: &FeeDesk, req: &RefundRequest) -> Result<RefundResult> {
     let reason = normalize(&req.reason);
     if reason.is_empty() {
-        return Err(Error::Validation("a refund needs a reason (--reason)".into()));
+        return Err(Error::Validation(
+            "a refund needs a reason (--reason)".into(),
+        ));
     }
     if req.amount.is_negative() || req.amount == Money::ZERO {
         return Err(Error::Validation("a refund must be above zero".into()));
@@ -60,9 +62,8 @@ pub async fn refund(desk: &FeeDesk, req: &RefundRequest) -> Result<RefundResult>
     .bind(req.payment_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let (bill_id, account_id, paid, already) = payment.ok_or_else(|| {
-        Error::NotFound(format!("no payment {}", req.payment_id))
-    })?;
+    let (bill_id, account_id, paid, already) =
+        payment.ok_or_else(|| Error::NotFound(format!("no payment {}", req.payment_id)))?;
     let amount = req.amount.fen();
     let refundable = paid - already;
     if amount > refundable {
@@ -99,7 +100,11 @@ pub async fn refund(desk: &FeeDesk, req: &RefundRequest) -> Result<RefundResult>
         .await?;
     let refunded = bill.refunded_fen + amount;
     let closes = refunded == bill.paid_fen;
-    let status = if closes { "refunded" } else { bill.status.as_str() };
+    let status = if closes {
+        "refunded"
+    } else {
+        bill.status.as_str()
+    };
     sqlx::query("UPDATE bills SET refunded_fen = ?, status = ?, closed_at = coalesce(?, closed_at) WHERE id = ?")
         .bind(refunded)
         .bind(status)
@@ -131,7 +136,10 @@ pub async fn refund(desk: &FeeDesk, req: &RefundRequest) -> Result<RefundResult>
                     bill_id: Some(bill.id),
                     payment_id: None,
                     refund_id: Some(refund_id),
-                    memo: format!("{} · {} · unpaid rest cancelled on refund", bill.fee, bill.member_no),
+                    memo: format!(
+                        "{} · {} · unpaid rest cancelled on refund",
+                        bill.fee, bill.member_no
+                    ),
                     lines: vec![
                         Line::debit(fee_code(&bill), unpaid),
                         Line::credit(LedgerCode::Receivable, unpaid),

@@ -50,7 +50,9 @@ fn rule_error(text: &str, why: &str) -> Error {
 }
 
 fn positive(text: &str, amount: &str) -> Result<Money> {
-    let m: Money = amount.parse().map_err(|e: Error| rule_error(text, &e.to_string()))?;
+    let m: Money = amount
+        .parse()
+        .map_err(|e: Error| rule_error(text, &e.to_string()))?;
     if m.is_negative() {
         return Err(rule_error(text, "amounts cannot be negative"));
     }
@@ -88,12 +90,16 @@ impl FromStr for AmountRule {
                 }
                 let mut tiers = Vec::with_capacity(dated.len());
                 for part in dated {
-                    let (date, amount) = part
-                        .split_once('=')
-                        .ok_or_else(|| rule_error(&text, &format!("'{part}' is not DATE=AMOUNT")))?;
-                    let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| {
-                        rule_error(&text, &format!("'{}' is not a date (YYYY-MM-DD)", date.trim()))
+                    let (date, amount) = part.split_once('=').ok_or_else(|| {
+                        rule_error(&text, &format!("'{part}' is not DATE=AMOUNT"))
                     })?;
+                    let date =
+                        NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| {
+                            rule_error(
+                                &text,
+                                &format!("'{}' is not a date (YYYY-MM-DD)", date.trim()),
+                            )
+                        })?;
                     if tiers.last().is_some_and(|(d, _)| *d >= date) {
                         return Err(rule_error(&text, "tier dates must ascend"));
                     }
@@ -110,11 +116,17 @@ impl FromStr for AmountRule {
                     .ok_or_else(|| rule_error(&text, "write the range as MIN-MAX"))?;
                 let (min, max) = (positive(&text, min.trim())?, positive(&text, max.trim())?);
                 if max < min || max == Money::ZERO {
-                    return Err(rule_error(&text, "the maximum must be above zero and the minimum"));
+                    return Err(rule_error(
+                        &text,
+                        "the maximum must be above zero and the minimum",
+                    ));
                 }
                 Ok(AmountRule::Declared { min, max })
             }
-            other => Err(rule_error(&text, &format!("'{other}' is not a kind of rule"))),
+            other => Err(rule_error(
+                &text,
+                &format!("'{other}' is not a kind of rule"),
+            )),
         }
     }
 }
@@ -244,7 +256,9 @@ impl FromStr for Discount {
             ))
         };
         let (who, rest) = text.split_once('=').ok_or_else(|| bad("no '='"))?;
-        let (value, reason) = rest.split_once(':').ok_or_else(|| bad("a reason is required"))?;
+        let (value, reason) = rest
+            .split_once(':')
+            .ok_or_else(|| bad("a reason is required"))?;
         let reason = reason.trim().to_string();
         if reason.is_empty() {
             return Err(bad("a reason is required"));
@@ -258,9 +272,15 @@ impl FromStr for Discount {
         }
         let value = value.trim();
         let value = if let Some(pct) = value.strip_suffix('%') {
-            let d = Decimal::from_str(pct.trim()).map_err(|_| bad("the percentage is not a number"))?;
-            if d <= Decimal::ZERO || d > Decimal::ONE_HUNDRED || (d * Decimal::ONE_HUNDRED).fract() != Decimal::ZERO {
-                return Err(bad("a percentage must be above 0 and at most 100, to 2 places"));
+            let d =
+                Decimal::from_str(pct.trim()).map_err(|_| bad("the percentage is not a number"))?;
+            if d <= Decimal::ZERO
+                || d > Decimal::ONE_HUNDRED
+                || (d * Decimal::ONE_HUNDRED).fract() != Decimal::ZERO
+            {
+                return Err(bad(
+                    "a percentage must be above 0 and at most 100, to 2 places",
+                ));
             }
             let hundredths = (d * Decimal::ONE_HUNDRED)
                 .to_i64()
@@ -301,7 +321,10 @@ mod tests {
             let rule: AmountRule = text.parse().unwrap();
             assert_eq!(rule.to_string(), text);
         }
-        assert_eq!("FIXED: 3000".parse::<AmountRule>().unwrap(), AmountRule::Fixed(m("3000")));
+        assert_eq!(
+            "FIXED: 3000".parse::<AmountRule>().unwrap(),
+            AmountRule::Fixed(m("3000"))
+        );
     }
 
     #[test]
@@ -326,8 +349,13 @@ mod tests {
     fn split_is_exact_and_tiers_follow_the_issue_day() {
         let day = |d| NaiveDate::from_ymd_opt(2026, 8, d).unwrap();
         let split: AmountRule = "split:100".parse().unwrap();
-        assert_eq!(split.gross(3, day(1)).unwrap(), vec![m("33.34"), m("33.33"), m("33.33")]);
-        let tiers: AmountRule = "tiers:2026-08-15=2800,2026-08-20=2900,3000".parse().unwrap();
+        assert_eq!(
+            split.gross(3, day(1)).unwrap(),
+            vec![m("33.34"), m("33.33"), m("33.33")]
+        );
+        let tiers: AmountRule = "tiers:2026-08-15=2800,2026-08-20=2900,3000"
+            .parse()
+            .unwrap();
         assert_eq!(tiers.price_on(day(15)), m("2800"));
         assert_eq!(tiers.price_on(day(16)), m("2900"));
         assert_eq!(tiers.price_on(day(21)), m("3000"));
@@ -342,7 +370,14 @@ mod tests {
         assert_eq!(d.value.on(m("0.20")).unwrap(), m("0.03"));
         let fixed: Discount = "M002=200:奖学金".parse().unwrap();
         assert_eq!(fixed.value.on(m("150")).unwrap(), m("150"));
-        for bad in ["M001=10%", "M001=0%:x", "M001=101%:x", "=10%:x", "M001=-5:x", "M001=1.234%:x"] {
+        for bad in [
+            "M001=10%",
+            "M001=0%:x",
+            "M001=101%:x",
+            "=10%:x",
+            "M001=-5:x",
+            "M001=1.234%:x",
+        ] {
             assert!(bad.parse::<Discount>().is_err(), "{bad}");
         }
     }

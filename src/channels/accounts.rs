@@ -504,7 +504,10 @@ pub async fn configure_channel_account(
     let switched = switch(desk, &before, &prepared, &reference).await;
     match switched {
         Ok(after) => {
-            if let Some(old) = old_reference.as_deref().and_then(|r| SecretRef::parse(r).ok()) {
+            if let Some(old) = old_reference
+                .as_deref()
+                .and_then(|r| SecretRef::parse(r).ok())
+            {
                 // Nothing points at it any more; a leftover would be harmless.
                 let _ = secrets.delete(&old).await;
             }

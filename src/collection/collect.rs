@@ -99,14 +99,20 @@ pub async fn collect(desk: &FeeDesk, secrets: &SecretStore, bill_id: i64) -> Res
             // it is settled or closed below like a stale order.
             let (_, client) = client(desk, secrets, &order.account_id.to_string()).await?;
             let expires = chrono::DateTime::parse_from_rfc3339(&order.expires_at)
-                .map_err(|e| Error::Internal(format!("order {}: bad expiry: {e}", order.out_trade_no)))?
+                .map_err(|e| {
+                    Error::Internal(format!("order {}: bad expiry: {e}", order.out_trade_no))
+                })?
                 .with_timezone(&chrono::Utc);
-            if let Ok(qr) = open_at_channel(&client, &order.out_trade_no, amount, expires, &what).await {
+            if let Ok(qr) =
+                open_at_channel(&client, &order.out_trade_no, amount, expires, &what).await
+            {
                 store_code(desk, &order.out_trade_no, &qr).await?;
                 return shown(&order_by_no(desk, &order.out_trade_no).await?, true);
             }
         }
-        if let Outcome::Paid(_) | Outcome::Unapplied = check_order(desk, secrets, &order, true).await? {
+        if let Outcome::Paid(_) | Outcome::Unapplied =
+            check_order(desk, secrets, &order, true).await?
+        {
             return Err(Error::Conflict(format!(
                 "bill {bill_id}'s earlier order {} was paid meanwhile; it is recorded — check the bill",
                 order.out_trade_no
@@ -118,15 +124,15 @@ pub async fn collect(desk: &FeeDesk, secrets: &SecretStore, bill_id: i64) -> Res
     let (_, client) = client(desk, secrets, &plan.account_id.to_string()).await?;
     let now = desk.clock().now();
     let expires = now + Duration::minutes(ORDER_MINUTES);
-    let stored = |t: chrono::DateTime<chrono::Utc>| {
-        t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-    };
+    let stored =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let out_trade_no = {
         let mut tx = desk.db().write().await?;
-        let attempt: i64 = sqlx::query_scalar("SELECT count(*) + 1 FROM channel_orders WHERE bill_id = ?")
-            .bind(bill_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let attempt: i64 =
+            sqlx::query_scalar("SELECT count(*) + 1 FROM channel_orders WHERE bill_id = ?")
+                .bind(bill_id)
+                .fetch_one(&mut *tx)
+                .await?;
         let no = format!("FD{bill_id:010}A{attempt:03}");
         // Another collect for this bill (a second window, a double click) got here first.
         if let Some(other) = open_order_of(&mut tx, bill_id).await? {

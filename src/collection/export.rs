@@ -43,7 +43,10 @@ pub async fn export_class_qr(
     .await?;
     let mut rows = vec![];
     let mut offline = 0;
-    for bill in bills.iter().filter(|b| matches!(b.status.as_str(), "open" | "partial")) {
+    for bill in bills
+        .iter()
+        .filter(|b| matches!(b.status.as_str(), "open" | "partial"))
+    {
         let plan = billing::get_plan(desk, bill.plan).await?;
         if Channel::parse(&plan.channel)?.is_offline() {
             offline += 1;
@@ -57,14 +60,15 @@ pub async fn export_class_qr(
             "class {class} has no open bill collected through WeChat Pay or Alipay"
         )));
     }
-    let fail = |e: rust_xlsxwriter::XlsxError| {
-        Error::Io(format!("cannot write {}: {e}", out.display()))
-    };
+    let fail =
+        |e: rust_xlsxwriter::XlsxError| Error::Io(format!("cannot write {}: {e}", out.display()));
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("扫码缴费").map_err(fail)?;
     let header = Format::new().set_bold().set_background_color("#E6F0EE");
-    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::VerticalCenter);
+    let wrap = Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::VerticalCenter);
     let money = Format::new()
         .set_num_format("¥#,##0.00")
         .set_align(FormatAlign::VerticalCenter);
@@ -81,7 +85,9 @@ pub async fn export_class_qr(
     .into_iter()
     .enumerate()
     {
-        sheet.write_string_with_format(0, c as u16, title, &header).map_err(fail)?;
+        sheet
+            .write_string_with_format(0, c as u16, title, &header)
+            .map_err(fail)?;
         sheet.set_column_width(c as u16, width).map_err(fail)?;
     }
     sheet.set_freeze_panes(1, 0).map_err(fail)?;
@@ -92,19 +98,33 @@ pub async fn export_class_qr(
     for (i, (bill, order)) in rows.iter().enumerate() {
         let r = (i + 1) as u32;
         sheet.set_row_height(r, 150).map_err(fail)?;
-        sheet.write_string_with_format(r, 0, &bill.member_no, &wrap).map_err(fail)?;
-        sheet.write_string_with_format(r, 1, &bill.member_name, &wrap).map_err(fail)?;
-        sheet.write_string_with_format(r, 2, &bill.fee, &wrap).map_err(fail)?;
+        sheet
+            .write_string_with_format(r, 0, &bill.member_no, &wrap)
+            .map_err(fail)?;
+        sheet
+            .write_string_with_format(r, 1, &bill.member_name, &wrap)
+            .map_err(fail)?;
+        sheet
+            .write_string_with_format(r, 2, &bill.fee, &wrap)
+            .map_err(fail)?;
         // Excel keeps numbers as binary floats: converted here, at the edge, once. Any amount
         // FeeDesk handles (< 10^12 yuan) shows the same two decimals after the trip.
         let yuan = order.amount.yuan().to_f64().ok_or_else(|| {
             Error::Internal(format!("amount {} has no spreadsheet form", order.amount))
         })?;
-        sheet.write_number_with_format(r, 3, yuan, &money).map_err(fail)?;
-        sheet.write_string_with_format(r, 4, &order.account, &wrap).map_err(fail)?;
-        sheet.write_string_with_format(r, 5, &order.order_no, &wrap).map_err(fail)?;
+        sheet
+            .write_number_with_format(r, 3, yuan, &money)
+            .map_err(fail)?;
+        sheet
+            .write_string_with_format(r, 4, &order.account, &wrap)
+            .map_err(fail)?;
+        sheet
+            .write_string_with_format(r, 5, &order.order_no, &wrap)
+            .map_err(fail)?;
         let until = crate::clock::local_display(&order.expires_at);
-        sheet.write_string_with_format(r, 6, &until, &wrap).map_err(fail)?;
+        sheet
+            .write_string_with_format(r, 6, &until, &wrap)
+            .map_err(fail)?;
         let image = Image::new_from_buffer(&qr_png(&order.qr_text, 4)?)
             .map_err(fail)?
             .set_scale_width(0.75)

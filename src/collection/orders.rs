@@ -67,7 +67,8 @@ impl TryFrom<OrderRow> for ChannelOrder {
     }
 }
 
-pub(crate) const SELECT: &str = "SELECT o.id, o.bill_id, o.account_id, a.name AS account, a.channel,
+pub(crate) const SELECT: &str =
+    "SELECT o.id, o.bill_id, o.account_id, a.name AS account, a.channel,
         o.out_trade_no, o.amount_fen, o.status, o.code_url, o.transaction_id, o.payment_id,
         o.note, o.created_at, o.expires_at
      FROM channel_orders o JOIN collection_accounts a ON a.id = o.account_id";
@@ -113,11 +114,13 @@ pub(crate) async fn open_order_of(
 }
 
 pub(crate) async fn order_by_no(desk: &FeeDesk, out_trade_no: &str) -> Result<OrderRow> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE o.out_trade_no = ?")))
-        .bind(out_trade_no)
-        .fetch_optional(desk.db().pool())
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no channel order {out_trade_no}")))
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE o.out_trade_no = ?"
+    )))
+    .bind(out_trade_no)
+    .fetch_optional(desk.db().pool())
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("no channel order {out_trade_no}")))
 }
 
 /// Sets an order's outcome (only while it is still open: a settled order never changes).

@@ -42,7 +42,8 @@ pub fn qr_png(text: &str, scale: u32) -> Result<Vec<u8>> {
     let mut encoder = png::Encoder::new(&mut out, side, side);
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(png::BitDepth::Eight);
-    let fail = |e: png::EncodingError| Error::Internal(format!("cannot encode a QR code image: {e}"));
+    let fail =
+        |e: png::EncodingError| Error::Internal(format!("cannot encode a QR code image: {e}"));
     let mut writer = encoder.write_header().map_err(fail)?;
     writer.write_image_data(&pixels).map_err(fail)?;
     writer.finish().map_err(fail)?;

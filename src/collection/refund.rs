@@ -45,7 +45,9 @@ pub async fn refund_via_channel(
 ) -> Result<RefundResult> {
     let reason = normalize(&req.reason);
     if reason.is_empty() {
-        return Err(Error::Validation("a refund needs a reason (--reason)".into()));
+        return Err(Error::Validation(
+            "a refund needs a reason (--reason)".into(),
+        ));
     }
     let order: Option<(i64, String, i64, i64)> = sqlx::query_as(
         "SELECT id, out_trade_no, amount_fen, account_id FROM channel_orders
@@ -151,15 +153,22 @@ fn refund_no(key: &str) -> String {
 }
 
 async fn refund_row_id(desk: &FeeDesk, out_refund_no: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT id FROM channel_refunds WHERE out_refund_no = ?")
-        .bind(out_refund_no)
-        .fetch_one(desk.db().pool())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT id FROM channel_refunds WHERE out_refund_no = ?")
+            .bind(out_refund_no)
+            .fetch_one(desk.db().pool())
+            .await?,
+    )
 }
 
 /// Asks the channel for the refund (`request`) or only about it, polling a few times while it
 /// is processing.
-async fn ask(desk: &FeeDesk, secrets: &SecretStore, row: &RefundRow, request: bool) -> Result<Standing> {
+async fn ask(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    row: &RefundRow,
+    request: bool,
+) -> Result<Standing> {
     let (_, channel) = client(desk, secrets, &row.account_id.to_string()).await?;
     let reason = normalize(&row.reason);
     match channel {
@@ -184,7 +193,9 @@ async fn ask(desk: &FeeDesk, secrets: &SecretStore, row: &RefundRow, request: bo
                     Some(RefundStatus::Success) => return Ok(Standing::Done),
                     Some(RefundStatus::Closed) => return Ok(Standing::Failed("closed".into())),
                     Some(RefundStatus::Abnormal) => {
-                        return Ok(Standing::Failed("abnormal: the payer's account cannot take it".into()));
+                        return Ok(Standing::Failed(
+                            "abnormal: the payer's account cannot take it".into(),
+                        ));
                     }
                     _ => {}
                 }
@@ -209,7 +220,10 @@ async fn ask(desk: &FeeDesk, secrets: &SecretStore, row: &RefundRow, request: bo
                 .await?;
             }
             for n in 0..POLLS {
-                match c.query_refund(&row.out_trade_no, &row.out_refund_no).await? {
+                match c
+                    .query_refund(&row.out_trade_no, &row.out_refund_no)
+                    .await?
+                {
                     Some(q) if q.is_success() => return Ok(Standing::Done),
                     None if !request => {
                         return Ok(Standing::Failed("the channel has no such refund".into()));
@@ -238,12 +252,14 @@ async fn record(desk: &FeeDesk, row: &RefundRow) -> Result<RefundResult> {
     )
     .await?;
     let mut tx = desk.db().write().await?;
-    sqlx::query("UPDATE channel_refunds SET status = 'done', refund_id = ?, updated_at = ? WHERE id = ?")
-        .bind(result.refund_id)
-        .bind(desk.now_text())
-        .bind(row.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE channel_refunds SET status = 'done', refund_id = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(result.refund_id)
+    .bind(desk.now_text())
+    .bind(row.id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(result)
 }
@@ -262,7 +278,18 @@ pub(crate) async fn finish_pending_refunds(
     .fetch_all(desk.db().pool())
     .await?;
     let (mut done, mut pending, mut problems) = (0, 0, vec![]);
-    for (id, out_refund_no, key, amount_fen, reason, out_trade_no, order_amount_fen, account_id, payment_id) in rows {
+    for (
+        id,
+        out_refund_no,
+        key,
+        amount_fen,
+        reason,
+        out_trade_no,
+        order_amount_fen,
+        account_id,
+        payment_id,
+    ) in rows
+    {
         let row = RefundRow {
             id,
             key,
@@ -282,11 +309,13 @@ pub(crate) async fn finish_pending_refunds(
             Ok(Standing::Pending) => pending += 1,
             Ok(Standing::Failed(why)) => {
                 let mut tx = desk.db().write().await?;
-                sqlx::query("UPDATE channel_refunds SET status = 'failed', updated_at = ? WHERE id = ?")
-                    .bind(desk.now_text())
-                    .bind(row.id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE channel_refunds SET status = 'failed', updated_at = ? WHERE id = ?",
+                )
+                .bind(desk.now_text())
+                .bind(row.id)
+                .execute(&mut *tx)
+                .await?;
                 tx.commit().await?;
                 problems.push(format!("refund {}: {why}", row.out_refund_no));
             }

@@ -65,7 +65,10 @@ async fn look(order: &OrderRow, channel: &ChannelClient) -> Result<Seen> {
             }
             // Final and unpaid: WeChat Pay asks for a new order after these.
             Some(t) if matches!(t.trade_state, TradeState::PayError | TradeState::Revoked) => {
-                let why = format!("WeChat Pay reports the payment failed ({:?})", t.trade_state);
+                let why = format!(
+                    "WeChat Pay reports the payment failed ({:?})",
+                    t.trade_state
+                );
                 Ok(Seen::Ended("failed", why))
             }
             Some(t) if t.trade_state == TradeState::Closed => {
@@ -85,9 +88,10 @@ async fn look(order: &OrderRow, channel: &ChannelClient) -> Result<Seen> {
                 })?;
                 Ok(Seen::Paid(id))
             }
-            Some(t) if matches!(t.status, TradeStatus::TradeClosed) => {
-                Ok(Seen::Ended("closed", "Alipay reports the trade closed unpaid".into()))
-            }
+            Some(t) if matches!(t.status, TradeStatus::TradeClosed) => Ok(Seen::Ended(
+                "closed",
+                "Alipay reports the trade closed unpaid".into(),
+            )),
             Some(_) => Ok(Seen::Unpaid),
             None => Ok(Seen::Unknown),
         },
@@ -117,13 +121,29 @@ async fn settle(desk: &FeeDesk, order: &OrderRow, transaction_id: &str) -> Resul
     match billing::record_channel_payment(desk, &req).await {
         Ok(paid) => {
             crate::fault::point("collect.after_payment_before_order");
-            finish(desk, order.id, "paid", Some(transaction_id), Some(paid.payment_id), None)
-                .await?;
+            finish(
+                desk,
+                order.id,
+                "paid",
+                Some(transaction_id),
+                Some(paid.payment_id),
+                None,
+            )
+            .await?;
             Ok(Outcome::Paid(paid.payment_id))
         }
         Err(e @ (Error::Validation(_) | Error::NotFound(_))) => {
-            let note = format!("paid at the channel but not recorded: {e}; refund it at the channel");
-            finish(desk, order.id, "unapplied", Some(transaction_id), None, Some(&note)).await?;
+            let note =
+                format!("paid at the channel but not recorded: {e}; refund it at the channel");
+            finish(
+                desk,
+                order.id,
+                "unapplied",
+                Some(transaction_id),
+                None,
+                Some(&note),
+            )
+            .await?;
             Ok(Outcome::Unapplied)
         }
         Err(e) => Err(e),
@@ -213,7 +233,9 @@ pub async fn sync_orders(desk: &FeeDesk, secrets: &SecretStore) -> Result<SyncRe
             Ok(Outcome::Unapplied) => report.unapplied += 1,
             Err(e) => {
                 report.still_open += 1;
-                report.problems.push(format!("order {}: {e}", order.out_trade_no));
+                report
+                    .problems
+                    .push(format!("order {}: {e}", order.out_trade_no));
             }
         }
     }

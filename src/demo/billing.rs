@@ -132,9 +132,7 @@ pub async fn build(desk: &FeeDesk) -> Result<DemoBilling> {
         let roll = (bill.id * 7919) % 100;
         let amount = match roll {
             0..=64 => bill.amount_due,
-            65..=74 if bill.allow_partial => {
-                Money::from_fen((bill.amount_due.fen() / 2).max(1))?
-            }
+            65..=74 if bill.allow_partial => Money::from_fen((bill.amount_due.fen() / 2).max(1))?,
             _ => continue,
         };
         if amount == Money::ZERO {
@@ -168,11 +166,19 @@ pub async fn build(desk: &FeeDesk) -> Result<DemoBilling> {
     // A family moved away (full refund), two materials overcharges (partial), a transfer (void).
     let mut refunds = 0;
     let mut refunded_bills = vec![];
-    for (n, p) in payments.iter().filter(|p| p.status == "paid").take(3).enumerate() {
+    for (n, p) in payments
+        .iter()
+        .filter(|p| p.status == "paid")
+        .take(3)
+        .enumerate()
+    {
         let (amount, reason) = if n == 0 {
             (p.amount, "家庭搬迁，全额退费")
         } else {
-            (Money::from_fen(p.amount.fen().min(5_000))?, "教材未发放部分退费")
+            (
+                Money::from_fen(p.amount.fen().min(5_000))?,
+                "教材未发放部分退费",
+            )
         };
         billing::refund(
             desk,

@@ -42,9 +42,10 @@ pub async fn build(desk: &FeeDesk) -> Result<DemoChannels> {
     }
     let dir = desk.data_dir().join("sandbox");
     let keys_dir = dir.clone();
-    let (config, ids) = tokio::task::spawn_blocking(move || sandbox::keys::load_or_create(&keys_dir))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
+    let (config, ids) =
+        tokio::task::spawn_blocking(move || sandbox::keys::load_or_create(&keys_dir))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
     let server = match Sandbox::start(config.clone(), SANDBOX_PORT).await {
         Ok(s) => s,
         Err(_) => Sandbox::start(config, 0).await?,

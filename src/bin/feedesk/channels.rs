@@ -350,7 +350,10 @@ pub async fn configure_account(
     keys: ChannelKeyArgs,
     json: bool,
 ) -> Result<()> {
-    let channel = accounts::channel_account(desk, account).await?.account.channel;
+    let channel = accounts::channel_account(desk, account)
+        .await?
+        .account
+        .channel;
     let setup = channel_setup(channel, keys)?;
     let configured =
         accounts::configure_channel_account(desk, &secret_store(), account, setup).await?;

@@ -20,7 +20,11 @@ pub async fn collect(desk: &FeeDesk, bill: i64, json: bool) -> Result<()> {
         order.amount,
         order.account,
         order.channel,
-        if order.reused { ", the open order from before" } else { "" }
+        if order.reused {
+            ", the open order from before"
+        } else {
+            ""
+        }
     );
     say!("Scan: {}", order.qr_text);
     say!(
@@ -93,7 +97,18 @@ pub async fn orders(desk: &FeeDesk, cmd: OrdersCommand, json: bool) -> Result<()
                     ]
                 })
                 .collect();
-            table(&["order", "bill", "account", "amount", "status", "transaction", "at"], &rows);
+            table(
+                &[
+                    "order",
+                    "bill",
+                    "account",
+                    "amount",
+                    "status",
+                    "transaction",
+                    "at",
+                ],
+                &rows,
+            );
         }
     }
     Ok(())
@@ -116,7 +131,12 @@ pub async fn refund(desk: &FeeDesk, args: RefundArgs, json: bool) -> Result<()> 
     }
     say!(
         "Refund {} through the channel: {} of payment {}; bill {} is {}; {} left to refund",
-        result.refund_id, result.amount, result.payment_id, result.bill_id, result.status, result.refundable
+        result.refund_id,
+        result.amount,
+        result.payment_id,
+        result.bill_id,
+        result.status,
+        result.refundable
     );
     Ok(())
 }

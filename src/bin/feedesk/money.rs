@@ -32,14 +32,17 @@ pub async fn account(desk: &FeeDesk, cmd: AccountCommand, json: bool) -> Result<
             keys,
         } => {
             if keys.any() {
-                return crate::channels::add_account(desk, &unit, channel(ch), &name, keys, json).await;
+                return crate::channels::add_account(desk, &unit, channel(ch), &name, keys, json)
+                    .await;
             }
             billing::add_account(desk, &unit, channel(ch), &name).await?
         }
         AccountCommand::Configure { account, keys } => {
             return crate::channels::configure_account(desk, &account, keys, json).await;
         }
-        AccountCommand::Test { account } => return crate::channels::test_account(desk, &account, json).await,
+        AccountCommand::Test { account } => {
+            return crate::channels::test_account(desk, &account, json).await;
+        }
         AccountCommand::Archive { account } => billing::archive_account(desk, &account).await?,
         AccountCommand::List => {
             let accounts = billing::list_accounts(desk).await?;
@@ -54,7 +57,11 @@ pub async fn account(desk: &FeeDesk, cmd: AccountCommand, json: bool) -> Result<
                         a.unit_code.clone(),
                         a.channel.as_str().into(),
                         a.name.clone(),
-                        if a.archived { "archived".into() } else { String::new() },
+                        if a.archived {
+                            "archived".into()
+                        } else {
+                            String::new()
+                        },
                     ]
                 })
                 .collect();
@@ -128,7 +135,14 @@ pub async fn plan(desk: &FeeDesk, cmd: PlanCommand, json: bool) -> Result<()> {
             }
             say!(
                 "Plan {}: {} for {} {}, {} due {}, into '{}'. Issue it with `feedesk plan issue {}`",
-                plan.id, plan.fee, plan.target_kind, plan.target, plan.rule, plan.due_on, plan.account, plan.id
+                plan.id,
+                plan.fee,
+                plan.target_kind,
+                plan.target,
+                plan.rule,
+                plan.due_on,
+                plan.account,
+                plan.id
             );
         }
         PlanCommand::List { unit } => {
@@ -151,7 +165,12 @@ pub async fn plan(desk: &FeeDesk, cmd: PlanCommand, json: bool) -> Result<()> {
                     ]
                 })
                 .collect();
-            table(&["id", "unit", "fee", "charges", "rule", "due", "account", "bills"], &rows);
+            table(
+                &[
+                    "id", "unit", "fee", "charges", "rule", "due", "account", "bills",
+                ],
+                &rows,
+            );
         }
         PlanCommand::Preview { plan_id } => {
             let report = billing::preview_issue(desk, plan_id).await?;
@@ -175,7 +194,14 @@ fn print_issue(r: &IssueReport) {
     let verb = if r.committed { "Issued" } else { "Would issue" };
     say!(
         "{verb} plan {}: {} new bill(s), {} due (gross {}, discounts {}); {} already billed; {} voided ({})",
-        r.plan_id, r.new_bills, r.new_amount_due, r.new_gross, r.new_discounts, r.already_billed, r.voided, r.voided_amount
+        r.plan_id,
+        r.new_bills,
+        r.new_amount_due,
+        r.new_gross,
+        r.new_discounts,
+        r.already_billed,
+        r.voided,
+        r.voided_amount
     );
     for u in &r.by_unit {
         say!("  {}: {} bill(s), {}", u.unit_code, u.bills, u.amount_due);
@@ -225,7 +251,18 @@ pub async fn bill(desk: &FeeDesk, cmd: BillCommand, json: bool) -> Result<()> {
                 })
                 .collect();
             table(
-                &["id", "store", "member_no", "name", "fee", "due", "paid", "refunded", "status", "due_date"],
+                &[
+                    "id",
+                    "store",
+                    "member_no",
+                    "name",
+                    "fee",
+                    "due",
+                    "paid",
+                    "refunded",
+                    "status",
+                    "due_date",
+                ],
                 &rows,
             );
             say!("{} bill(s)", bills.len());
@@ -238,8 +275,16 @@ pub async fn bill(desk: &FeeDesk, cmd: BillCommand, json: bool) -> Result<()> {
             let b = &detail.bill;
             say!(
                 "Bill {} · {} {} ({}) · {} · due {} on {} · paid {} · refunded {} · {}",
-                b.id, b.member_no, b.member_name, b.unit_code, b.fee, b.amount_due, b.due_date,
-                b.amount_paid, b.amount_refunded, b.status
+                b.id,
+                b.member_no,
+                b.member_name,
+                b.unit_code,
+                b.fee,
+                b.amount_due,
+                b.due_date,
+                b.amount_paid,
+                b.amount_refunded,
+                b.status
             );
             for p in &detail.payments {
                 say!(
@@ -250,7 +295,11 @@ pub async fn bill(desk: &FeeDesk, cmd: BillCommand, json: bool) -> Result<()> {
                     p.channel,
                     p.reference.as_deref().unwrap_or(""),
                     feedesk::clock::local_display(&p.received_at),
-                    if p.refunded > Money::ZERO { format!(", refunded {}", p.refunded) } else { String::new() }
+                    if p.refunded > Money::ZERO {
+                        format!(", refunded {}", p.refunded)
+                    } else {
+                        String::new()
+                    }
                 );
             }
         }
@@ -282,7 +331,11 @@ pub async fn pay(desk: &FeeDesk, args: PayArgs, json: bool) -> Result<()> {
     }
     say!(
         "Payment {}: {} on bill {}; bill is {}, {} outstanding",
-        result.payment_id, result.amount, result.bill_id, result.status, result.outstanding
+        result.payment_id,
+        result.amount,
+        result.bill_id,
+        result.status,
+        result.outstanding
     );
     Ok(())
 }
@@ -303,7 +356,12 @@ pub async fn refund(desk: &FeeDesk, args: RefundArgs, json: bool) -> Result<()> 
     }
     say!(
         "Refund {}: {} of payment {}; bill {} is {}; {} left to refund",
-        result.refund_id, result.amount, result.payment_id, result.bill_id, result.status, result.refundable
+        result.refund_id,
+        result.amount,
+        result.payment_id,
+        result.bill_id,
+        result.status,
+        result.refundable
     );
     Ok(())
 }
@@ -321,7 +379,15 @@ pub async fn ledger(desk: &FeeDesk, cmd: LedgerCommand, json: bool) -> Result<Ex
                 let rows: Vec<Vec<String>> = tb
                     .lines
                     .iter()
-                    .map(|l| vec![l.code.clone(), l.name.clone(), l.debit.to_string(), l.credit.to_string(), l.balance.to_string()])
+                    .map(|l| {
+                        vec![
+                            l.code.clone(),
+                            l.name.clone(),
+                            l.debit.to_string(),
+                            l.credit.to_string(),
+                            l.balance.to_string(),
+                        ]
+                    })
                     .collect();
                 say!(
                     "Trial balance of {} {}{}",
@@ -334,7 +400,11 @@ pub async fn ledger(desk: &FeeDesk, cmd: LedgerCommand, json: bool) -> Result<Ex
                     "Total debit {} · total credit {} · {}",
                     tb.total_debit,
                     tb.total_credit,
-                    if tb.balanced { "balanced" } else { "NOT BALANCED" }
+                    if tb.balanced {
+                        "balanced"
+                    } else {
+                        "NOT BALANCED"
+                    }
                 );
             }
         }
@@ -345,7 +415,9 @@ pub async fn ledger(desk: &FeeDesk, cmd: LedgerCommand, json: bool) -> Result<Ex
             } else if check.ok() {
                 say!(
                     "Books sound: {} entries, {} lines, {} bills agree",
-                    check.entries, check.lines, check.bills
+                    check.entries,
+                    check.lines,
+                    check.bills
                 );
             } else {
                 for p in &check.problems {
@@ -397,13 +469,19 @@ pub async fn dashboard(
             f.billed.to_string(),
             f.collected.to_string(),
             f.outstanding.to_string(),
-            format!("{}%", (f.collection_rate * rust_decimal::Decimal::ONE_HUNDRED).round_dp(1)),
+            format!(
+                "{}%",
+                (f.collection_rate * rust_decimal::Decimal::ONE_HUNDRED).round_dp(1)
+            ),
         ]);
         for child in &node.children {
             walk(child, depth + 1, rows);
         }
     }
     walk(&tree, 0, &mut rows);
-    table(&["unit", "billed", "collected", "outstanding", "rate"], &rows);
+    table(
+        &["unit", "billed", "collected", "outstanding", "rate"],
+        &rows,
+    );
     Ok(())
 }

@@ -8,11 +8,11 @@ use feedesk::roster::{self, ImportMode, ImportReport, ImportRequest, MapOverride
 use feedesk::{Error, FeeDesk, Result};
 use serde_json::json;
 
-use crate::cli::*;
 use crate::bill_files;
 use crate::channels;
-use crate::money;
+use crate::cli::*;
 use crate::collection;
+use crate::money;
 use crate::output::{self, Bar, table};
 
 /// Exit code when an all-or-nothing import committed nothing because of row errors.
@@ -233,7 +233,13 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                 let b = &report.billing;
                 say!(
                     "Money: {} accounts, {} plans, {} bills ({} billed), {} payments ({} collected), {} refunds",
-                    b.accounts, b.plans, b.bills, b.billed, b.payments, b.collected, b.refunds
+                    b.accounts,
+                    b.plans,
+                    b.bills,
+                    b.billed,
+                    b.payments,
+                    b.collected,
+                    b.refunds
                 );
                 let c = &report.channels;
                 match &c.skipped {
@@ -366,7 +372,9 @@ async fn class_command(desk: &FeeDesk, cmd: ClassCommand, json: bool) -> Result<
             } else {
                 say!(
                     "Class {} at {} in {}",
-                    class.name, class.unit_code, class.term_name
+                    class.name,
+                    class.unit_code,
+                    class.term_name
                 );
             }
         }
@@ -437,7 +445,9 @@ const SHOWN_ERRORS: usize = 200;
 fn print_import(r: &ImportReport) {
     say!(
         "File {} · sheet '{}' · header on row {}",
-        r.file, r.sheet, r.header_row
+        r.file,
+        r.sheet,
+        r.header_row
     );
     let mapped: Vec<String> = r
         .columns

@@ -134,7 +134,6 @@ pub(crate) const SANDBOX_OPENID: &str = "oSandboxPayer000000000000000";
 /// The payer account the sandbox reports (Alipay `对方账户`, `buyer_logon_id`).
 pub(crate) const SANDBOX_BUYER: &str = "159****0000";
 
-
 fn beijing(t: DateTime<Utc>) -> String {
     t.with_timezone(&LOCAL_OFFSET)
         .format("%Y-%m-%d %H:%M:%S")
@@ -401,7 +400,9 @@ pub(crate) fn alipay_bill_texts(
 ) -> (String, String) {
     let pid = alipay_pid(app);
     let next = date.succ_opt().unwrap_or(date);
-    let exported = now.with_timezone(&LOCAL_OFFSET).format("%Y年%m月%d日 %H:%M:%S");
+    let exported = now
+        .with_timezone(&LOCAL_OFFSET)
+        .format("%Y年%m月%d日 %H:%M:%S");
     let period = format!(
         "#起始日期：[{} 00:00:00]   终止日期：[{} 00:00:00]\r\n",
         chinese_day(date),
