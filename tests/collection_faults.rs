@@ -15,33 +15,18 @@ use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use billing_support::*;
-use channels_support::{
-    ALIPAY_APP_ID, APIV3_KEY, APPID, MCH_ID, MERCHANT_SERIAL, PLATFORM_SERIAL, fixture,
-    sandbox_config,
-};
+use channels_support::{alipay_setup, keyring_or_skip, sandbox_config, wechat_setup};
 use chrono::Duration;
 use feedesk::billing;
-use feedesk::channels::accounts::{AlipaySetup, ChannelSetup, WechatSetup, add_channel_account};
+use feedesk::channels::accounts::add_channel_account;
 use feedesk::channels::sandbox::{Fault, FaultRule, OrderState, Sandbox};
 use feedesk::collection::{self, SyncReport};
-use feedesk::secrets::{SecretRef, SecretStore, Sensitive};
+use feedesk::secrets::{SecretRef, SecretStore};
 use feedesk::{ErrorCode, FeeDesk};
 
 const SERVICE: &str = "cn.feedesk.app.test.collection-faults";
 const WECHAT: &str = "西湖微信";
 const ALIPAY: &str = "集团支付宝";
-
-async fn keyring_or_skip(test: &str) -> Option<SecretStore> {
-    let store = SecretStore::new(SERVICE);
-    match store.check().await {
-        Ok(()) => Some(store),
-        Err(e) if std::env::var("FEEDESK_KEYRING_TESTS").as_deref() != Ok("1") => {
-            eprintln!("{test}: skipped, no keyring here ({e}); run under tests/keyring-session.sh");
-            None
-        }
-        Err(e) => panic!("a keyring was expected (FEEDESK_KEYRING_TESTS=1): {e}"),
-    }
-}
 
 struct World {
     _dir: tempfile::TempDir,
@@ -56,7 +41,7 @@ struct World {
 }
 
 async fn world(test: &str) -> Option<World> {
-    let secrets = keyring_or_skip(test).await?;
+    let secrets = keyring_or_skip(SERVICE, test).await?;
     let dir = tempfile::tempdir().unwrap();
     let clock = TestClock::at(default_time());
     let desk = open(&dir.path().join("data"), clock.clone()).await;
@@ -75,38 +60,12 @@ async fn world(test: &str) -> Option<World> {
         .collect();
     roster(&desk, &rows).await;
     let sandbox = Sandbox::start(sandbox_config(), 0).await.unwrap();
-    add_channel_account(
-        &desk,
-        &secrets,
-        "XH",
-        WECHAT,
-        ChannelSetup::Wechat(WechatSetup {
-            mch_id: MCH_ID.into(),
-            appid: APPID.into(),
-            cert_serial: MERCHANT_SERIAL.into(),
-            private_key_pem: Sensitive::new(fixture("wechatpay/merchant_private_key.pem")),
-            apiv3_key: Sensitive::new(APIV3_KEY.into()),
-            platform_public_key_pem: fixture("wechatpay/wechat_pay_public_key.pem"),
-            platform_key_id: PLATFORM_SERIAL.into(),
-            base_url: Some(sandbox.wechat_base_url()),
-        }),
-    )
-    .await
-    .unwrap();
-    add_channel_account(
-        &desk,
-        &secrets,
-        "HQ",
-        ALIPAY,
-        ChannelSetup::Alipay(AlipaySetup {
-            app_id: ALIPAY_APP_ID.into(),
-            private_key_pem: Sensitive::new(fixture("alipay/app_private_key.pem")),
-            alipay_public_key_pem: fixture("alipay/alipay_public_key.pem"),
-            base_url: Some(sandbox.alipay_base_url()),
-        }),
-    )
-    .await
-    .unwrap();
+    add_channel_account(&desk, &secrets, "XH", WECHAT, wechat_setup(&sandbox))
+        .await
+        .unwrap();
+    add_channel_account(&desk, &secrets, "HQ", ALIPAY, alipay_setup(&sandbox))
+        .await
+        .unwrap();
     fee(&desk, "XH", "学费").await;
     fee(&desk, "BJ", "学费").await;
     let wechat_plan = plan(

@@ -2,10 +2,12 @@
 //! test vectors' keys) and one Alipay app (tests/fixtures/alipay), and clients configured for it.
 #![allow(dead_code)]
 
+use feedesk::channels::accounts::{AlipaySetup, ChannelSetup, WechatSetup};
 use feedesk::channels::alipay::{AlipayClient, AlipayConfig};
 use feedesk::channels::crypto;
 use feedesk::channels::sandbox::{AlipayApp, Sandbox, SandboxConfig, WechatMerchant};
 use feedesk::channels::wechatpay::{self, ApiV3Key, PlatformKeys, WechatClient, WechatConfig};
+use feedesk::secrets::{SecretStore, Sensitive};
 
 pub const MCH_ID: &str = "1230000109";
 pub const APPID: &str = "wxd678efh567hg6787";
@@ -92,4 +94,43 @@ pub fn refused<T: std::fmt::Debug>(result: feedesk::Result<T>, needle: &str) {
         err.to_string().contains(needle),
         "expected '{needle}' in: {err}"
     );
+}
+
+/// The keyring under `service`, or `None` (and a note) where there is none — unless
+/// FEEDESK_KEYRING_TESTS=1 says one is expected (tests/keyring-session.sh, `make test`, CI), in
+/// which case its absence fails the test.
+pub async fn keyring_or_skip(service: &str, test: &str) -> Option<SecretStore> {
+    let store = SecretStore::new(service);
+    match store.check().await {
+        Ok(()) => Some(store),
+        Err(e) if std::env::var("FEEDESK_KEYRING_TESTS").as_deref() != Ok("1") => {
+            eprintln!("{test}: skipped, no keyring here ({e}); run under tests/keyring-session.sh");
+            None
+        }
+        Err(e) => panic!("a keyring was expected (FEEDESK_KEYRING_TESTS=1): {e}"),
+    }
+}
+
+/// The sandbox's WeChat Pay merchant, as an account's setup.
+pub fn wechat_setup(sandbox: &Sandbox) -> ChannelSetup {
+    ChannelSetup::Wechat(WechatSetup {
+        mch_id: MCH_ID.into(),
+        appid: APPID.into(),
+        cert_serial: MERCHANT_SERIAL.into(),
+        private_key_pem: Sensitive::new(fixture("wechatpay/merchant_private_key.pem")),
+        apiv3_key: Sensitive::new(APIV3_KEY.into()),
+        platform_public_key_pem: fixture("wechatpay/wechat_pay_public_key.pem"),
+        platform_key_id: PLATFORM_SERIAL.into(),
+        base_url: Some(sandbox.wechat_base_url()),
+    })
+}
+
+/// The sandbox's Alipay app, as an account's setup.
+pub fn alipay_setup(sandbox: &Sandbox) -> ChannelSetup {
+    ChannelSetup::Alipay(AlipaySetup {
+        app_id: ALIPAY_APP_ID.into(),
+        private_key_pem: Sensitive::new(fixture("alipay/app_private_key.pem")),
+        alipay_public_key_pem: fixture("alipay/alipay_public_key.pem"),
+        base_url: Some(sandbox.alipay_base_url()),
+    })
 }
