@@ -5,14 +5,14 @@
 // into a WeChat Pay or Alipay account is collected by QR code (a dialog with the code and its
 // live status), refunded through its channel, and a class's payment QR codes are exported as a
 // workbook for its parent group.
-import { keepPreviousData, useMutation, useQueries, useQuery } from "@tanstack/react-query";
-import { useVirtualizer } from "@tanstack/react-virtual";
-import { memo, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { memo, useEffect, useMemo, useState, type FormEvent } from "react";
 
 import { Dialog } from "../components/Dialog";
 import { ErrorNote } from "../components/ErrorNote";
 import { Figure } from "../components/Figure";
 import { useDebounced } from "../hooks";
+import { usePagedList } from "../pagedList";
 import { UnitOptions } from "../components/UnitOptions";
 import { useI18n } from "../i18n";
 import {
@@ -70,38 +70,14 @@ export function Bills() {
       .sort();
   }, [classes.data, term]);
 
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const [total, setTotal] = useState(0);
-  const virtualizer = useVirtualizer({
-    count: total,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
-    useFlushSync: false,
+  const { scrollRef, virtualizer, items, firstPage, rowAt, error } = usePagedList({
+    queryKey: [...keys.bills, filter],
+    fetchPage: (offset, limit) => billPage(filter, offset, limit),
+    rowsOf: (page) => page.bills,
+    pageSize: PAGE,
+    rowHeight: ROW_HEIGHT,
+    resetOn: filter,
   });
-  const items = virtualizer.getVirtualItems();
-  const first = items.length ? Math.floor(items[0].index / PAGE) : 0;
-  const last = items.length ? Math.floor(items[items.length - 1].index / PAGE) : 0;
-  const pageIndexes: number[] = [];
-  for (let p = first; p <= last; p++) pageIndexes.push(p);
-  const pages = useQueries({
-    queries: pageIndexes.map((p) => ({
-      queryKey: [...keys.bills, filter, p],
-      queryFn: () => billPage(filter, p * PAGE, PAGE),
-      staleTime: 30_000,
-      placeholderData: p === 0 ? keepPreviousData : undefined,
-    })),
-  });
-  const firstPage = pages[0]?.data;
-  useEffect(() => {
-    if (firstPage) setTotal(firstPage.total);
-  }, [firstPage]);
-  useEffect(() => {
-    scrollRef.current?.scrollTo({ top: 0 });
-  }, [filter]);
-  const rows = new Map<number, Bill[]>();
-  pages.forEach((q, i) => q.data && rows.set(pageIndexes[i], q.data.bills));
-  const error = pages.find((q) => q.error)?.error;
   const numbers = useMemo(() => new Intl.NumberFormat(lang === "zh" ? "zh-CN" : "en"), [lang]);
   const statusText = useMemo(() => Object.fromEntries(BILL_STATUSES.map((s) => [s, billStatusLabel(t, s)])), [t]);
 
@@ -188,7 +164,7 @@ export function Bills() {
                 key={item.key}
                 index={item.index}
                 start={item.start}
-                bill={rows.get(Math.floor(item.index / PAGE))?.[item.index % PAGE]}
+                bill={rowAt(item.index)}
                 statusText={statusText}
                 selected={selected}
                 onSelect={setSelected}

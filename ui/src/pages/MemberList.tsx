@@ -1,11 +1,10 @@
 // Members, virtualised: TanStack Virtual renders only the visible rows and member_page is
 // asked for the pages (of PAGE members) those rows fall in, so 100k members scroll smoothly.
-import { keepPreviousData, useQueries } from "@tanstack/react-query";
-import { useVirtualizer } from "@tanstack/react-virtual";
-import { memo, useEffect, useMemo, useRef, useState } from "react";
+import { memo, useMemo, useState } from "react";
 
 import { ErrorNote } from "../components/ErrorNote";
 import { useDebounced } from "../hooks";
+import { usePagedList } from "../pagedList";
 import { useI18n } from "../i18n";
 import { asIpcError } from "../ipc/invoke";
 import { memberPage, type Member, type MemberQuery } from "../ipc/members";
@@ -30,42 +29,15 @@ export function MemberList() {
   );
   const classNames = useMemo(() => [...new Set((classes.data ?? []).map((c) => c.name))].sort(), [classes.data]);
 
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const [total, setTotal] = useState(0);
-  const virtualizer = useVirtualizer({
-    count: total,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
-    // Let React batch the re-render a scroll causes instead of flushing it synchronously.
-    useFlushSync: false,
+  const { scrollRef, virtualizer, items, firstPage, rowAt, error } = usePagedList({
+    queryKey: [...keys.members, filter],
+    fetchPage: (offset, limit) => memberPage(filter, offset, limit),
+    rowsOf: (page) => page.members,
+    pageSize: PAGE,
+    rowHeight: ROW_HEIGHT,
+    resetOn: filter,
   });
-  const items = virtualizer.getVirtualItems();
-  const first = items.length ? Math.floor(items[0].index / PAGE) : 0;
-  const last = items.length ? Math.floor(items[items.length - 1].index / PAGE) : 0;
-  const pageIndexes: number[] = [];
-  for (let p = first; p <= last; p++) pageIndexes.push(p);
-
-  const pages = useQueries({
-    queries: pageIndexes.map((p) => ({
-      queryKey: [...keys.members, filter, p],
-      queryFn: () => memberPage(filter, p * PAGE, PAGE),
-      staleTime: 30_000,
-      placeholderData: p === 0 ? keepPreviousData : undefined,
-    })),
-  });
-  const firstPage = pages[0]?.data;
-  useEffect(() => {
-    if (firstPage) setTotal(firstPage.total);
-  }, [firstPage]);
-  useEffect(() => {
-    scrollRef.current?.scrollTo({ top: 0 });
-  }, [filter]);
-
   const statusText = useMemo(() => ({ active: t("status.active"), withdrawn: t("status.withdrawn") }) as Record<string, string>, [t]);
-  const rows = new Map<number, Member[]>();
-  pages.forEach((q, i) => q.data && rows.set(pageIndexes[i], q.data.members));
-  const error = pages.find((q) => q.error)?.error;
   const numbers = useMemo(() => new Intl.NumberFormat(lang === "zh" ? "zh-CN" : "en"), [lang]);
   const units = useMemo(() => flatten(tree.data).map((u) => u.node), [tree.data]);
 
@@ -129,7 +101,7 @@ export function MemberList() {
               key={item.key}
               index={item.index}
               start={item.start}
-              member={rows.get(Math.floor(item.index / PAGE))?.[item.index % PAGE]}
+              member={rowAt(item.index)}
               statusText={statusText}
             />
           ))}
