@@ -123,6 +123,17 @@ impl Keys {
         Ok(())
     }
 
+    /// Replaces the result of a key completed in this batch (not yet written), once the rest of
+    /// the transaction has filled in what the result reports (a receipt number).
+    pub fn restate(&mut self, key: &str, result: &impl Serialize) -> Result<()> {
+        let key = checked(key)?;
+        if let Some(stored) = self.stored.get_mut(&key).filter(|s| s.fresh) {
+            stored.result_json =
+                serde_json::to_string(result).map_err(|e| Error::Internal(e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// Writes the keys completed in this batch, in the caller's transaction.
     pub async fn write(&self, conn: &mut SqliteConnection, now: &str) -> Result<()> {
         execute_each(

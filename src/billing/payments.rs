@@ -48,6 +48,9 @@ pub struct PaymentResult {
     pub status: String,
     pub amount_paid: Money,
     pub outstanding: Money,
+    /// The receipt issued with the payment (`XH-2026-000123`), issued in the same transaction.
+    #[serde(default)]
+    pub receipt_no: Option<String>,
 }
 
 /// A bill with what the money rules need from its plan.
@@ -274,6 +277,33 @@ async fn record(
         }),
     )
     .await?;
+    // One receipt per payment, in this transaction: numbered, chained, printed after commit.
+    let issued = crate::receipts::issue::issue(
+        &mut tx,
+        &now,
+        desk.actor(),
+        &payments
+            .iter()
+            .map(|p| crate::receipts::issue::ToIssue::Payment {
+                payment_id: p.id,
+                replaces: None,
+                note: None,
+            })
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let numbers: HashMap<i64, String> = issued
+        .iter()
+        .map(|r| (r.payment_id, r.number.clone()))
+        .collect();
+    // The results (and what a retry under the same key returns) carry the receipt number.
+    for (req, result) in reqs.iter().zip(results.iter_mut()) {
+        if let Some(number) = numbers.get(&result.payment_id) {
+            result.receipt_no = Some(number.clone());
+            keys.restate(&req.key, result)?;
+        }
+    }
+    crate::fault::point("payment.after_receipts");
     touched.sort_unstable();
     touched.dedup();
     execute_each(
@@ -333,6 +363,9 @@ async fn record(
     }
     crate::fault::point("payment.before_commit");
     tx.commit().await?;
+    // The receipts' PDFs, now that the payments stand; a failure here (no CJK font) leaves
+    // them pending, never the payment undone.
+    crate::receipts::archive_after_commit(desk, issued.iter().map(|r| r.id).collect()).await;
     // Checkpoints are ours to schedule (db/mod.rs): keep the log short through a day of
     // payments in a window that stays open.
     desk.db().checkpoint_in_background();
@@ -516,6 +549,7 @@ fn decide(
             status: bill.status.clone(),
             amount_paid: Money::from_fen(bill.paid_fen)?,
             outstanding: Money::from_fen(bill.due_fen - bill.paid_fen)?,
+            receipt_no: None,
         },
     ))
 }

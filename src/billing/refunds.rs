@@ -98,6 +98,11 @@ pub async fn refund(desk: &FeeDesk, req: &RefundRequest) -> Result<RefundResult>
         .bind(req.payment_id)
         .execute(&mut *tx)
         .await?;
+    // The payment's receipt no longer tells what was kept: 红冲 it, and for a partial refund
+    // reissue one for what remains, in this transaction.
+    let receipts =
+        crate::receipts::issue::after_refund(&mut tx, &now, desk.actor(), req.payment_id, &reason)
+            .await?;
     let refunded = bill.refunded_fen + amount;
     let closes = refunded == bill.paid_fen;
     let status = if closes {
@@ -175,6 +180,7 @@ pub async fn refund(desk: &FeeDesk, req: &RefundRequest) -> Result<RefundResult>
     .await?;
     crate::fault::point("refund.before_commit");
     tx.commit().await?;
+    crate::receipts::archive_after_commit(desk, receipts).await;
     // Checkpoints are ours to schedule (db/mod.rs): keep the log short through a day of
     // payments in a window that stays open.
     desk.db().checkpoint_in_background();

@@ -124,6 +124,22 @@ mod tests {
                 "玖仟玖佰玖拾玖亿玖仟玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分",
             ),
             ("-12.30", "负壹拾贰元叁角整"),
+            // More of the cases accountants check a converter against.
+            ("0.50", "伍角整"),
+            ("3.07", "叁元零柒分"),
+            ("100.50", "壹佰元伍角整"),
+            ("1000.05", "壹仟元零伍分"),
+            ("1000.00", "壹仟元整"),
+            ("10000.00", "壹万元整"),
+            ("100100.00", "壹拾万零壹佰元整"),
+            ("100700.00", "壹拾万零柒佰元整"),
+            ("1010000.00", "壹佰零壹万元整"),
+            ("1000010.00", "壹佰万零壹拾元整"),
+            ("20000000.00", "贰仟万元整"),
+            ("60036000.00", "陆仟零叁万陆仟元整"),
+            ("100000100.00", "壹亿零壹佰元整"),
+            ("110000000.00", "壹亿壹仟万元整"),
+            ("200000000.07", "贰亿元零柒分"),
         ] {
             assert_eq!(caps(amount), expected, "{amount}");
         }
@@ -192,7 +208,100 @@ mod tests {
         text
     }
 
+    /// A third formulation, digit by digit with a small state machine: walk the yuan figure
+    /// from its highest place; a zero after something was written only arms a pending 零,
+    /// which the next non-zero digit writes; a section's 万/亿 is written when the section
+    /// held a non-zero digit, and disarms the pending 零 (zeros closing a section are silent).
+    fn by_state_machine(fen: u64) -> String {
+        #[derive(PartialEq)]
+        enum State {
+            Start,
+            Writing,
+            ZeroPending,
+        }
+        let (yuan, jiao, fen) = (fen / 100, (fen / 10) % 10, fen % 10);
+        let mut out = String::new();
+        let mut state = State::Start;
+        let mut section_has_digit = false;
+        for pos in (0..12u32).rev() {
+            let digit = (yuan / 10u64.pow(pos)) % 10;
+            let (place, section) = (pos % 4, pos / 4);
+            if digit == 0 {
+                if state == State::Writing {
+                    state = State::ZeroPending;
+                }
+            } else {
+                if state == State::ZeroPending {
+                    out.push('零');
+                }
+                out.push(DIGITS[digit as usize]);
+                out.push_str(["", "拾", "佰", "仟"][place as usize]);
+                state = State::Writing;
+                section_has_digit = true;
+            }
+            if place == 0 && section > 0 && section_has_digit {
+                out.push_str(["", "万", "亿"][section as usize]);
+                state = State::Writing;
+                section_has_digit = false;
+            }
+        }
+        let whole = !out.is_empty();
+        if whole {
+            out.push('元');
+        }
+        if jiao > 0 {
+            out.push(DIGITS[jiao as usize]);
+            out.push('角');
+        } else if whole && fen > 0 {
+            out.push('零');
+        }
+        if fen > 0 {
+            out.push(DIGITS[fen as usize]);
+            out.push('分');
+        } else if whole || jiao > 0 {
+            out.push('整');
+        } else {
+            return "零元整".into();
+        }
+        out
+    }
+
+    #[test]
+    fn the_state_machine_agrees_on_the_accountants_cases() {
+        for (amount, expected) in [
+            ("0.01", "壹分"),
+            ("0.10", "壹角整"),
+            ("10.00", "壹拾元整"),
+            ("100.05", "壹佰元零伍分"),
+            ("1000.50", "壹仟元伍角整"),
+            ("10001.00", "壹万零壹元整"),
+            ("100000000.00", "壹亿元整"),
+            ("107000.53", "壹拾万柒仟元伍角叁分"),
+            ("0.00", "零元整"),
+        ] {
+            let fen = caps_fen(amount);
+            assert_eq!(by_state_machine(fen), expected, "{amount}");
+        }
+    }
+
+    fn caps_fen(text: &str) -> u64 {
+        text.parse::<Money>().unwrap().fen() as u64
+    }
+
     proptest! {
+        #[test]
+        fn agrees_with_the_state_machine(fen in 0u64..100_000_000_000_000) {
+            let money = Money::from_fen(fen as i64).unwrap();
+            prop_assert_eq!(chinese_capitals(money), by_state_machine(fen));
+        }
+
+        #[test]
+        fn agrees_with_the_state_machine_on_sparse_amounts(digits in proptest::collection::vec(prop_oneof![Just(0u64), Just(0u64), 1u64..10], 1..15)) {
+            let fen = digits.iter().fold(0u64, |acc, d| acc * 10 + d);
+            let money = Money::from_fen(fen as i64).unwrap();
+            prop_assert_eq!(chinese_capitals(money), by_state_machine(fen));
+        }
+
         #[test]
         fn agrees_with_the_substitution_formulation(fen in 0u64..100_000_000_000_000) {
             let money = Money::from_fen(fen as i64).unwrap();

@@ -73,6 +73,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE.xlsx")]
         out: Option<std::path::PathBuf>,
     },
+    /// E-receipts: list and search, reprint, void (红冲) and reissue, export, verify.
+    #[command(subcommand)]
+    Receipt(crate::receipts::ReceiptCommand),
     /// Channel orders: list them, or query every open one and settle what is paid.
     #[command(subcommand)]
     Orders(OrdersCommand),

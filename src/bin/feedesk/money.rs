@@ -337,6 +337,9 @@ pub async fn pay(desk: &FeeDesk, args: PayArgs, json: bool) -> Result<()> {
         result.status,
         result.outstanding
     );
+    if let Some(number) = &result.receipt_no {
+        say!("Receipt {number} issued (`feedesk receipt pdf {number} --out FILE`)");
+    }
     Ok(())
 }
 

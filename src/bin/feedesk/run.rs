@@ -182,6 +182,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
         } => collection::export_qr(desk, &class, &out, json).await?,
         Command::Collect { .. } => unreachable!("clap requires --bill or --class with --out"),
         Command::Orders(cmd) => collection::orders(desk, cmd, json).await?,
+        Command::Receipt(cmd) => return crate::receipts::receipt(desk, cmd, json).await,
         Command::BillFile(cmd) => bill_files::bill_file(desk, cmd, json).await?,
         Command::Ledger(cmd) => return money::ledger(desk, cmd, json).await,
         Command::Dashboard { unit, as_of } => money::dashboard(desk, &unit, as_of, json).await?,

@@ -1,0 +1,158 @@
+//! The CJK font receipts are typeset in: Noto Sans CJK SC from the system (Debian's
+//! `fonts-noto-cjk`), found at run time and never shipped in the repository. Loaded once per
+//! process; each PDF embeds only the glyphs it uses (krilla subsets it).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use krilla::text::Font;
+use skrifa::raw::{FileRef, FontRef};
+use skrifa::{MetadataProvider, string::StringId};
+
+use crate::{Error, Result};
+
+/// An environment variable naming a font file (.ttc, .otf, .ttf) to use instead.
+pub const FONT_ENV: &str = "FEEDESK_RECEIPT_FONT";
+
+/// The Debian/Ubuntu package that provides the font.
+pub const FONT_PACKAGE: &str = "fonts-noto-cjk";
+
+/// Where the regular (and bold) faces live on common systems, most likely first.
+const CANDIDATES: [(&str, &str); 4] = [
+    (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    ),
+    (
+        "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc",
+    ),
+    (
+        "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Bold.ttc",
+    ),
+    (
+        "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
+        "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Bold.otf",
+    ),
+];
+
+/// A face: the font krilla embeds, and its bytes for measuring text.
+#[derive(Clone)]
+pub(crate) struct Face {
+    pub font: Font,
+    data: Arc<Vec<u8>>,
+    index: u32,
+}
+
+impl Face {
+    fn load(path: &Path) -> Result<Face> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let index = simplified_chinese_index(&bytes).ok_or_else(|| {
+            Error::Validation(format!(
+                "{} is not a font FeeDesk can read; point {FONT_ENV} at an OpenType font with \
+                 Simplified Chinese, or install {FONT_PACKAGE}",
+                path.display()
+            ))
+        })?;
+        let data = Arc::new(bytes);
+        let font = Font::new(data.clone().into(), index).ok_or_else(|| {
+            Error::Validation(format!("{} cannot be embedded in a PDF", path.display()))
+        })?;
+        Ok(Face { font, data, index })
+    }
+
+    /// The width of `text` at `size` points (one line, no kerning: receipts need alignment,
+    /// not fine typography).
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        let Ok(font) = FontRef::from_index(&self.data, self.index) else {
+            return 0.0;
+        };
+        let charmap = font.charmap();
+        let metrics = font.glyph_metrics(
+            skrifa::instance::Size::new(size),
+            skrifa::instance::LocationRef::default(),
+        );
+        text.chars()
+            .map(|c| {
+                charmap
+                    .map(c)
+                    .and_then(|g| metrics.advance_width(g))
+                    .unwrap_or(size)
+            })
+            .sum()
+    }
+}
+
+/// The faces a receipt uses.
+#[derive(Clone)]
+pub(crate) struct Faces {
+    pub regular: Face,
+    /// The bold face when installed, else the regular one.
+    pub bold: Face,
+}
+
+/// The SC face of a collection (Noto Sans CJK holds JP, KR, SC, TC, HK), or the first face.
+fn simplified_chinese_index(bytes: &[u8]) -> Option<u32> {
+    let count = match FileRef::new(bytes).ok()? {
+        FileRef::Font(_) => return Some(0),
+        FileRef::Collection(c) => c.len(),
+    };
+    let family = |i: u32| {
+        FontRef::from_index(bytes, i).ok().and_then(|f| {
+            f.localized_strings(StringId::FAMILY_NAME)
+                .english_or_first()
+                .map(|s| s.to_string())
+        })
+    };
+    (0..count)
+        .find(|i| family(*i).is_some_and(|name| name.ends_with(" SC") || name.contains("SC ")))
+        .or(Some(0))
+}
+
+fn locate() -> Result<(PathBuf, Option<PathBuf>)> {
+    if let Some(path) = std::env::var_os(FONT_ENV).filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        if !path.exists() {
+            return Err(Error::NotFound(format!(
+                "{FONT_ENV} names {}, which does not exist",
+                path.display()
+            )));
+        }
+        return Ok((path, None));
+    }
+    CANDIDATES
+        .iter()
+        .find(|(regular, _)| Path::new(regular).exists())
+        .map(|(regular, bold)| {
+            let bold = Path::new(bold);
+            (
+                PathBuf::from(regular),
+                bold.exists().then(|| bold.to_path_buf()),
+            )
+        })
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "no Chinese font for receipts: install the {FONT_PACKAGE} package \
+                 (apt-get install {FONT_PACKAGE}), or set {FONT_ENV} to a font file with \
+                 Simplified Chinese"
+            ))
+        })
+}
+
+/// The faces, loaded once per process.
+pub(crate) fn faces() -> Result<Faces> {
+    static FACES: OnceLock<std::result::Result<Faces, String>> = OnceLock::new();
+    FACES
+        .get_or_init(|| {
+            let (regular, bold) = locate().map_err(|e| e.to_string())?;
+            let regular = Face::load(&regular).map_err(|e| e.to_string())?;
+            let bold = match bold {
+                Some(path) => Face::load(&path).unwrap_or_else(|_| regular.clone()),
+                None => regular.clone(),
+            };
+            Ok(Faces { regular, bold })
+        })
+        .clone()
+        .map_err(Error::NotFound)
+}
