@@ -15,6 +15,10 @@ pub struct FeeDesk {
     data_dir: PathBuf,
     clock: Arc<dyn Clock>,
     actor: String,
+    /// Whether a payment's receipt PDFs are rendered and archived right after it commits (the
+    /// default). Off for bulk loads such as the demo: their receipts stay pending until
+    /// `receipts::archive_pending`.
+    archive_receipts: bool,
 }
 
 impl std::fmt::Debug for FeeDesk {
@@ -44,6 +48,7 @@ impl FeeDesk {
             data_dir: data_dir.to_path_buf(),
             clock,
             actor,
+            archive_receipts: true,
         })
     }
 
@@ -76,6 +81,20 @@ impl FeeDesk {
             clock,
             ..self.clone()
         }
+    }
+
+    /// The same data folder, actor and clock, leaving receipt PDFs pending after each payment
+    /// instead of rendering them at once (bulk loads).
+    pub fn without_receipt_archiving(&self) -> FeeDesk {
+        FeeDesk {
+            archive_receipts: false,
+            ..self.clone()
+        }
+    }
+
+    /// Whether receipt PDFs are archived right after their payment commits.
+    pub fn archives_receipts(&self) -> bool {
+        self.archive_receipts
     }
 
     /// The clock.

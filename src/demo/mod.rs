@@ -7,9 +7,11 @@
 
 mod billing;
 mod channels;
+mod receipts;
 
 pub use billing::DemoBilling;
 pub use channels::{DemoChannels, SANDBOX_PORT};
+pub use receipts::DemoReceipts;
 
 use std::path::PathBuf;
 
@@ -57,6 +59,7 @@ pub struct DemoReport {
     pub import: ImportReport,
     pub billing: DemoBilling,
     pub channels: DemoChannels,
+    pub receipts: receipts::DemoReceipts,
 }
 
 /// Builds the demo institution in an empty data folder.
@@ -108,8 +111,11 @@ pub async fn build(
         cancel,
     )
     .await?;
-    let billing = billing::build(desk).await?;
+    // A month of payments at once: their receipts are issued with them, and a sample of the
+    // PDFs archived afterwards (receipts.rs), instead of typesetting thousands on the spot.
+    let billing = billing::build(&desk.without_receipt_archiving()).await?;
     let channels = channels::build(desk).await?;
+    let receipts = receipts::build(desk).await?;
     Ok(DemoReport {
         institution: hq.name,
         regions: REGIONS.len(),
@@ -118,6 +124,7 @@ pub async fn build(
         roster: roster.display().to_string(),
         import,
         billing,
+        receipts,
         channels,
     })
 }

@@ -55,18 +55,27 @@ const CHUNK: usize = 256;
 /// Right after a payment's (or refund's) commit: archive what it issued. Errors are not the
 /// payment's: the receipts stay `pending` (visible in lists and in verify) until archived.
 pub(crate) async fn archive_after_commit(desk: &FeeDesk, ids: Vec<i64>) {
-    if !ids.is_empty() {
+    if !ids.is_empty() && desk.archives_receipts() {
         crate::fault::point("receipt.before_archive");
-        let _ = archive_ids(desk, Some(&ids)).await;
+        let _ = archive_ids(desk, Some(&ids), None).await;
     }
 }
 
 /// Archives every receipt whose PDF is not archived yet.
 pub async fn archive_pending(desk: &FeeDesk) -> Result<ArchiveReport> {
-    archive_ids(desk, None).await
+    archive_ids(desk, None, None).await
 }
 
-async fn archive_ids(desk: &FeeDesk, ids: Option<&[i64]>) -> Result<ArchiveReport> {
+/// Archives the oldest `limit` pending receipts (the demo archives a sample).
+pub(crate) async fn archive_oldest(desk: &FeeDesk, limit: i64) -> Result<ArchiveReport> {
+    archive_ids(desk, None, Some(limit)).await
+}
+
+async fn archive_ids(
+    desk: &FeeDesk,
+    ids: Option<&[i64]>,
+    limit: Option<i64>,
+) -> Result<ArchiveReport> {
     let ids_json = ids
         .map(|ids| serde_json::to_string(ids).map_err(|e| Error::Internal(e.to_string())))
         .transpose()?;
@@ -74,9 +83,10 @@ async fn archive_ids(desk: &FeeDesk, ids: Option<&[i64]>) -> Result<ArchiveRepor
         "SELECT r.id, r.number, r.year, r.content_json, r.hash FROM receipts r
          WHERE NOT EXISTS (SELECT 1 FROM receipt_files f WHERE f.receipt_id = r.id)
            AND (?1 IS NULL OR r.id IN (SELECT value FROM json_each(?1)))
-         ORDER BY r.id",
+         ORDER BY r.id LIMIT ?2",
     )
     .bind(ids_json)
+    .bind(limit.unwrap_or(-1))
     .fetch_all(desk.db().pool())
     .await?;
     let paper = receipt_settings(desk).await?.paper;
@@ -204,7 +214,7 @@ pub async fn receipt_pdf(desk: &FeeDesk, number: &str) -> Result<Vec<u8>> {
             .fetch_optional(desk.db().pool())
             .await?;
     if file.is_none() {
-        archive_ids(desk, Some(&[id])).await?;
+        archive_ids(desk, Some(&[id]), None).await?;
         file = sqlx::query_as("SELECT path, sha256 FROM receipt_files WHERE receipt_id = ?")
             .bind(id)
             .fetch_optional(desk.db().pool())

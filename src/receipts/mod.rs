@@ -29,13 +29,16 @@ mod settings;
 mod verify;
 mod void;
 
-pub(crate) use archive::archive_after_commit;
 pub use archive::{ArchiveReport, archive_pending, receipt_pdf};
+pub(crate) use archive::{archive_after_commit, archive_oldest};
 pub use content::{ReceiptContent, ReceiptKind};
 pub use export::{ExportReport, export_zip};
 pub use font::{FONT_ENV, FONT_PACKAGE};
 pub use render::{Paper, render_pdf};
-pub use search::{Receipt, ReceiptFilter, ReceiptPage, get_receipt, list_receipts, receipt_page};
+pub use search::{
+    Receipt, ReceiptDetail, ReceiptFilter, ReceiptPage, get_receipt, list_receipts, receipt_detail,
+    receipt_page,
+};
 pub use settings::{ReceiptSettings, receipt_settings, set_paper};
 pub use verify::{VerifyReport, verify};
 pub use void::{VoidResult, void_receipt};

@@ -11,7 +11,6 @@ use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke, StrokeDash};
 use krilla::surface::Surface;
-use krilla::text::TextDirection;
 use qrcode::{Color, EcLevel, QrCode};
 use serde::{Deserialize, Serialize};
 
@@ -150,15 +149,16 @@ impl Pen<'_, '_> {
         } else {
             &self.faces.regular
         };
+        let (glyphs, _) = face.glyphs(text);
         self.surface.set_stroke(None);
         self.surface.set_fill(Some(fill(c)));
-        self.surface.draw_text(
+        self.surface.draw_glyphs(
             Point::from_xy(x, y),
+            &glyphs,
             face.font.clone(),
-            size,
             text,
+            size,
             false,
-            TextDirection::Auto,
         );
     }
 

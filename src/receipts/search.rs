@@ -297,3 +297,34 @@ pub async fn get_receipt(desk: &FeeDesk, number: &str) -> Result<Receipt> {
         })?;
     to_receipt(row)
 }
+
+/// A receipt with everything it prints, for a preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReceiptDetail {
+    pub receipt: Receipt,
+    pub content: super::ReceiptContent,
+    /// What the printed QR code carries (number and record hash).
+    pub qr_text: String,
+}
+
+/// One receipt by number, with its printed content.
+pub async fn receipt_detail(desk: &FeeDesk, number: &str) -> Result<ReceiptDetail> {
+    let receipt = get_receipt(desk, number).await?;
+    let json: String = sqlx::query_scalar("SELECT content_json FROM receipts WHERE id = ?")
+        .bind(receipt.id)
+        .fetch_one(desk.db().pool())
+        .await?;
+    let content = serde_json::from_str(&json).map_err(|e| {
+        Error::Internal(format!(
+            "receipt {}: unreadable record: {e}",
+            receipt.number
+        ))
+    })?;
+    let qr_text = super::content::qr_text(&receipt.number, &receipt.hash);
+    Ok(ReceiptDetail {
+        receipt,
+        content,
+        qr_text,
+    })
+}

@@ -256,6 +256,15 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                         feedesk::demo::SANDBOX_PORT
                     ),
                 }
+                let r = &report.receipts;
+                say!(
+                    "Receipts: {} issued with the payments ({} 红冲 reversals), {} PDFs archived; \
+                     `feedesk --data-dir {} receipt verify` checks them",
+                    r.receipts,
+                    r.reversals,
+                    r.archived,
+                    data_dir.display()
+                );
                 say!("Try: feedesk --data-dir {} dashboard", data_dir.display());
             }
         }
