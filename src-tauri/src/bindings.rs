@@ -62,6 +62,15 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     feedesk::collection::ChannelOrder::export_all(&cfg)?;
     feedesk::collection::QrExport::export_all(&cfg)?;
     feedesk::collection::SyncReport::export_all(&cfg)?;
+    feedesk::receipts::Receipt::export_all(&cfg)?;
+    feedesk::receipts::ReceiptKind::export_all(&cfg)?;
+    feedesk::receipts::ReceiptFilter::export_all(&cfg)?;
+    feedesk::receipts::ReceiptPage::export_all(&cfg)?;
+    feedesk::receipts::ReceiptDetail::export_all(&cfg)?;
+    feedesk::receipts::ReceiptContent::export_all(&cfg)?;
+    feedesk::receipts::VoidResult::export_all(&cfg)?;
+    feedesk::receipts::VerifyReport::export_all(&cfg)?;
+    feedesk::receipts::ExportReport::export_all(&cfg)?;
     // The shell's own argument and result types.
     crate::error::IpcError::export_all(&cfg)?;
     crate::commands::app::AppInfo::export_all(&cfg)?;
@@ -78,5 +87,6 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     crate::commands::channels::ChannelConfigureForm::export_all(&cfg)?;
     crate::commands::channels::AccountTestResult::export_all(&cfg)?;
     crate::commands::collection::CollectView::export_all(&cfg)?;
+    crate::commands::receipts::ReceiptView::export_all(&cfg)?;
     Ok(())
 }

@@ -81,6 +81,12 @@ pub fn run() {
             commands::collection::order_list,
             commands::collection::refund_channel,
             commands::collection::qr_export_class,
+            commands::receipts::receipt_page,
+            commands::receipts::receipt_get,
+            commands::receipts::receipt_void,
+            commands::receipts::receipt_verify,
+            commands::receipts::receipt_save_pdf,
+            commands::receipts::receipt_export,
         ])
         .run(tauri::generate_context!())
         .expect("FeeDesk could not start its window");

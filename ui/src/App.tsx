@@ -1,5 +1,5 @@
 // The frame: a fixed navigation column and the current page.
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 
 import { useI18n } from "./i18n";
 import { onOrdersSynced } from "./ipc/collection";
@@ -12,6 +12,8 @@ import { Fees } from "./pages/Fees";
 import { FirstRun } from "./pages/FirstRun";
 import { Members } from "./pages/Members";
 import { Organisation } from "./pages/Organisation";
+import { Receipts } from "./pages/Receipts";
+import { ReceiptLinkProvider, type ReceiptFocus } from "./receiptLink";
 import { Settings } from "./pages/Settings";
 import { useOverview, useRefreshAll } from "./queries";
 
@@ -32,6 +34,12 @@ const ICONS: Record<PageId, string> = {
 export function App() {
   const { t, toggle } = useI18n();
   const [page, setPage] = useState<PageId>("dashboard");
+  // What the Receipts page was opened on from another page (a bill, a payment).
+  const [receiptFocus, setReceiptFocus] = useState<ReceiptFocus | null>(null);
+  const openReceipts = useCallback((focus: ReceiptFocus) => {
+    setReceiptFocus(focus);
+    setPage("receipts");
+  }, []);
   const overview = useOverview();
   const refresh = useRefreshAll();
   // The start-up sync settles orders left open (the app was closed with a QR code on screen):
@@ -41,7 +49,7 @@ export function App() {
     return () => void unlisten.then((stop) => stop());
   }, [refresh]);
   // Until the institution exists, the pages that need it show the first-run screen.
-  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills", "settings"].includes(page);
+  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills", "receipts", "settings"].includes(page);
   const firstRun = overview.data !== undefined && overview.data.institution === null;
 
   return (
@@ -62,7 +70,10 @@ export function App() {
                 data-testid={`nav-${id}`}
                 className={id === page ? "nav-item active" : "nav-item"}
                 aria-current={id === page ? "page" : undefined}
-                onClick={() => setPage(id)}
+                onClick={() => {
+                  if (id === "receipts") setReceiptFocus(null);
+                  setPage(id);
+                }}
               >
                 <span className="nav-icon" aria-hidden="true">
                   {ICONS[id]}
@@ -86,7 +97,15 @@ export function App() {
         <header className="page-header">
           <h1>{t(navLabel(page))}</h1>
         </header>
-        {firstRun && needsInstitution ? <FirstRun /> : <Page page={page} />}
+        <ReceiptLinkProvider value={openReceipts}>
+          {firstRun && needsInstitution ? (
+            <FirstRun />
+          ) : page === "receipts" ? (
+            <Receipts focus={receiptFocus} onClearFocus={() => setReceiptFocus(null)} />
+          ) : (
+            <Page page={page} />
+          )}
+        </ReceiptLinkProvider>
       </main>
     </div>
   );

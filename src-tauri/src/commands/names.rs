@@ -52,4 +52,10 @@ pub const COMMANDS: &[&str] = &[
     "order_list",
     "refund_channel",
     "qr_export_class",
+    "receipt_page",
+    "receipt_get",
+    "receipt_void",
+    "receipt_verify",
+    "receipt_save_pdf",
+    "receipt_export",
 ];

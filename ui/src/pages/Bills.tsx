@@ -31,6 +31,7 @@ import { collectCheck, collectClose, collectStart, orderList, qrExportClass, ref
 import { asIpcError } from "../ipc/invoke";
 import { billStatusLabel, channelLabel, isChannel, localTime, orderStatusLabel } from "../labels";
 import { formatMoney, minus } from "../money";
+import { useOpenReceipts } from "../receiptLink";
 import { flatten, keys, useAccounts, useAppInfo, useClasses, useRefreshAll, useTerms, useTree } from "../queries";
 
 const PAGE = 200;
@@ -286,6 +287,7 @@ function BillDrawer({ billId, onClose }: { billId: number; onClose: () => void }
   useEffect(() => setFlash(""), [billId]);
   const bill = detail.data?.bill;
   const payments = detail.data?.payments ?? [];
+  const openReceipts = useOpenReceipts();
   const payable = bill && (bill.status === "open" || bill.status === "partial");
   const voidable = bill && bill.status === "open" && bill.amount_paid === "0.00";
   // Collected by QR code when the plan's designated account is a WeChat Pay or Alipay one (the
@@ -373,7 +375,14 @@ function BillDrawer({ billId, onClose }: { billId: number; onClose: () => void }
               </button>
             )}
           </div>
-          <h4>{t("bills.payments")}</h4>
+          <h4>
+            {t("bills.payments")}
+            {payments.length > 0 && (
+              <button type="button" className="link" data-testid="bill-receipts" onClick={() => openReceipts({ billId, label: t("bills.receiptsOfBill", { id: billId }) })}>
+                {t("bills.allReceipts")}
+              </button>
+            )}
+          </h4>
           {payments.length === 0 ? (
             <p className="muted small">{t("bills.noPayments")}</p>
           ) : (
@@ -401,6 +410,13 @@ function BillDrawer({ billId, onClose }: { billId: number; onClose: () => void }
                     <td className="num">{formatMoney(p.amount, false)}</td>
                     <td className="num">{p.refunded === "0.00" ? "" : formatMoney(p.refunded, false)}</td>
                     <td className="actions">
+                      <button
+                        type="button"
+                        data-testid={`receipt-of-${p.payment_id}`}
+                        onClick={() => openReceipts({ paymentId: p.payment_id, label: t("bills.receiptsOfPayment", { id: p.payment_id }) })}
+                      >
+                        {t("bills.receipt")}
+                      </button>
                       {minus(p.amount, p.refunded) !== "0.00" && (
                         <button type="button" data-testid={`refund-${p.payment_id}`} onClick={() => setAction({ kind: "refund", payment: p })}>
                           {t("bills.refund")}
@@ -472,13 +488,12 @@ function PaymentDialog({ bill, onClose, onDone }: { bill: Bill; onClose: () => v
     mutationFn: () => paymentRecord({ bill_id: bill.id, amount, account, reference: reference || null, key }),
     onSuccess: async (result) => {
       await refresh();
-      onDone(
-        t("bills.paidFlash", {
-          amount: formatMoney(result.amount),
-          status: billStatusLabel(t, result.status),
-          outstanding: formatMoney(result.outstanding),
-        }),
-      );
+      const paid = t("bills.paidFlash", {
+        amount: formatMoney(result.amount),
+        status: billStatusLabel(t, result.status),
+        outstanding: formatMoney(result.outstanding),
+      });
+      onDone(result.receipt_no ? `${paid} ${t("bills.receiptIssued", { number: result.receipt_no })}` : paid);
     },
   });
   const submit = (e: FormEvent) => {

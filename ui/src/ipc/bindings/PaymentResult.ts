@@ -8,4 +8,8 @@ export type PaymentResult = { payment_id: number, bill_id: number, amount: Money
 /**
  * The bill's status after the payment.
  */
-status: string, amount_paid: Money, outstanding: Money, };
+status: string, amount_paid: Money, outstanding: Money, 
+/**
+ * The receipt issued with the payment (`XH-2026-000123`), issued in the same transaction.
+ */
+receipt_no: string | null, };

@@ -1,0 +1,151 @@
+//! The Receipts page: search, a preview drawn from the receipt's record, the archived PDF saved
+//! where the user picks (to print or send), void (红冲) with a reason and reissue, a class's or
+//! a term's PDFs as a zip, and verify. Every command is one call into `feedesk::receipts`.
+
+use std::path::PathBuf;
+
+use feedesk::receipts::{
+    self, ExportReport, ReceiptDetail, ReceiptFilter, ReceiptPage, VerifyReport, VoidResult,
+};
+use serde::Serialize;
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::error::{ErrorCode, IpcError};
+use crate::state::AppState;
+
+/// The most receipts one call returns.
+pub const MAX_PAGE: u64 = 1000;
+
+/// A receipt to preview: its record, and its QR code drawn as SVG.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ReceiptView {
+    pub detail: ReceiptDetail,
+    /// `<svg …>` of the QR code printed on the receipt; shown as an image, never as markup.
+    pub qr_svg: String,
+}
+
+#[tauri::command]
+pub async fn receipt_page(
+    state: State<'_, AppState>,
+    filter: ReceiptFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<ReceiptPage, IpcError> {
+    Ok(receipts::receipt_page(state.desk()?, &filter, offset, limit.clamp(1, MAX_PAGE)).await?)
+}
+
+#[tauri::command]
+pub async fn receipt_get(
+    state: State<'_, AppState>,
+    number: String,
+) -> Result<ReceiptView, IpcError> {
+    let detail = receipts::receipt_detail(state.desk()?, &number).await?;
+    let qr_svg = feedesk::collection::qr_svg(&detail.qr_text, 160)?;
+    Ok(ReceiptView { detail, qr_svg })
+}
+
+/// Voids a receipt (红冲) with a reason and reissues it for what is left of the payment.
+#[tauri::command]
+pub async fn receipt_void(
+    state: State<'_, AppState>,
+    number: String,
+    reason: String,
+) -> Result<VoidResult, IpcError> {
+    Ok(receipts::void_receipt(state.desk()?, &number, &reason).await?)
+}
+
+/// Checks every receipt record, the numbering and every archived PDF.
+#[tauri::command]
+pub async fn receipt_verify(state: State<'_, AppState>) -> Result<VerifyReport, IpcError> {
+    Ok(receipts::verify(state.desk()?).await?)
+}
+
+/// Where to save: the native save dialog, or `e2e_out` when the app runs under the e2e tests
+/// (`FEEDESK_E2E=1`; WebDriver cannot drive native dialogs). `None` when the user cancels.
+fn save_path(
+    app: &AppHandle,
+    title: String,
+    name: String,
+    extension: &str,
+    e2e_out: Option<String>,
+) -> Result<Option<PathBuf>, IpcError> {
+    let mut out = match e2e_out.filter(|p| !p.trim().is_empty()) {
+        Some(path) => {
+            if std::env::var(crate::commands::app::E2E_ENV).as_deref() != Ok("1") {
+                return Err(IpcError::new(
+                    ErrorCode::Validation,
+                    "choose where to save with the save dialog",
+                ));
+            }
+            PathBuf::from(path.trim())
+        }
+        None => {
+            let chosen = app
+                .dialog()
+                .file()
+                .set_title(title)
+                .set_file_name(name)
+                .add_filter(extension.to_uppercase(), &[extension])
+                .blocking_save_file();
+            let Some(chosen) = chosen else {
+                return Ok(None);
+            };
+            chosen.into_path().map_err(|e| {
+                IpcError::new(ErrorCode::Io, format!("the chosen place has no path: {e}"))
+            })?
+        }
+    };
+    if out.extension().is_none() {
+        out.set_extension(extension);
+    }
+    Ok(Some(out))
+}
+
+/// Saves the receipt's archived PDF (the original, checked against its SHA-256) where the user
+/// picks, to print or send; returns the path, `None` when cancelled.
+#[tauri::command]
+pub async fn receipt_save_pdf(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    number: String,
+    title: String,
+    e2e_out: Option<String>,
+) -> Result<Option<String>, IpcError> {
+    let desk = state.desk()?;
+    let pdf = receipts::receipt_pdf(desk, &number).await?;
+    let Some(out) = save_path(
+        &app,
+        title,
+        format!("{}.pdf", number.trim()),
+        "pdf",
+        e2e_out,
+    )?
+    else {
+        return Ok(None);
+    };
+    std::fs::write(&out, pdf).map_err(|e| IpcError::from(feedesk::Error::io(&out, e)))?;
+    Ok(Some(out.display().to_string()))
+}
+
+/// Zips the PDFs of a class's or a term's receipts (with their manifest) where the user picks.
+#[tauri::command]
+pub async fn receipt_export(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    filter: ReceiptFilter,
+    title: String,
+    e2e_out: Option<String>,
+) -> Result<Option<ExportReport>, IpcError> {
+    let desk = state.desk()?;
+    let what = filter
+        .class_name
+        .clone()
+        .or(filter.term_name.clone())
+        .unwrap_or_default()
+        .replace(['/', '\\'], "-");
+    let Some(out) = save_path(&app, title, format!("{what}-收据.zip"), "zip", e2e_out)? else {
+        return Ok(None);
+    };
+    Ok(Some(receipts::export_zip(desk, &filter, &out).await?))
+}
