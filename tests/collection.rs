@@ -264,6 +264,29 @@ async fn a_bill_is_collected_paid_and_recorded_once_through_either_channel() {
         assert_eq!(settled.transaction_id.as_deref(), Some(txn.as_str()));
         assert_eq!(settled.payment_id, Some(p[0].0));
         assert_books(d).await;
+        // Its receipt was issued in the same transaction: the channel and its transaction id.
+        let receipt = feedesk::receipts::list_receipts(
+            d,
+            &feedesk::receipts::ReceiptFilter {
+                payment_id: Some(p[0].0),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(receipt.len(), 1, "one receipt for the channel payment");
+        let detail = feedesk::receipts::receipt_detail(d, &receipt[0].number)
+            .await
+            .unwrap();
+        assert_eq!(detail.content.reference.as_deref(), Some(txn.as_str()));
+        assert_eq!(
+            detail.content.channel,
+            if channel == "wechat" {
+                "微信支付"
+            } else {
+                "支付宝"
+            }
+        );
 
         // A second sync changes nothing: the order is settled.
         let before = snapshot(d).await;
