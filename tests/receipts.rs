@@ -476,6 +476,35 @@ async fn verify_catches_a_changed_pdf_a_changed_record_and_deleted_records() {
     std::fs::write(&pdf, &original).unwrap();
     assert!(receipts::verify(&desk).await.unwrap().intact);
 
+    // 1b. A PDF replaced and its recorded SHA-256 rewritten to match (the trigger dropped):
+    // the audit log kept the hash it was archived with.
+    std::fs::write(&pdf, &changed).unwrap();
+    let forged = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&changed));
+    tamper(
+        &desk,
+        &format!(
+            "DROP TRIGGER receipt_files_no_update;
+             UPDATE receipt_files SET sha256 = '{forged}' WHERE receipt_id = 2;"
+        ),
+    )
+    .await;
+    let r = receipts::verify(&desk).await.unwrap();
+    assert!(!r.intact);
+    assert!(
+        r.problems[0]
+            .starts_with("XH-2026-000002: the SHA-256 recorded for its archived PDF was changed"),
+        "{:?}",
+        r.problems
+    );
+    std::fs::write(&pdf, &original).unwrap();
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&original));
+    tamper(
+        &desk,
+        &format!("UPDATE receipt_files SET sha256 = '{sha}' WHERE receipt_id = 2;"),
+    )
+    .await;
+    assert!(receipts::verify(&desk).await.unwrap().intact);
+
     // 2. A record changed by someone with the database file (the trigger dropped first).
     tamper(
         &desk,

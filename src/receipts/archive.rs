@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use super::content::ReceiptContent;
 use super::render::{Paper, render_pdf};
 use super::settings::receipt_settings;
+use crate::audit::{self, Entry};
 use crate::db::bulk::{Bind, execute_each};
 use crate::{Error, FeeDesk, Result};
 
@@ -44,6 +45,7 @@ struct Pending {
 /// An archived file, to record.
 struct Archived {
     id: i64,
+    number: String,
     path: String,
     sha256: String,
     bytes: i64,
@@ -144,6 +146,7 @@ fn render_one(data_dir: &Path, p: &Pending, paper: Paper) -> Result<Archived> {
     write_atomically(&data_dir.join(&rel), &pdf)?;
     Ok(Archived {
         id: p.id,
+        number: p.number.clone(),
         path: rel,
         sha256: hex::encode(Sha256::digest(&pdf)),
         bytes: pdf.len() as i64,
@@ -191,6 +194,31 @@ async fn record_files(desk: &FeeDesk, files: &[Archived], paper: Paper) -> Resul
         }),
     )
     .await?;
+    // The files' hashes also go to the audit log, a second chain: changing a PDF and its
+    // recorded hash together is still caught by verify.
+    if let (Some(first), Some(last)) = (files.first(), files.last()) {
+        let hashes: serde_json::Map<String, serde_json::Value> = files
+            .iter()
+            .map(|f| (f.number.clone(), serde_json::json!(f.sha256)))
+            .collect();
+        audit::append(
+            &mut tx,
+            &now,
+            Entry {
+                actor: desk.actor(),
+                action: "receipt.archive",
+                entity: "receipt_file",
+                entity_id: if files.len() == 1 {
+                    first.number.clone()
+                } else {
+                    format!("{}..{}", first.number, last.number)
+                },
+                before: None,
+                after: Some(serde_json::json!({"paper": paper.as_str(), "files": hashes})),
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -121,7 +121,26 @@ pub async fn verify(desk: &FeeDesk) -> Result<VerifyReport> {
         }
     }
 
-    // The archived PDFs.
+    // The archived PDFs: their recorded hashes against the audit log's, then the files.
+    let recorded: Vec<String> = sqlx::query_scalar(
+        "SELECT after_json FROM audit_log WHERE action = 'receipt.archive' ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut anchored: HashMap<String, String> = HashMap::new();
+    for after in recorded {
+        let value: serde_json::Value = serde_json::from_str(&after).unwrap_or_default();
+        if let Some(map) = value.get("files").and_then(|f| f.as_object()) {
+            for (number, sha) in map {
+                if let Some(sha) = sha.as_str() {
+                    // The first archive of a receipt stands (a concurrent second one is ignored).
+                    anchored
+                        .entry(number.clone())
+                        .or_insert_with(|| sha.to_string());
+                }
+            }
+        }
+    }
     let files: Vec<(i64, String, String, String)> = sqlx::query_as(
         "SELECT f.receipt_id, r.number, f.path, f.sha256 FROM receipt_files f
          JOIN receipts r ON r.id = f.receipt_id ORDER BY f.receipt_id",
@@ -130,6 +149,13 @@ pub async fn verify(desk: &FeeDesk) -> Result<VerifyReport> {
     .await?;
     let archived: HashSet<i64> = files.iter().map(|f| f.0).collect();
     for (_, number, path, sha256) in &files {
+        if anchored.get(number).is_some_and(|a| a != sha256) {
+            problems.push(format!(
+                "{number}: the SHA-256 recorded for its archived PDF was changed (the audit log \
+                 recorded {} when it was archived)",
+                anchored[number]
+            ));
+        }
         let full = desk.data_dir().join(path);
         if path.contains("..") {
             problems.push(format!(
