@@ -22,7 +22,7 @@ const driverUrl = process.env.WEBDRIVER_URL ?? "http://127.0.0.1:4444";
 const app = process.env.FEEDESK_APP;
 const dataDir = process.env.FEEDESK_DATA_DIR;
 const screenshotDir = process.env.SCREENSHOT_DIR ?? new URL("./screenshots", import.meta.url).pathname;
-const TERM = "2027夏季学期";
+const TERM = "2027暑期收费班";
 const tmp = mkdtempSync(join(tmpdir(), "feedesk-e2e-receipts-"));
 
 let session;
