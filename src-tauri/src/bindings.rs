@@ -71,6 +71,7 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     feedesk::receipts::VoidResult::export_all(&cfg)?;
     feedesk::receipts::VerifyReport::export_all(&cfg)?;
     feedesk::receipts::ExportReport::export_all(&cfg)?;
+    feedesk::receipts::ReceiptSettings::export_all(&cfg)?;
     // The shell's own argument and result types.
     crate::error::IpcError::export_all(&cfg)?;
     crate::commands::app::AppInfo::export_all(&cfg)?;

@@ -87,6 +87,8 @@ pub fn run() {
             commands::receipts::receipt_verify,
             commands::receipts::receipt_save_pdf,
             commands::receipts::receipt_export,
+            commands::receipts::receipt_settings,
+            commands::receipts::receipt_set_paper,
         ])
         .run(tauri::generate_context!())
         .expect("FeeDesk could not start its window");

@@ -196,6 +196,13 @@ describe("receipts", () => {
     await waitData("receipt-verified", "intact", "true", "verify");
     await shot("receipts-03-list-zh");
 
+    // The paper setting: A4 from now on, as the CLI reads it too.
+    await waitFor(async () => (await session.execute(`return document.querySelector('[data-testid="receipt-paper"]').disabled`)) === false, { what: "paper setting loaded" });
+    await session.choose("receipt-paper", "a4");
+    await waitFor(async () => JSON.parse(cli("receipt", "settings", "--json")).paper === "a4", { what: "paper saved" });
+    await session.choose("receipt-paper", "a5");
+    await waitFor(async () => JSON.parse(cli("receipt", "settings", "--json")).paper === "a5", { what: "paper back to A5" });
+
     const list = JSON.parse(cli("receipt", "list", "--class", "RC/一班", "--json"));
     assert.deepEqual(
       list.map((r) => r.status),

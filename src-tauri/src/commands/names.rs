@@ -58,4 +58,6 @@ pub const COMMANDS: &[&str] = &[
     "receipt_verify",
     "receipt_save_pdf",
     "receipt_export",
+    "receipt_settings",
+    "receipt_set_paper",
 ];

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use feedesk::receipts::{
-    self, ExportReport, ReceiptDetail, ReceiptFilter, ReceiptPage, VerifyReport, VoidResult,
+    self, ExportReport, Paper, ReceiptDetail, ReceiptFilter, ReceiptPage, ReceiptSettings,
+    VerifyReport, VoidResult,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -53,6 +54,21 @@ pub async fn receipt_void(
     reason: String,
 ) -> Result<VoidResult, IpcError> {
     Ok(receipts::void_receipt(state.desk()?, &number, &reason).await?)
+}
+
+/// The paper receipts are printed on.
+#[tauri::command]
+pub async fn receipt_settings(state: State<'_, AppState>) -> Result<ReceiptSettings, IpcError> {
+    Ok(receipts::receipt_settings(state.desk()?).await?)
+}
+
+/// Sets the paper for receipts archived from now on (audited).
+#[tauri::command]
+pub async fn receipt_set_paper(
+    state: State<'_, AppState>,
+    paper: Paper,
+) -> Result<ReceiptSettings, IpcError> {
+    Ok(receipts::set_paper(state.desk()?, paper).await?)
 }
 
 /// Checks every receipt record, the numbering and every archived PDF.

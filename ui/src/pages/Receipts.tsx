@@ -15,8 +15,11 @@ import {
   receiptGet,
   receiptPage,
   receiptSavePdf,
+  receiptSetPaper,
+  receiptSettings,
   receiptVerify,
   receiptVoid,
+  type Paper,
   type Receipt,
   type ReceiptContent,
   type ReceiptFilter,
@@ -137,6 +140,7 @@ export function Receipts({ focus, onClearFocus }: { focus: ReceiptFocus | null; 
           </span>
           <Export filter={filter} />
           <Verify />
+          <PaperSetting />
         </div>
       </section>
       <section className="card bills-card">
@@ -465,5 +469,27 @@ function Verify() {
       )}
       <ErrorNote error={verify.error && asIpcError(verify.error)} testId="receipt-verify-error" />
     </>
+  );
+}
+
+/** The paper new receipts are archived on (A5 landscape, or A4 with a cut line). */
+function PaperSetting() {
+  const { t } = useI18n();
+  const settings = useQuery({ queryKey: [...receiptKeys.list, "settings"], queryFn: receiptSettings });
+  const setPaper = useMutation({ mutationFn: (paper: Paper) => receiptSetPaper(paper), onSuccess: () => settings.refetch() });
+  return (
+    <label className="receipt-paper">
+      <span>{t("receipts.paper")}</span>
+      <select
+        data-testid="receipt-paper"
+        value={settings.data?.paper ?? "a5"}
+        disabled={!settings.data || setPaper.isPending}
+        onChange={(e) => setPaper.mutate(e.target.value as Paper)}
+      >
+        <option value="a5">{t("receipts.paperA5")}</option>
+        <option value="a4">{t("receipts.paperA4")}</option>
+      </select>
+      <ErrorNote error={setPaper.error && asIpcError(setPaper.error)} testId="receipt-paper-error" />
+    </label>
   );
 }
