@@ -10,6 +10,7 @@ mod channels;
 mod cli;
 mod collection;
 mod money;
+mod reconcile;
 mod run;
 
 use std::process::ExitCode;

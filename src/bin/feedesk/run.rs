@@ -183,6 +183,8 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
         Command::Collect { .. } => unreachable!("clap requires --bill or --class with --out"),
         Command::Orders(cmd) => collection::orders(desk, cmd, json).await?,
         Command::BillFile(cmd) => bill_files::bill_file(desk, cmd, json).await?,
+        Command::Reconcile(cmd) => crate::reconcile::reconcile(desk, cmd, json).await?,
+        Command::Report(cmd) => crate::reconcile::report(desk, cmd, json).await?,
         Command::Ledger(cmd) => return money::ledger(desk, cmd, json).await,
         Command::Dashboard { unit, as_of } => money::dashboard(desk, &unit, as_of, json).await?,
         Command::Audit(AuditCommand::Verify) => {

@@ -1,0 +1,449 @@
+//! A reconciliation run: one account, a period of Beijing days. Streams the account's stored
+//! statements through the [`Matcher`] against our payments and refunds, then, in one write
+//! transaction: records the run, updates the discrepancy items (by their stable keys: a
+//! resolved item stays resolved, an open one no longer found is marked cleared), records each
+//! day's channel fees and posts to the books what they add (6603 channel fees against the
+//! account's clearing account: idempotent per account and day, a later change posts only the
+//! difference), and writes the audit entry.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use super::import::{stored_lines, stored_statements};
+use super::matching::{
+    Finding, MatchClass, Matcher, OurPayment, OurRefund, Outcome, PendingRefund, fee_fen,
+};
+use crate::audit::{self, Entry};
+use crate::billing::{CollectionAccount, find_account};
+use crate::clock::LOCAL_OFFSET;
+use crate::ledger::{Journal, LedgerCode, Line, Posting};
+use crate::money::Money;
+use crate::progress::{CancelToken, Progress, ProgressFn};
+use crate::{Error, FeeDesk, Result};
+
+/// Count and money of one class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ClassTotal {
+    pub count: u64,
+    pub amount: Money,
+}
+
+/// A run's result, as `reconcile run --json` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RunSummary {
+    pub run_id: i64,
+    pub account: String,
+    pub channel: String,
+    pub from: String,
+    pub to: String,
+    pub statements: u64,
+    /// Statement lines of the period (each counted once).
+    pub lines: u64,
+    pub duplicate_lines: u64,
+    pub matched: ClassTotal,
+    pub amount_mismatch: ClassTotal,
+    pub ours_only: ClassTotal,
+    pub channel_only: ClassTotal,
+    pub refund_mismatch: ClassTotal,
+    /// Channel fees of the period (手续费), net of fees returned on refunds.
+    pub fees_total: Money,
+    /// What this run posted to the books for fees (zero when they were posted before).
+    pub fees_posted: Money,
+    /// Discrepancies of the period nobody has resolved yet.
+    pub open_items: u64,
+}
+
+/// A period and account, checked.
+pub(crate) struct Scope {
+    pub account: CollectionAccount,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+pub(crate) async fn scope(
+    desk: &FeeDesk,
+    account: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Scope> {
+    if from > to {
+        return Err(Error::Validation(format!(
+            "the period starts ({from}) after it ends ({to})"
+        )));
+    }
+    if (to - from).num_days() > 366 {
+        return Err(Error::Validation(
+            "reconcile at most a year at a time".into(),
+        ));
+    }
+    let account = find_account(desk, account).await?;
+    Ok(Scope { account, from, to })
+}
+
+/// Beijing midnight starting `day`, as stored (UTC text).
+fn utc_start(day: NaiveDate) -> String {
+    let local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let utc = local - chrono::Duration::seconds(i64::from(LOCAL_OFFSET.local_minus_utc()));
+    format!("{}Z", utc.format("%Y-%m-%dT%H:%M:%S%.3f"))
+}
+
+fn beijing(stored: &str) -> Result<NaiveDateTime> {
+    DateTime::parse_from_rfc3339(stored)
+        .map(|t| {
+            t.with_timezone(&Utc)
+                .with_timezone(&LOCAL_OFFSET)
+                .naive_local()
+        })
+        .map_err(|_| Error::Internal(format!("stored time '{stored}'")))
+}
+
+/// Our payments and refunds of the account from the day before the period on (a payment is
+/// recorded when we learn of it, which may be after the channel's day).
+async fn our_side(
+    desk: &FeeDesk,
+    scope: &Scope,
+) -> Result<(Vec<OurPayment>, Vec<OurRefund>, Vec<PendingRefund>)> {
+    let since = utc_start(scope.from - chrono::Duration::days(1));
+    let rows: Vec<(i64, i64, Option<String>, String, Option<String>)> = sqlx::query_as(
+        "SELECT p.id, p.amount_fen, p.reference, p.received_at, o.out_trade_no
+         FROM payments p LEFT JOIN channel_orders o ON o.payment_id = p.id
+         WHERE p.account_id = ? AND p.received_at >= ?",
+    )
+    .bind(scope.account.id)
+    .bind(&since)
+    .fetch_all(desk.db().pool())
+    .await?;
+    let mut payments = Vec::with_capacity(rows.len());
+    for (id, amount_fen, reference, at, out_trade_no) in rows {
+        payments.push(OurPayment {
+            id,
+            amount_fen,
+            out_trade_no,
+            reference,
+            at: beijing(&at)?,
+        });
+    }
+    let rows: Vec<(i64, i64, i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT r.id, r.payment_id, r.amount_fen, r.refunded_at, cr.out_refund_no
+         FROM refunds r JOIN payments p ON p.id = r.payment_id
+         LEFT JOIN channel_refunds cr ON cr.refund_id = r.id
+         WHERE p.account_id = ? AND r.refunded_at >= ?",
+    )
+    .bind(scope.account.id)
+    .bind(&since)
+    .fetch_all(desk.db().pool())
+    .await?;
+    let mut refunds = Vec::with_capacity(rows.len());
+    for (id, payment_id, amount_fen, at, out_refund_no) in rows {
+        refunds.push(OurRefund {
+            id,
+            payment_id,
+            amount_fen,
+            out_refund_no,
+            at: beijing(&at)?,
+        });
+    }
+    let pending: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT cr.out_refund_no, cr.amount_fen FROM channel_refunds cr
+         JOIN channel_orders o ON o.id = cr.order_id
+         WHERE o.account_id = ? AND cr.status = 'pending'",
+    )
+    .bind(scope.account.id)
+    .fetch_all(desk.db().pool())
+    .await?;
+    let pending = pending
+        .into_iter()
+        .map(|(out_refund_no, amount_fen)| PendingRefund {
+            out_refund_no,
+            amount_fen,
+        })
+        .collect();
+    Ok((payments, refunds, pending))
+}
+
+/// Matches the period without writing anything: what a run and an export share.
+pub(crate) async fn match_period(
+    desk: &FeeDesk,
+    scope: &Scope,
+    keep_matched: bool,
+    progress: ProgressFn<'_>,
+    cancel: &CancelToken,
+) -> Result<(Outcome, u64)> {
+    let statements = stored_statements(desk, scope.account.id, scope.from, scope.to).await?;
+    let (payments, refunds, pending) = our_side(desk, scope).await?;
+    cancel.check()?;
+    let mut matcher = Matcher::new(
+        scope.from,
+        scope.to,
+        payments,
+        refunds,
+        pending,
+        statements.len() > 1,
+        keep_matched,
+    );
+    let total = statements.len() as u64;
+    for (i, s) in statements.iter().enumerate() {
+        let mut n: u64 = 0;
+        stored_lines(desk, s, |line| {
+            n += 1;
+            if n % 65_536 == 0 {
+                cancel.check()?;
+                progress(Progress {
+                    phase: "match",
+                    done: i as u64,
+                    total: Some(total),
+                });
+            }
+            matcher.line(s.id, line);
+            Ok(())
+        })
+        .map_err(|e| {
+            if cancel.is_cancelled() {
+                Error::Cancelled
+            } else {
+                e
+            }
+        })?;
+    }
+    Ok((matcher.finish(), total))
+}
+
+fn class_total(outcome: &Outcome, class: MatchClass) -> Result<ClassTotal> {
+    let t = outcome.tallies.get(&class).copied().unwrap_or_default();
+    Ok(ClassTotal {
+        count: t.count,
+        amount: Money::from_fen(t.fen)?,
+    })
+}
+
+/// Reconciles `account` over the Beijing days `[from, to]`.
+pub async fn run_reconciliation(
+    desk: &FeeDesk,
+    account: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    progress: ProgressFn<'_>,
+    cancel: &CancelToken,
+) -> Result<RunSummary> {
+    let scope = scope(desk, account, from, to).await?;
+    Ok(run_scope(desk, &scope, false, progress, cancel).await?.0)
+}
+
+/// A run over `scope`; with `keep_matched`, the matched lines are kept for the workbook.
+pub(crate) async fn run_scope(
+    desk: &FeeDesk,
+    scope: &Scope,
+    keep_matched: bool,
+    progress: ProgressFn<'_>,
+    cancel: &CancelToken,
+) -> Result<(RunSummary, Outcome)> {
+    let (from, to) = (scope.from, scope.to);
+    let (outcome, statements) = match_period(desk, scope, keep_matched, progress, cancel).await?;
+    cancel.check()?;
+    let fees_e5: i64 = outcome.fee_days.values().map(|d| d.fee_e5).sum();
+    let mut summary = RunSummary {
+        run_id: 0,
+        account: scope.account.name.clone(),
+        channel: scope.account.channel.as_str().into(),
+        from: from.format("%Y-%m-%d").to_string(),
+        to: to.format("%Y-%m-%d").to_string(),
+        statements,
+        lines: outcome.lines,
+        duplicate_lines: outcome.duplicate_lines,
+        matched: class_total(&outcome, MatchClass::Matched)?,
+        amount_mismatch: class_total(&outcome, MatchClass::AmountMismatch)?,
+        ours_only: class_total(&outcome, MatchClass::OursOnly)?,
+        channel_only: class_total(&outcome, MatchClass::ChannelOnly)?,
+        refund_mismatch: class_total(&outcome, MatchClass::RefundMismatch)?,
+        fees_total: Money::from_fen(fee_fen(fees_e5))?,
+        fees_posted: Money::ZERO,
+        open_items: 0,
+    };
+    let mut tx = desk.db().write().await?;
+    let now = desk.now_text();
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO recon_runs (account_id, from_day, to_day, at, actor, summary_json)
+         VALUES (?, ?, ?, ?, ?, '{}') RETURNING id",
+    )
+    .bind(scope.account.id)
+    .bind(&summary.from)
+    .bind(&summary.to)
+    .bind(&now)
+    .bind(desk.actor())
+    .fetch_one(&mut *tx)
+    .await?;
+    summary.run_id = run_id;
+    store_findings(&mut tx, scope, &outcome.findings, run_id, &now).await?;
+    let posted = post_fees(&mut tx, &scope.account, &outcome.fee_days, &now).await?;
+    summary.fees_posted = Money::from_fen(posted)?;
+    summary.open_items = sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM recon_items WHERE account_id = ? AND day BETWEEN ? AND ? AND status IN ('open', 'follow_up')",
+    )
+    .bind(scope.account.id)
+    .bind(&summary.from)
+    .bind(&summary.to)
+    .fetch_one(&mut *tx)
+    .await? as u64;
+    let summary_json = json!(summary);
+    sqlx::query("UPDATE recon_runs SET summary_json = ? WHERE id = ?")
+        .bind(summary_json.to_string())
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        &now,
+        Entry {
+            actor: desk.actor(),
+            action: "reconcile.run",
+            entity: "recon_run",
+            entity_id: run_id.to_string(),
+            before: None,
+            after: Some(summary_json),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((summary, outcome))
+}
+
+async fn store_findings(
+    tx: &mut sqlx::SqliteConnection,
+    scope: &Scope,
+    findings: &[Finding],
+    run_id: i64,
+    now: &str,
+) -> Result<()> {
+    for f in findings {
+        let (statement_id, line_no) = f
+            .source
+            .map_or((None, None), |(s, l)| (Some(s), Some(l as i64)));
+        sqlx::query(
+            "INSERT INTO recon_items (account_id, item_key, day, class, kind, out_trade_no, transaction_id,
+                 out_refund_no, channel_fen, ours_fen, payment_id, refund_id, statement_id, line_no, reason,
+                 status, first_run_id, last_run_id, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)
+             ON CONFLICT (account_id, item_key) DO UPDATE SET
+                 day = excluded.day, class = excluded.class, kind = excluded.kind,
+                 out_trade_no = excluded.out_trade_no, transaction_id = excluded.transaction_id,
+                 out_refund_no = excluded.out_refund_no, channel_fen = excluded.channel_fen,
+                 ours_fen = excluded.ours_fen, payment_id = excluded.payment_id,
+                 refund_id = excluded.refund_id, statement_id = excluded.statement_id,
+                 line_no = excluded.line_no, reason = excluded.reason,
+                 status = CASE WHEN recon_items.status = 'cleared' THEN 'open' ELSE recon_items.status END,
+                 last_run_id = excluded.last_run_id, updated_at = excluded.updated_at",
+        )
+        .bind(scope.account.id)
+        .bind(&f.key)
+        .bind(f.day.format("%Y-%m-%d").to_string())
+        .bind(f.class.as_str())
+        .bind(f.kind.as_str())
+        .bind(&f.out_trade_no)
+        .bind(&f.transaction_id)
+        .bind(&f.out_refund_no)
+        .bind(f.channel_fen)
+        .bind(f.ours_fen)
+        .bind(f.payment_id)
+        .bind(f.refund_id)
+        .bind(statement_id)
+        .bind(line_no)
+        .bind(&f.reason)
+        .bind(run_id)
+        .bind(run_id)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // Open items of the period this run did not find any more matched meanwhile.
+    sqlx::query(
+        "UPDATE recon_items SET status = 'cleared', updated_at = ?
+         WHERE account_id = ? AND day BETWEEN ? AND ? AND status = 'open' AND last_run_id <> ?",
+    )
+    .bind(now)
+    .bind(scope.account.id)
+    .bind(scope.from.format("%Y-%m-%d").to_string())
+    .bind(scope.to.format("%Y-%m-%d").to_string())
+    .bind(run_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Records each day's fee and posts what the books do not carry yet; returns the fen posted.
+async fn post_fees(
+    tx: &mut sqlx::SqliteConnection,
+    account: &CollectionAccount,
+    days: &BTreeMap<NaiveDate, super::matching::FeeDay>,
+    now: &str,
+) -> Result<i64> {
+    let mut journal = Journal::begin(&mut *tx).await?;
+    let mut posted_total = 0;
+    for (day, fee_day) in days {
+        let day_text = day.format("%Y-%m-%d").to_string();
+        let fee = fee_fen(fee_day.fee_e5);
+        let posted: i64 = sqlx::query_scalar(
+            "SELECT posted_fen FROM channel_fee_days WHERE account_id = ? AND day = ?",
+        )
+        .bind(account.id)
+        .bind(&day_text)
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or(0);
+        let delta = fee - posted;
+        if delta != 0 {
+            let money = LedgerCode::Money {
+                account_id: account.id,
+                channel: account.channel,
+                name: account.name.clone(),
+            };
+            let lines = if delta > 0 {
+                vec![
+                    Line::debit(LedgerCode::ChannelFees, delta),
+                    Line::credit(money, delta),
+                ]
+            } else {
+                vec![
+                    Line::debit(money, -delta),
+                    Line::credit(LedgerCode::ChannelFees, -delta),
+                ]
+            };
+            journal
+                .post(
+                    &mut *tx,
+                    Posting {
+                        unit_id: account.unit_id,
+                        kind: "channel.fee",
+                        bill_id: None,
+                        payment_id: None,
+                        refund_id: None,
+                        memo: format!("渠道手续费 · {} · {day_text}", account.name),
+                        lines,
+                    },
+                )
+                .await?;
+            posted_total += delta;
+        }
+        sqlx::query(
+            "INSERT INTO channel_fee_days (account_id, day, lines, fee_fen, posted_fen, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (account_id, day) DO UPDATE SET lines = excluded.lines,
+                 fee_fen = excluded.fee_fen, posted_fen = excluded.posted_fen, updated_at = excluded.updated_at",
+        )
+        .bind(account.id)
+        .bind(&day_text)
+        .bind(fee_day.lines as i64)
+        .bind(fee)
+        .bind(fee)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    journal.write(&mut *tx, now).await?;
+    Ok(posted_total)
+}
