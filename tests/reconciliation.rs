@@ -540,6 +540,7 @@ async fn a_wechat_day_with_every_discrepancy_is_matched_explained_and_exported()
         ),
         (5, 4, 1)
     );
+    keep_for_viewing(&out);
     let mut book = open_workbook_auto(&out).unwrap();
     assert_eq!(
         book.sheet_names(),
@@ -715,4 +716,16 @@ async fn an_alipay_zip_in_gbk_is_reconciled_and_the_sandbox_bill_matches_whole()
         "{err}"
     );
     w.finish().await;
+}
+
+/// With FEEDESK_TEST_OUT=DIR, keeps a copy of the workbook to look at (rendered by LibreOffice).
+fn keep_for_viewing(path: &std::path::Path) {
+    if let Ok(dir) = std::env::var("FEEDESK_TEST_OUT") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(
+            path,
+            std::path::Path::new(&dir).join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
 }

@@ -100,6 +100,7 @@ pub fn draw_trend<DB: DrawingBackend>(
             _ => String::new(),
         })
         .y_label_formatter(&|y| format!("¥{y:.0}"))
+        .light_line_style(TRANSPARENT)
         .label_style((FAMILY, 13))
         .draw()
         .map_err(draw_err)?;
@@ -150,6 +151,7 @@ fn draw_bars<DB: DrawingBackend>(
             _ => String::new(),
         })
         .y_label_formatter(&|y| value_label(*y))
+        .light_line_style(TRANSPARENT)
         .label_style((FAMILY, 13))
         .draw()
         .map_err(draw_err)?;
@@ -169,11 +171,13 @@ fn draw_bars<DB: DrawingBackend>(
         .map_err(draw_err)?;
     chart
         .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
-            Text::new(
-                value_label(*v),
-                (SegmentValue::CenterOf(i as u32), *v),
-                (FAMILY, 13).into_font().color(&GREY),
-            )
+            // The value just above its bar.
+            EmptyElement::at((SegmentValue::CenterOf(i as u32), *v))
+                + Text::new(
+                    value_label(*v),
+                    (-18, -18),
+                    (FAMILY, 13).into_font().color(&GREY),
+                )
         }))
         .map_err(draw_err)?;
     area.present().map_err(draw_err)

@@ -94,10 +94,11 @@ pub(crate) fn utc_start(day: NaiveDate) -> String {
 }
 
 const DIMENSIONS: &str = "b.unit_id, f.name AS fee,
-        coalesce(c.name, '-') AS class, coalesce(t.name, '-') AS term";
+        coalesce(cu.code || '/' || c.name, '-') AS class, coalesce(t.name, '-') AS term";
 const JOINS: &str = "JOIN fee_plans p ON p.id = b.plan_id
      JOIN fee_items f ON f.id = p.fee_item_id
      LEFT JOIN classes c ON c.id = p.class_id
+     LEFT JOIN units cu ON cu.id = c.unit_id
      LEFT JOIN terms t ON t.id = coalesce(c.term_id, p.term_id)";
 
 type Grouped = (i64, String, String, String, i64, i64, i64);

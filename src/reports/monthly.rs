@@ -264,6 +264,9 @@ fn write_sheet(
     let ids = subtree(ctx.all, unit.id);
     let sheet = book.add_worksheet();
     sheet.set_name(name).map_err(fail)?;
+    // Printed as one page wide, landscape, charts included.
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
     title(
         sheet,
         &format!(
@@ -510,11 +513,15 @@ fn write_sheet(
         .zip(total.aging)
         .map(|(l, f)| ((*l).to_string(), f))
         .collect();
-    let png = charts::png(720, 300, |a| charts::draw_aging(a, "应收账龄", &aging))?;
+    let png = charts::png(720, 300, |a| {
+        charts::draw_aging(a, &format!("{} 应收账龄", unit.name), &aging)
+    })?;
     insert(sheet, 19, chart_col, &png, fail)?;
     drawn += 1;
     if unit.kind != UnitKind::Store && !rates.is_empty() {
-        let png = charts::png(720, 300, |a| charts::draw_rates(a, "各校区收缴率", &rates))?;
+        let png = charts::png(720, 300, |a| {
+            charts::draw_rates(a, &format!("{} 各校区收缴率", unit.name), &rates)
+        })?;
         insert(sheet, 35, chart_col, &png, fail)?;
         drawn += 1;
     }

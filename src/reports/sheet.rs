@@ -70,7 +70,6 @@ pub struct Table<'a> {
     widths: Vec<usize>,
     top: u32,
     row: u32,
-    header: Format,
     money: Format,
     count: Format,
     rate: Format,
@@ -102,7 +101,6 @@ impl<'a> Table<'a> {
             widths: columns.iter().map(|(t, _)| width_of(t) + 4).collect(),
             top,
             row: top + 1,
-            header,
             money: Format::new().set_num_format("¥#,##0.00"),
             count: Format::new().set_num_format("#,##0"),
             rate: Format::new().set_num_format("0.00%"),
@@ -226,12 +224,17 @@ impl<'a> Table<'a> {
         self.sheet
             .set_freeze_panes(self.top + 1, 0)
             .map_err(self.fail)?;
+        // Printed landscape, one page wide, the header repeated on every page.
+        self.sheet.set_landscape();
+        self.sheet.set_print_fit_to_pages(1, 0);
+        self.sheet
+            .set_repeat_rows(self.top, self.top)
+            .map_err(self.fail)?;
         for (c, w) in self.widths.iter().enumerate() {
             self.sheet
                 .set_column_width(c as u16, (*w as f64 + 1.0).min(62.0))
                 .map_err(self.fail)?;
         }
-        let _ = &self.header;
         Ok(())
     }
 }
