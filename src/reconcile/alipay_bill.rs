@@ -76,7 +76,8 @@ pub(crate) fn read(
     let mut stage = Stage::Preamble;
     let mut cols: Option<Columns> = None;
     let mut sums = Sums::default();
-    let mut footer: (Option<(i64, i64)>, Option<(i64, i64)>) = (None, None);
+    // (#交易合计, #退款合计) as (lines, fen).
+    let mut footer: [Option<(i64, i64)>; 2] = [None, None];
     loop {
         line_no += 1;
         if !next_line(&mut reader, &mut buf, line_no)? {
@@ -117,9 +118,9 @@ pub(crate) fn read(
             }
             Stage::Footer => {
                 if let Some(rest) = text.strip_prefix("#交易合计：") {
-                    footer.0 = Some(total(rest, line_no)?);
+                    footer[0] = Some(total(rest, line_no)?);
                 } else if let Some(rest) = text.strip_prefix("#退款合计：") {
-                    footer.1 = Some(total(rest, line_no)?);
+                    footer[1] = Some(total(rest, line_no)?);
                 } else if !text.starts_with('#') {
                     return Err(bad_line(
                         line_no,
@@ -137,10 +138,14 @@ pub(crate) fn read(
         ));
     }
     let checks = [
-        ("交易合计", footer.0, (sums.trades, sums.trade_received_fen)),
+        (
+            "交易合计",
+            footer[0],
+            (sums.trades, sums.trade_received_fen),
+        ),
         (
             "退款合计",
-            footer.1,
+            footer[1],
             (sums.refunds, sums.refund_received_fen),
         ),
     ];

@@ -102,14 +102,15 @@ fn beijing(stored: &str) -> Result<NaiveDateTime> {
         .map_err(|_| Error::Internal(format!("stored time '{stored}'")))
 }
 
+/// Our payments, refunds, and refunds still pending at the channel.
+type OurSide = (Vec<OurPayment>, Vec<OurRefund>, Vec<PendingRefund>);
+
 /// Our payments and refunds of the account from the day before the period on (a payment is
 /// recorded when we learn of it, which may be after the channel's day).
-async fn our_side(
-    desk: &FeeDesk,
-    scope: &Scope,
-) -> Result<(Vec<OurPayment>, Vec<OurRefund>, Vec<PendingRefund>)> {
+async fn our_side(desk: &FeeDesk, scope: &Scope) -> Result<OurSide> {
     let since = utc_start(scope.from - chrono::Duration::days(1));
-    let rows: Vec<(i64, i64, Option<String>, String, Option<String>)> = sqlx::query_as(
+    type PaymentRow = (i64, i64, Option<String>, String, Option<String>);
+    let rows: Vec<PaymentRow> = sqlx::query_as(
         "SELECT p.id, p.amount_fen, p.reference, p.received_at, o.out_trade_no
          FROM payments p LEFT JOIN channel_orders o ON o.payment_id = p.id
          WHERE p.account_id = ? AND p.received_at >= ?",
@@ -191,7 +192,7 @@ pub(crate) async fn match_period(
         let mut n: u64 = 0;
         stored_lines(desk, s, |line| {
             n += 1;
-            if n % 65_536 == 0 {
+            if n.is_multiple_of(65_536) {
                 cancel.check()?;
                 progress(Progress {
                     phase: "match",

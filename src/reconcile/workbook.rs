@@ -110,7 +110,8 @@ pub async fn export_reconciliation(
 type ItemState = (i64, String, Option<String>, Option<String>);
 
 async fn item_states(desk: &FeeDesk, account_id: i64) -> Result<HashMap<String, ItemState>> {
-    let rows: Vec<(String, i64, String, Option<String>, Option<String>)> = sqlx::query_as(
+    type Row = (String, i64, String, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT item_key, id, status, resolution, note FROM recon_items WHERE account_id = ?",
     )
     .bind(account_id)

@@ -253,7 +253,8 @@ pub async fn gather(
         facts.by_channel.entry((unit, channel)).or_default()[2] += fen;
     }
 
-    let overdue: Vec<(i64, String, String, Option<String>, String, i64, String)> = sqlx::query_as(
+    type OverdueRow = (i64, String, String, Option<String>, String, i64, String);
+    let overdue: Vec<OverdueRow> = sqlx::query_as(
         "SELECT unit_id, member_no, name, guardian_phone, fee, owed, due_on FROM (
             SELECT b.unit_id, m.member_no, m.name, m.guardian_phone, f.name AS fee,
                    b.due_fen - b.paid_fen AS owed, b.due_on,
