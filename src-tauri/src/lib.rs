@@ -81,6 +81,14 @@ pub fn run() {
             commands::collection::order_list,
             commands::collection::refund_channel,
             commands::collection::qr_export_class,
+            commands::reconciliation::statement_pick_file,
+            commands::reconciliation::statement_import,
+            commands::reconciliation::statement_download,
+            commands::reconciliation::reconcile_run,
+            commands::reconciliation::reconcile_items,
+            commands::reconciliation::reconcile_resolve,
+            commands::reconciliation::reconcile_export,
+            commands::reports::report_monthly_export,
         ])
         .run(tauri::generate_context!())
         .expect("FeeDesk could not start its window");

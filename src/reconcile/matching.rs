@@ -166,8 +166,8 @@ pub struct Matcher {
     to: NaiveDate,
     payments: Vec<OurPayment>,
     claimed: Vec<bool>,
-    by_order: FxHashMap<String, usize>,
-    by_reference: FxHashMap<String, usize>,
+    by_order: KeyIndex,
+    by_reference: KeyIndex,
     refunds: Vec<OurRefund>,
     refund_claimed: Vec<bool>,
     refund_by_no: FxHashMap<String, usize>,
@@ -190,16 +190,14 @@ impl Matcher {
         dedupe: bool,
         keep_matched: bool,
     ) -> Matcher {
-        let mut by_order = FxHashMap::default();
-        let mut by_reference = FxHashMap::default();
-        by_order.reserve(payments.len());
-        by_reference.reserve(payments.len());
+        let mut by_order = KeyIndex::with_capacity(payments.len());
+        let mut by_reference = KeyIndex::with_capacity(payments.len());
         for (i, p) in payments.iter().enumerate() {
             if let Some(no) = &p.out_trade_no {
-                by_order.insert(no.clone(), i);
+                by_order.insert(no, i, |j| payments[j].out_trade_no.as_deref());
             }
             if let Some(r) = &p.reference {
-                by_reference.entry(r.clone()).or_insert(i);
+                by_reference.insert(r, i, |j| payments[j].reference.as_deref());
             }
         }
         let refund_by_no = refunds
@@ -312,16 +310,16 @@ impl Matcher {
     }
 
     fn payment_line(&mut self, statement_id: i64, line: StatementLine) {
+        let payments = &self.payments;
         let found = self
             .by_order
-            .get(line.out_trade_no.as_str())
-            .map(|i| (*i, "order_no"))
+            .get(&line.out_trade_no, |j| payments[j].out_trade_no.as_deref())
+            .map(|i| (i, "order_no"))
             .or_else(|| {
                 self.by_reference
-                    .get(line.transaction_id.as_str())
-                    .map(|i| (*i, "transaction_id"))
-            })
-            .filter(|_| !line.out_trade_no.is_empty() || !line.transaction_id.is_empty());
+                    .get(&line.transaction_id, |j| payments[j].reference.as_deref())
+                    .map(|i| (i, "transaction_id"))
+            });
         let Some((i, by)) = found else {
             self.leftover.push((statement_id, line));
             return;
@@ -539,6 +537,56 @@ impl Matcher {
             self.out.findings.push(finding);
         }
         self.out
+    }
+}
+
+/// An index from text keys to positions that keeps 64-bit hashes, not copies of the keys (a
+/// million payments have two keys each); a hit is confirmed against the key itself, and the
+/// rare keys whose hashes collide with another's go to an exact map. The first position
+/// inserted under a key wins.
+struct KeyIndex {
+    by_hash: FxHashMap<u64, usize>,
+    exact: FxHashMap<String, usize>,
+}
+
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    key.hash(&mut h);
+    h.finish()
+}
+
+impl KeyIndex {
+    fn with_capacity(n: usize) -> KeyIndex {
+        let mut by_hash = FxHashMap::default();
+        by_hash.reserve(n);
+        KeyIndex {
+            by_hash,
+            exact: FxHashMap::default(),
+        }
+    }
+
+    fn insert<'a>(&mut self, key: &str, i: usize, key_of: impl Fn(usize) -> Option<&'a str>) {
+        match self.by_hash.entry(key_hash(key)) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(o) => {
+                if key_of(*o.get()) != Some(key) {
+                    self.exact.entry(key.to_string()).or_insert(i);
+                }
+            }
+        }
+    }
+
+    fn get<'a>(&self, key: &str, key_of: impl Fn(usize) -> Option<&'a str>) -> Option<usize> {
+        if key.is_empty() {
+            return None;
+        }
+        match self.by_hash.get(&key_hash(key)) {
+            Some(i) if key_of(*i) == Some(key) => Some(*i),
+            _ => self.exact.get(key).copied(),
+        }
     }
 }
 

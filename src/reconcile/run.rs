@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::json;
 
@@ -19,6 +20,7 @@ use super::matching::{
 use crate::audit::{self, Entry};
 use crate::billing::{CollectionAccount, find_account};
 use crate::clock::LOCAL_OFFSET;
+use crate::db::bulk::{Bind, execute_each, read_each};
 use crate::ledger::{Journal, LedgerCode, Line, Posting};
 use crate::money::Money;
 use crate::progress::{CancelToken, Progress, ProgressFn};
@@ -105,65 +107,123 @@ fn beijing(stored: &str) -> Result<NaiveDateTime> {
 /// Our payments, refunds, and refunds still pending at the channel.
 type OurSide = (Vec<OurPayment>, Vec<OurRefund>, Vec<PendingRefund>);
 
+/// A stored time (`2026-11-20T02:00:00.000Z`) in Beijing time; read by hand because a day of a
+/// large merchant has a million of them, with chrono's parser as the fallback for any other
+/// RFC 3339 form.
+fn beijing_fast(stored: &str) -> Result<NaiveDateTime> {
+    let b = stored.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    if b.len() >= 20 && b[4] == b'-' && b[10] == b'T' && b[b.len() - 1] == b'Z' {
+        if let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(sec)) = (
+            num(0..4),
+            num(5..7),
+            num(8..10),
+            num(11..13),
+            num(14..16),
+            num(17..19),
+        ) && let Some(t) =
+            NaiveDate::from_ymd_opt(y as i32, mo, d).and_then(|d| d.and_hms_opt(h, mi, sec))
+        {
+            return Ok(t + chrono::Duration::seconds(i64::from(LOCAL_OFFSET.local_minus_utc())));
+        }
+    }
+    beijing(stored)
+}
+
 /// Our payments and refunds of the account from the day before the period on (a payment is
-/// recorded when we learn of it, which may be after the channel's day).
+/// recorded when we learn of it, which may be after the channel's day). Read through SQLite's
+/// C API: a busy merchant's day is a million payments.
 async fn our_side(desk: &FeeDesk, scope: &Scope) -> Result<OurSide> {
     let since = utc_start(scope.from - chrono::Duration::days(1));
-    type PaymentRow = (i64, i64, Option<String>, String, Option<String>);
-    let rows: Vec<PaymentRow> = sqlx::query_as(
-        "SELECT p.id, p.amount_fen, p.reference, p.received_at, o.out_trade_no
-         FROM payments p LEFT JOIN channel_orders o ON o.payment_id = p.id
-         WHERE p.account_id = ? AND p.received_at >= ?",
+    let mut conn = desk.db().pool().acquire().await?;
+    let account = Bind::Int(scope.account.id);
+    let mut payments: Vec<OurPayment> = Vec::new();
+    let mut index: FxHashMap<i64, usize> = FxHashMap::default();
+    let mut failed = None;
+    read_each(
+        &mut conn,
+        "SELECT id, amount_fen, reference, received_at FROM payments
+         WHERE account_id = ? AND received_at >= ?",
+        &[account, Bind::Text(&since)],
+        |row| {
+            let at = match beijing_fast(row.text(3).unwrap_or_default()) {
+                Ok(at) => at,
+                Err(e) => {
+                    failed = Some(e);
+                    return Err(Error::Internal("unreadable payment time".into()));
+                }
+            };
+            index.insert(row.int(0), payments.len());
+            payments.push(OurPayment {
+                id: row.int(0),
+                amount_fen: row.int(1),
+                out_trade_no: None,
+                reference: row.text(2).map(str::to_string),
+                at,
+            });
+            Ok(())
+        },
     )
-    .bind(scope.account.id)
-    .bind(&since)
-    .fetch_all(desk.db().pool())
+    .await
+    .map_err(|e| failed.take().unwrap_or(e))?;
+    // The orders behind them (a second scan, joined in memory: cheaper than a million lookups).
+    read_each(
+        &mut conn,
+        "SELECT payment_id, out_trade_no FROM channel_orders
+         WHERE account_id = ? AND payment_id IS NOT NULL AND created_at >= ?",
+        &[
+            account,
+            Bind::Text(&utc_start(scope.from - chrono::Duration::days(30))),
+        ],
+        |row| {
+            if let Some(i) = index.get(&row.int(0)) {
+                payments[*i].out_trade_no = row.text(1).map(str::to_string);
+            }
+            Ok(())
+        },
+    )
     .await?;
-    let mut payments = Vec::with_capacity(rows.len());
-    for (id, amount_fen, reference, at, out_trade_no) in rows {
-        payments.push(OurPayment {
-            id,
-            amount_fen,
-            out_trade_no,
-            reference,
-            at: beijing(&at)?,
-        });
-    }
-    let rows: Vec<(i64, i64, i64, String, Option<String>)> = sqlx::query_as(
+    drop(index);
+    let mut refunds = Vec::new();
+    read_each(
+        &mut conn,
         "SELECT r.id, r.payment_id, r.amount_fen, r.refunded_at, cr.out_refund_no
          FROM refunds r JOIN payments p ON p.id = r.payment_id
          LEFT JOIN channel_refunds cr ON cr.refund_id = r.id
          WHERE p.account_id = ? AND r.refunded_at >= ?",
+        &[account, Bind::Text(&since)],
+        |row| {
+            refunds.push(OurRefund {
+                id: row.int(0),
+                payment_id: row.int(1),
+                amount_fen: row.int(2),
+                out_refund_no: row.text(4).map(str::to_string),
+                at: beijing_fast(row.text(3).unwrap_or_default())?,
+            });
+            Ok(())
+        },
     )
-    .bind(scope.account.id)
-    .bind(&since)
-    .fetch_all(desk.db().pool())
     .await?;
-    let mut refunds = Vec::with_capacity(rows.len());
-    for (id, payment_id, amount_fen, at, out_refund_no) in rows {
-        refunds.push(OurRefund {
-            id,
-            payment_id,
-            amount_fen,
-            out_refund_no,
-            at: beijing(&at)?,
-        });
-    }
-    let pending: Vec<(String, i64)> = sqlx::query_as(
+    let mut pending = Vec::new();
+    read_each(
+        &mut conn,
         "SELECT cr.out_refund_no, cr.amount_fen FROM channel_refunds cr
          JOIN channel_orders o ON o.id = cr.order_id
          WHERE o.account_id = ? AND cr.status = 'pending'",
+        &[account],
+        |row| {
+            pending.push(PendingRefund {
+                out_refund_no: row.text(0).unwrap_or_default().to_string(),
+                amount_fen: row.int(1),
+            });
+            Ok(())
+        },
     )
-    .bind(scope.account.id)
-    .fetch_all(desk.db().pool())
     .await?;
-    let pending = pending
-        .into_iter()
-        .map(|(out_refund_no, amount_fen)| PendingRefund {
-            out_refund_no,
-            amount_fen,
-        })
-        .collect();
     Ok((payments, refunds, pending))
 }
 
@@ -320,47 +380,59 @@ async fn store_findings(
     run_id: i64,
     now: &str,
 ) -> Result<()> {
-    for f in findings {
-        let (statement_id, line_no) = f
-            .source
-            .map_or((None, None), |(s, l)| (Some(s), Some(l as i64)));
-        sqlx::query(
-            "INSERT INTO recon_items (account_id, item_key, day, class, kind, out_trade_no, transaction_id,
-                 out_refund_no, channel_fen, ours_fen, payment_id, refund_id, statement_id, line_no, reason,
-                 status, first_run_id, last_run_id, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)
-             ON CONFLICT (account_id, item_key) DO UPDATE SET
-                 day = excluded.day, class = excluded.class, kind = excluded.kind,
-                 out_trade_no = excluded.out_trade_no, transaction_id = excluded.transaction_id,
-                 out_refund_no = excluded.out_refund_no, channel_fen = excluded.channel_fen,
-                 ours_fen = excluded.ours_fen, payment_id = excluded.payment_id,
-                 refund_id = excluded.refund_id, statement_id = excluded.statement_id,
-                 line_no = excluded.line_no, reason = excluded.reason,
-                 status = CASE WHEN recon_items.status = 'cleared' THEN 'open' ELSE recon_items.status END,
-                 last_run_id = excluded.last_run_id, updated_at = excluded.updated_at",
-        )
-        .bind(scope.account.id)
-        .bind(&f.key)
-        .bind(f.day.format("%Y-%m-%d").to_string())
-        .bind(f.class.as_str())
-        .bind(f.kind.as_str())
-        .bind(&f.out_trade_no)
-        .bind(&f.transaction_id)
-        .bind(&f.out_refund_no)
-        .bind(f.channel_fen)
-        .bind(f.ours_fen)
-        .bind(f.payment_id)
-        .bind(f.refund_id)
-        .bind(statement_id)
-        .bind(line_no)
-        .bind(&f.reason)
-        .bind(run_id)
-        .bind(run_id)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    let rows: Vec<(String, Option<(i64, i64)>)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f.day.format("%Y-%m-%d").to_string(),
+                f.source.map(|(s, l)| (s, l as i64)),
+            )
+        })
+        .collect();
+    let opt_int = |v: Option<i64>| v.map_or(Bind::Null, Bind::Int);
+    fn opt_text(v: &Option<String>) -> Bind<'_> {
+        v.as_deref().map_or(Bind::Null, Bind::Text)
     }
+    // Upserted by key: a re-run updates the item, never adds a second one, and keeps a
+    // resolution (only an item cleared by an earlier run opens again).
+    execute_each(
+        &mut *tx,
+        "INSERT INTO recon_items (account_id, item_key, day, class, kind, out_trade_no, transaction_id,
+             out_refund_no, channel_fen, ours_fen, payment_id, refund_id, statement_id, line_no, reason,
+             status, first_run_id, last_run_id, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 'open', ?16, ?16, ?17, ?17)
+         ON CONFLICT (account_id, item_key) DO UPDATE SET
+             day = excluded.day, class = excluded.class, kind = excluded.kind,
+             out_trade_no = excluded.out_trade_no, transaction_id = excluded.transaction_id,
+             out_refund_no = excluded.out_refund_no, channel_fen = excluded.channel_fen,
+             ours_fen = excluded.ours_fen, payment_id = coalesce(excluded.payment_id, recon_items.payment_id),
+             refund_id = excluded.refund_id, statement_id = excluded.statement_id,
+             line_no = excluded.line_no, reason = excluded.reason,
+             status = CASE WHEN recon_items.status = 'cleared' THEN 'open' ELSE recon_items.status END,
+             last_run_id = excluded.last_run_id, updated_at = excluded.updated_at",
+        findings.iter().zip(&rows).map(|(f, (day, source))| {
+            [
+                Bind::Int(scope.account.id),
+                Bind::Text(&f.key),
+                Bind::Text(day),
+                Bind::Text(f.class.as_str()),
+                Bind::Text(f.kind.as_str()),
+                opt_text(&f.out_trade_no),
+                opt_text(&f.transaction_id),
+                opt_text(&f.out_refund_no),
+                opt_int(f.channel_fen),
+                opt_int(f.ours_fen),
+                opt_int(f.payment_id),
+                opt_int(f.refund_id),
+                opt_int(source.map(|s| s.0)),
+                opt_int(source.map(|s| s.1)),
+                Bind::Text(&f.reason),
+                Bind::Int(run_id),
+                Bind::Text(now),
+            ]
+        }),
+    )
+    .await?;
     // Open items of the period this run did not find any more matched meanwhile.
     sqlx::query(
         "UPDATE recon_items SET status = 'cleared', updated_at = ?

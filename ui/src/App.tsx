@@ -12,6 +12,8 @@ import { Fees } from "./pages/Fees";
 import { FirstRun } from "./pages/FirstRun";
 import { Members } from "./pages/Members";
 import { Organisation } from "./pages/Organisation";
+import { Reconciliation } from "./pages/Reconciliation";
+import { Reports } from "./pages/Reports";
 import { Settings } from "./pages/Settings";
 import { useOverview, useRefreshAll } from "./queries";
 
@@ -41,7 +43,7 @@ export function App() {
     return () => void unlisten.then((stop) => stop());
   }, [refresh]);
   // Until the institution exists, the pages that need it show the first-run screen.
-  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills", "settings"].includes(page);
+  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills", "settings", "reconcile", "reports"].includes(page);
   const firstRun = overview.data !== undefined && overview.data.institution === null;
 
   return (
@@ -108,6 +110,10 @@ function Page({ page }: { page: PageId }) {
       return <Bills />;
     case "settings":
       return <Settings />;
+    case "reconcile":
+      return <Reconciliation />;
+    case "reports":
+      return <Reports />;
     default:
       return <ComingSoon page={page} />;
   }

@@ -13,6 +13,8 @@ pub mod fees;
 pub mod members;
 pub mod money;
 pub mod org;
+pub mod reconciliation;
+pub mod reports;
 pub mod roster;
 
 mod names;

@@ -52,4 +52,12 @@ pub const COMMANDS: &[&str] = &[
     "order_list",
     "refund_channel",
     "qr_export_class",
+    "statement_pick_file",
+    "statement_import",
+    "statement_download",
+    "reconcile_run",
+    "reconcile_items",
+    "reconcile_resolve",
+    "reconcile_export",
+    "report_monthly_export",
 ];
