@@ -3,13 +3,16 @@
 //! classes, 2,000 members loaded through the real roster import from a generated workbook
 //! (kept in `<data>/demo/`), including a few rows with the mistakes real rosters have; and the
 //! money ([`billing`]): accounts, plans, bills, a month of payments, refunds and a void; and
-//! collection by QR code through the built-in channel sandbox ([`channels`]).
+//! collection by QR code through the built-in channel sandbox ([`channels`]); and a day's
+//! reconciliation against the WeChat Pay bill with every kind of discrepancy ([`reconciliation`]).
 
 mod billing;
 mod channels;
+mod reconciliation;
 
 pub use billing::DemoBilling;
 pub use channels::{DemoChannels, SANDBOX_PORT};
+pub use reconciliation::DemoReconciliation;
 
 use std::path::PathBuf;
 
@@ -57,6 +60,7 @@ pub struct DemoReport {
     pub import: ImportReport,
     pub billing: DemoBilling,
     pub channels: DemoChannels,
+    pub reconciliation: DemoReconciliation,
 }
 
 /// Builds the demo institution in an empty data folder.
@@ -110,6 +114,7 @@ pub async fn build(
     .await?;
     let billing = billing::build(desk).await?;
     let channels = channels::build(desk).await?;
+    let reconciliation = reconciliation::build(desk, channels.skipped.as_deref()).await?;
     Ok(DemoReport {
         institution: hq.name,
         regions: REGIONS.len(),
@@ -119,6 +124,7 @@ pub async fn build(
         import,
         billing,
         channels,
+        reconciliation,
     })
 }
 

@@ -257,6 +257,22 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                         feedesk::demo::SANDBOX_PORT
                     ),
                 }
+                let r = &report.reconciliation;
+                match &r.skipped {
+                    Some(why) => say!("Reconciliation skipped: {why}"),
+                    None => say!(
+                        "Reconciliation of {} on {}: {} lines; matched {}, amount mismatch {}, ours only {}, channel only {}, refund mismatch {}; fees {}",
+                        r.account,
+                        r.day,
+                        r.lines,
+                        r.matched,
+                        r.amount_mismatch,
+                        r.ours_only,
+                        r.channel_only,
+                        r.refund_mismatch,
+                        r.fees_total
+                    ),
+                }
                 say!("Try: feedesk --data-dir {} dashboard", data_dir.display());
             }
         }
