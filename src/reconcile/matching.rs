@@ -176,6 +176,10 @@ pub struct Matcher {
     dedupe: bool,
     keep_matched: bool,
     leftover: Vec<(i64, StatementLine)>,
+    /// Per class, in [`MatchClass`] order; copied into the outcome at the end.
+    counts: [Tally; 5],
+    /// The day being totalled and its figures (merged into the outcome when the day changes).
+    current_day: Option<(NaiveDate, FeeDay)>,
     out: Outcome,
 }
 
@@ -223,12 +227,14 @@ impl Matcher {
             dedupe,
             keep_matched,
             leftover: Vec::new(),
+            counts: [Tally::default(); 5],
+            current_day: None,
             out: Outcome::default(),
         }
     }
 
     fn tally(&mut self, class: MatchClass, fen: i64) {
-        let t = self.out.tallies.entry(class).or_default();
+        let t = &mut self.counts[class as usize];
         t.count += 1;
         t.fen += fen;
     }
@@ -296,7 +302,16 @@ impl Matcher {
             return;
         }
         self.out.lines += 1;
-        let fee = self.out.fee_days.entry(day).or_default();
+        // Lines come in time order: the day's entry is nearly always the one of the line before.
+        let fee = match &mut self.current_day {
+            Some((d, fee)) if *d == day => fee,
+            slot => {
+                if let Some((d, fee)) = slot.take() {
+                    *self.out.fee_days.entry(d).or_default() += fee;
+                }
+                &mut slot.insert((day, FeeDay::default())).1
+            }
+        };
         fee.lines += 1;
         fee.fee_e5 += line.fee_e5;
         match line.kind {
@@ -433,6 +448,9 @@ impl Matcher {
 
     /// Settles the leftovers: matches by amount and date, then reports what no one claimed.
     pub fn finish(mut self) -> Outcome {
+        if let Some((d, fee)) = self.current_day.take() {
+            *self.out.fee_days.entry(d).or_default() += fee;
+        }
         // Payments recorded by hand (no order number), by amount, oldest first.
         let mut by_amount: FxHashMap<i64, Vec<usize>> = FxHashMap::default();
         for (i, p) in self.payments.iter().enumerate() {
@@ -536,6 +554,9 @@ impl Matcher {
             self.tally(MatchClass::RefundMismatch, r.amount_fen);
             self.out.findings.push(finding);
         }
+        for class in MatchClass::ALL {
+            self.out.tallies.insert(class, self.counts[class as usize]);
+        }
         self.out
     }
 }
@@ -603,4 +624,13 @@ pub(crate) fn yuan(fen: i64) -> String {
 pub fn fee_fen(fee_e5: i64) -> i64 {
     let sign = fee_e5.signum();
     sign * ((fee_e5.abs() + 500) / 1000)
+}
+
+impl std::ops::AddAssign for FeeDay {
+    fn add_assign(&mut self, o: FeeDay) {
+        self.lines += o.lines;
+        self.fee_e5 += o.fee_e5;
+        self.received_fen += o.received_fen;
+        self.refunded_fen += o.refunded_fen;
+    }
 }

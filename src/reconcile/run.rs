@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::json;
 
@@ -142,7 +141,6 @@ async fn our_side(desk: &FeeDesk, scope: &Scope) -> Result<OurSide> {
     let mut conn = desk.db().pool().acquire().await?;
     let account = Bind::Int(scope.account.id);
     let mut payments: Vec<OurPayment> = Vec::new();
-    let mut index: FxHashMap<i64, usize> = FxHashMap::default();
     let mut failed = None;
     read_each(
         &mut conn,
@@ -157,7 +155,6 @@ async fn our_side(desk: &FeeDesk, scope: &Scope) -> Result<OurSide> {
                     return Err(Error::Internal("unreadable payment time".into()));
                 }
             };
-            index.insert(row.int(0), payments.len());
             payments.push(OurPayment {
                 id: row.int(0),
                 amount_fen: row.int(1),
@@ -170,6 +167,10 @@ async fn our_side(desk: &FeeDesk, scope: &Scope) -> Result<OurSide> {
     )
     .await
     .map_err(|e| failed.take().unwrap_or(e))?;
+    // A table scan returns them in id order already; sorted to be sure, for the binary search.
+    if !payments.is_sorted_by_key(|p| p.id) {
+        payments.sort_by_key(|p| p.id);
+    }
     // The orders behind them (a second scan, joined in memory: cheaper than a million lookups).
     read_each(
         &mut conn,
@@ -180,14 +181,13 @@ async fn our_side(desk: &FeeDesk, scope: &Scope) -> Result<OurSide> {
             Bind::Text(&utc_start(scope.from - chrono::Duration::days(30))),
         ],
         |row| {
-            if let Some(i) = index.get(&row.int(0)) {
-                payments[*i].out_trade_no = row.text(1).map(str::to_string);
+            if let Ok(i) = payments.binary_search_by_key(&row.int(0), |p| p.id) {
+                payments[i].out_trade_no = row.text(1).map(str::to_string);
             }
             Ok(())
         },
     )
     .await?;
-    drop(index);
     let mut refunds = Vec::new();
     read_each(
         &mut conn,

@@ -290,10 +290,10 @@ fn discrepancy_sheet(
         ("渠道金额", Kind::Money),
         ("我方金额", Kind::Money),
         ("差额", Kind::Money),
-        ("原因", Kind::Text),
-        ("建议操作", Kind::Text),
+        ("原因", Kind::Wrap),
+        ("建议操作", Kind::Wrap),
         ("状态", Kind::Text),
-        ("处理备注", Kind::Text),
+        ("处理备注", Kind::Wrap),
     ];
     let mut table = Table::new(sheet, 0, &columns, fail)?;
     let mut sorted: Vec<&Finding> = findings.iter().collect();

@@ -30,6 +30,8 @@ pub enum Cell {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Text,
+    /// Long text (reasons, notes): wrapped in a column of at most [`WRAP_WIDTH`] characters.
+    Wrap,
     Money,
     Count,
     Rate,
@@ -62,6 +64,9 @@ pub fn yuan_number(fen: i64) -> f64 {
     // Exact decimal text first, then one parse: the nearest double to the two-decimal amount.
     Decimal::new(fen, 2).to_string().parse().unwrap_or(0.0)
 }
+
+/// The width of a wrapped text column.
+pub const WRAP_WIDTH: usize = 36;
 
 /// A table being written, starting at `top` (the header row).
 pub struct Table<'a> {
@@ -132,9 +137,19 @@ impl<'a> Table<'a> {
     pub fn push(&mut self, cells: &[Cell], fill: Option<&str>) -> Result<()> {
         let [text, money, count, rate] = self.formats(fill, false);
         let r = self.row;
+        // Wrapped cells need their rows made tall enough: not every reader fits them itself.
+        let mut lines = 1;
         for (c, cell) in cells.iter().enumerate() {
             let col = c as u16;
             let shown = match cell {
+                Cell::Text(t) if self.kinds.get(c) == Some(&Kind::Wrap) => {
+                    let wrap = text.clone().set_text_wrap().set_align(FormatAlign::Top);
+                    self.sheet
+                        .write_string_with_format(r, col, t, &wrap)
+                        .map_err(self.fail)?;
+                    lines = lines.max(width_of(t).div_ceil(WRAP_WIDTH));
+                    width_of(t).min(WRAP_WIDTH)
+                }
                 Cell::Text(t) => {
                     self.sheet
                         .write_string_with_format(r, col, t, &text)
@@ -170,6 +185,11 @@ impl<'a> Table<'a> {
             if let Some(w) = self.widths.get_mut(c) {
                 *w = (*w).max(shown.min(60));
             }
+        }
+        if lines > 1 {
+            self.sheet
+                .set_row_height(r, 15.0 * lines as f64)
+                .map_err(self.fail)?;
         }
         self.row += 1;
         Ok(())
