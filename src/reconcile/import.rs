@@ -441,6 +441,8 @@ pub(crate) struct StoredStatement {
     pub id: i64,
     pub format: StatementFormat,
     pub stored_path: String,
+    /// Its payment and refund lines (to size buffers).
+    pub lines: u64,
 }
 
 impl StoredStatement {
@@ -462,8 +464,8 @@ pub(crate) async fn stored_statements(
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
 ) -> Result<Vec<StoredStatement>> {
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, format, stored_path FROM statements
+    let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+        "SELECT id, format, stored_path, payments + refunds FROM statements
          WHERE account_id = ? AND first_day <= ? AND last_day >= ? ORDER BY id",
     )
     .bind(account_id)
@@ -473,7 +475,7 @@ pub(crate) async fn stored_statements(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, format, stored_path)| StoredStatement {
+        .map(|(id, format, stored_path, lines)| StoredStatement {
             id,
             format: if format == "alipay-detail" {
                 StatementFormat::AlipayDetail
@@ -481,6 +483,7 @@ pub(crate) async fn stored_statements(
                 StatementFormat::WechatTrade
             },
             stored_path,
+            lines: lines.max(0) as u64,
         })
         .collect())
 }

@@ -137,11 +137,11 @@ fn beijing_fast(stored: &str) -> Result<NaiveDateTime> {
 /// Our payments and refunds of the account from the day before the period on (a payment is
 /// recorded when we learn of it, which may be after the channel's day). Read through SQLite's
 /// C API: a busy merchant's day is a million payments.
-async fn our_side(desk: &FeeDesk, scope: &Scope) -> Result<OurSide> {
+async fn our_side(desk: &FeeDesk, scope: &Scope, expected: usize) -> Result<OurSide> {
     let since = utc_start(scope.from - chrono::Duration::days(1));
     let mut conn = desk.db().pool().acquire().await?;
     let account = Bind::Int(scope.account.id);
-    let mut payments: Vec<OurPayment> = Vec::new();
+    let mut payments: Vec<OurPayment> = Vec::with_capacity(expected);
     let mut failed = None;
     read_each(
         &mut conn,
@@ -244,7 +244,8 @@ pub(crate) async fn match_period(
         let (desk, statements, cancel) = (desk.clone(), statements.clone(), cancel.clone());
         let (from, to) = (scope.from, scope.to);
         tokio::task::spawn_blocking(move || -> Result<Vec<(i64, StatementLine)>> {
-            let mut lines = Vec::new();
+            let expected: u64 = statements.iter().map(|s| s.lines).sum();
+            let mut lines = Vec::with_capacity(expected.min(4_000_000) as usize);
             for s in &statements {
                 let mut n: u64 = 0;
                 stored_lines(&desk, s, |line| {
@@ -261,7 +262,8 @@ pub(crate) async fn match_period(
             Ok(lines)
         })
     };
-    let ours = our_side(desk, scope).await;
+    let expected: u64 = statements.iter().map(|s| s.lines).sum();
+    let ours = our_side(desk, scope, expected.min(4_000_000) as usize).await;
     let lines = reading
         .await
         .map_err(|e| Error::Internal(format!("reading the statements stopped: {e}")))?
