@@ -117,19 +117,22 @@ fn beijing_fast(stored: &str) -> Result<NaiveDateTime> {
             d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
         })
     };
-    if b.len() >= 20 && b[4] == b'-' && b[10] == b'T' && b[b.len() - 1] == b'Z' {
-        if let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(sec)) = (
+    if b.len() >= 20
+        && b[4] == b'-'
+        && b[10] == b'T'
+        && b[b.len() - 1] == b'Z'
+        && let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(sec)) = (
             num(0..4),
             num(5..7),
             num(8..10),
             num(11..13),
             num(14..16),
             num(17..19),
-        ) && let Some(t) =
+        )
+        && let Some(t) =
             NaiveDate::from_ymd_opt(y as i32, mo, d).and_then(|d| d.and_hms_opt(h, mi, sec))
-        {
-            return Ok(t + chrono::Duration::seconds(i64::from(LOCAL_OFFSET.local_minus_utc())));
-        }
+    {
+        return Ok(t + chrono::Duration::seconds(i64::from(LOCAL_OFFSET.local_minus_utc())));
     }
     beijing(stored)
 }
@@ -541,4 +544,23 @@ async fn post_fees(
     }
     journal.write(&mut *tx, now).await?;
     Ok(posted_total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_times_are_read_in_beijing_time() {
+        let t = beijing_fast("2026-11-20T16:30:05.123Z").unwrap();
+        assert_eq!(t.to_string(), "2026-11-21 00:30:05");
+        // Other RFC 3339 forms go through chrono.
+        let t = beijing_fast("2026-11-20T16:30:05+00:00").unwrap();
+        assert_eq!(t.to_string(), "2026-11-21 00:30:05");
+        assert!(beijing_fast("yesterday").is_err());
+        assert_eq!(
+            utc_start(NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()),
+            "2026-11-20T16:00:00.000Z"
+        );
+    }
 }
