@@ -301,6 +301,19 @@ async fn the_monthly_report_consolidates_the_tree_with_charts_and_masked_names()
         !all.contains("赵六") && !all.contains("张三明"),
         "names are masked"
     );
+
+    // The dashboard's charts: the same drawing code, as SVG, with the titles as text.
+    let charts = reports::charts::dashboard_charts(&desk, "EAST", "每日收款", "应收账龄")
+        .await
+        .unwrap();
+    assert_eq!(charts.unit, "EAST");
+    for (svg, title) in [
+        (&charts.trend_svg, "每日收款"),
+        (&charts.aging_svg, "应收账龄"),
+    ] {
+        assert!(svg.starts_with("<svg"), "{}", &svg[..40.min(svg.len())]);
+        assert!(svg.contains(title) && svg.contains("font-family=\"sans-serif\""));
+    }
 }
 
 /// With FEEDESK_TEST_OUT=DIR, keeps a copy of the workbook to look at (rendered by LibreOffice).

@@ -69,6 +69,7 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     feedesk::reconcile::Resolution::export_all(&cfg)?;
     feedesk::reconcile::ReconExport::export_all(&cfg)?;
     feedesk::reports::MonthlyReport::export_all(&cfg)?;
+    feedesk::reports::charts::DashboardCharts::export_all(&cfg)?;
     // The shell's own argument and result types.
     crate::error::IpcError::export_all(&cfg)?;
     crate::commands::app::AppInfo::export_all(&cfg)?;

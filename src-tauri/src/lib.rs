@@ -89,6 +89,7 @@ pub fn run() {
             commands::reconciliation::reconcile_resolve,
             commands::reconciliation::reconcile_export,
             commands::reports::report_monthly_export,
+            commands::reports::dashboard_charts,
         ])
         .run(tauri::generate_context!())
         .expect("FeeDesk could not start its window");

@@ -256,3 +256,47 @@ pub fn svg(
     }
     Ok(out)
 }
+
+/// The dashboard's charts of a subtree, as SVG documents drawn by the same code as the
+/// workbook's PNGs: the last 30 days' collections and the aging of what is owed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DashboardCharts {
+    pub unit: String,
+    pub trend_svg: String,
+    pub aging_svg: String,
+}
+
+/// Draws [`DashboardCharts`] for `unit_code`'s subtree from the dashboard's own figures.
+pub async fn dashboard_charts(
+    desk: &crate::FeeDesk,
+    unit_code: &str,
+    trend_title: &str,
+    aging_title: &str,
+) -> Result<DashboardCharts> {
+    let summary = crate::billing::money_summary(desk, unit_code, None).await?;
+    let trend: Vec<(String, i64)> = summary
+        .trend
+        .iter()
+        .map(|d| (d.day.clone(), d.amount.fen()))
+        .collect();
+    let labels = super::facts::aging_labels();
+    let aging: Vec<(String, i64)> = summary
+        .aging
+        .iter()
+        .zip(labels)
+        .map(|(b, label)| (label.to_string(), b.amount.fen()))
+        .collect();
+    ensure_font()?;
+    let web = |svg: String| {
+        svg.replace(
+            &format!("font-family=\"{FAMILY}\""),
+            "font-family=\"sans-serif\"",
+        )
+    };
+    Ok(DashboardCharts {
+        unit: summary.unit,
+        trend_svg: web(svg(640, 260, |a| draw_trend(a, trend_title, &trend))?),
+        aging_svg: web(svg(640, 260, |a| draw_aging(a, aging_title, &aging))?),
+    })
+}

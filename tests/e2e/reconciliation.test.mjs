@@ -3,7 +3,8 @@
 // never recorded); the Reconciliation page imports it (the same file again changes nothing),
 // runs (every class counted, both lines channel-only), resolves one as explained (audited in
 // the core; the row turns resolved and stays so after another run), exports the workbook; the
-// Reports page exports the month's report with its progress bar and shows its figures.
+// Reports page exports the month's report with its progress bar and shows its figures; the
+// dashboard shows its charts drawn by the core's plotters code as SVG.
 //
 // Works on a fresh data folder and after the other test files (it adds its own store RC).
 import assert from "node:assert/strict";
@@ -190,5 +191,26 @@ describe("reconciliation and reports", () => {
     assert.match(await session.text("reports-result"), /合并汇总/);
     assert.match(await session.text("reports-result"), /¥12\.74/, "the channel fees reconciled above");
     await shot("reports-01-export");
+  });
+
+  test("the dashboard's charts, drawn by the same plotters code as SVG", async () => {
+    await go("dashboard");
+    await session.byTestId("dashboard-charts", 30000);
+    for (const id of ["chart-trend", "chart-aging"]) {
+      await waitFor(
+        () =>
+          session.execute(
+            `const img = document.querySelector('[data-testid="' + arguments[0] + '"]');
+             return img && img.complete && img.naturalWidth > 0 && img.src.startsWith("data:image/svg+xml") ? true : null;`,
+            [id],
+          ),
+        { what: `${id} loaded` },
+      );
+    }
+    const svg = await session.execute(`return decodeURIComponent(document.querySelector('[data-testid="chart-aging"]').src.split(",")[1])`);
+    assert.match(svg, /<svg/);
+    assert.match(svg, /应收账龄/, "the title drawn as text");
+    await session.execute(`document.querySelector('[data-testid="dashboard-charts"]').scrollIntoView()`);
+    await saveShot(session, screenshotDir, "dashboard-charts");
   });
 });

@@ -60,4 +60,5 @@ pub const COMMANDS: &[&str] = &[
     "reconcile_resolve",
     "reconcile_export",
     "report_monthly_export",
+    "dashboard_charts",
 ];

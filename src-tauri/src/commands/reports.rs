@@ -54,3 +54,22 @@ pub async fn report_monthly_export(
     state.finish_job(&job_id);
     Ok(Some(result?))
 }
+
+/// The dashboard's charts of `unit`'s subtree as SVG, drawn by the report's plotters code.
+#[tauri::command]
+pub async fn dashboard_charts(
+    state: State<'_, AppState>,
+    unit: String,
+    trend_title: String,
+    aging_title: String,
+) -> Result<feedesk::reports::charts::DashboardCharts, IpcError> {
+    Ok(
+        feedesk::reports::charts::dashboard_charts(
+            state.desk()?,
+            &unit,
+            &trend_title,
+            &aging_title,
+        )
+        .await?,
+    )
+}

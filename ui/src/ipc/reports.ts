@@ -20,3 +20,10 @@ export const REPORT_PROGRESS_EVENT = "report-progress";
 export function onReportProgress(handler: (p: ReportProgress) => void): Promise<UnlistenFn> {
   return listen<ReportProgress>(REPORT_PROGRESS_EVENT, (event) => handler(event.payload));
 }
+
+import type { DashboardCharts } from "./bindings/DashboardCharts";
+export type { DashboardCharts };
+
+/** The dashboard's charts of a subtree as SVG, drawn by the core (plotters). */
+export const dashboardCharts = (unit: string, trendTitle: string, agingTitle: string) =>
+  call<DashboardCharts>("dashboard_charts", { unit, trendTitle, agingTitle });

@@ -61,6 +61,8 @@ export const reconZh = {
   "reports.outstanding": "应收余额",
   "reports.rate": "收缴率",
   "reports.fees": "渠道手续费",
+  "charts.trend": "近30天每日收款",
+  "charts.aging": "应收账龄",
 } as const;
 
 export const reconEn: Record<keyof typeof reconZh, string> = {
@@ -125,4 +127,6 @@ export const reconEn: Record<keyof typeof reconZh, string> = {
   "reports.outstanding": "Outstanding",
   "reports.rate": "Collection rate",
   "reports.fees": "Channel fees",
+  "charts.trend": "Collected per day, last 30 days",
+  "charts.aging": "Aging of what is owed",
 };
