@@ -77,7 +77,7 @@ pub fn draw_trend<DB: DrawingBackend>(
         .iter()
         .map(|(_, f)| to_f64(*f))
         .fold(0.0, f64::max)
-        .max(1.0)
+        .max(100.0)
         * 1.1;
     let n = days.len().max(1) as u32;
     let mut chart = ChartBuilder::on(area)
@@ -130,7 +130,7 @@ fn draw_bars<DB: DrawingBackend>(
 ) -> Result<()> {
     area.fill(&WHITE).map_err(draw_err)?;
     let max = fixed_max
-        .unwrap_or_else(|| bars.iter().map(|(_, v)| *v).fold(0.0, f64::max).max(1.0) * 1.15);
+        .unwrap_or_else(|| bars.iter().map(|(_, v)| *v).fold(0.0, f64::max).max(100.0) * 1.15);
     let n = bars.len().max(1) as u32;
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FAMILY, 22))
