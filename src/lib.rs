@@ -18,6 +18,8 @@
 //! - [`channels`]: WeChat Pay v3 and Alipay protocols, and the loopback sandbox speaking both.
 //! - [`fault`]: injected crash points for the crash-safety tests.
 //! - [`progress`]: progress reporting and cancellation for long work.
+//! - [`reconcile`]: channel statements imported and matched against the books; discrepancies, fees.
+//! - [`reports`]: the monthly report workbook and its charts.
 //! - [`demo`]: the sample institution `feedesk demo` builds.
 
 pub mod audit;
@@ -35,6 +37,8 @@ pub mod money;
 pub mod org;
 pub mod progress;
 pub mod receipts;
+pub mod reconcile;
+pub mod reports;
 pub mod roster;
 pub mod secrets;
 pub mod text;

@@ -72,6 +72,14 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     feedesk::receipts::VerifyReport::export_all(&cfg)?;
     feedesk::receipts::ExportReport::export_all(&cfg)?;
     feedesk::receipts::ReceiptSettings::export_all(&cfg)?;
+    feedesk::reconcile::StatementImport::export_all(&cfg)?;
+    feedesk::reconcile::RunSummary::export_all(&cfg)?;
+    feedesk::reconcile::ReconItem::export_all(&cfg)?;
+    feedesk::reconcile::ItemFilter::export_all(&cfg)?;
+    feedesk::reconcile::Resolution::export_all(&cfg)?;
+    feedesk::reconcile::ReconExport::export_all(&cfg)?;
+    feedesk::reports::MonthlyReport::export_all(&cfg)?;
+    feedesk::reports::charts::DashboardCharts::export_all(&cfg)?;
     // The shell's own argument and result types.
     crate::error::IpcError::export_all(&cfg)?;
     crate::commands::app::AppInfo::export_all(&cfg)?;
@@ -89,5 +97,7 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     crate::commands::channels::AccountTestResult::export_all(&cfg)?;
     crate::commands::collection::CollectView::export_all(&cfg)?;
     crate::commands::receipts::ReceiptView::export_all(&cfg)?;
+    crate::commands::reconciliation::ReconPeriod::export_all(&cfg)?;
+    crate::commands::reports::ReportProgress::export_all(&cfg)?;
     Ok(())
 }

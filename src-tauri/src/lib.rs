@@ -89,6 +89,15 @@ pub fn run() {
             commands::receipts::receipt_export,
             commands::receipts::receipt_settings,
             commands::receipts::receipt_set_paper,
+            commands::reconciliation::statement_pick_file,
+            commands::reconciliation::statement_import,
+            commands::reconciliation::statement_download,
+            commands::reconciliation::reconcile_run,
+            commands::reconciliation::reconcile_items,
+            commands::reconciliation::reconcile_resolve,
+            commands::reconciliation::reconcile_export,
+            commands::reports::report_monthly_export,
+            commands::reports::dashboard_charts,
         ])
         .run(tauri::generate_context!())
         .expect("FeeDesk could not start its window");

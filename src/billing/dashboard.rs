@@ -77,9 +77,9 @@ pub struct MoneyNode {
     pub children: Vec<MoneyNode>,
 }
 
-const BUCKETS: [&str; 5] = ["not_due", "0_30", "31_60", "61_90", "90_plus"];
+pub(crate) const BUCKETS: [&str; 5] = ["not_due", "0_30", "31_60", "61_90", "90_plus"];
 
-fn bucket(days_late: i64) -> usize {
+pub(crate) fn bucket(days_late: i64) -> usize {
     match days_late {
         ..=0 => 0,
         1..=30 => 1,

@@ -24,6 +24,7 @@ pub use bills::{
 pub use dashboard::{
     AgingBucket, MoneyFigures, MoneyNode, MoneySummary, TrendDay, money_summary, money_tree,
 };
+pub(crate) use dashboard::{BUCKETS as AGING_BUCKETS, bucket as aging_bucket};
 pub use fees::{FeeItem, add_fee, find_fee, list_fees};
 pub use issue::{IssueReport, KeptBill, PreviewBill, UnitBills, issue_plan, preview_issue};
 pub(crate) use payments::record_channel_payment;

@@ -144,3 +144,69 @@ fn failure(db: *mut ffi::sqlite3, rc: c_int) -> Error {
         _ => Error::Storage(format!("database failure (SQLite code {extended})")),
     }
 }
+
+/// One row of [`read_each`]: its columns, valid only inside the callback.
+pub struct RowRef<'s> {
+    raw: *mut ffi::sqlite3_stmt,
+    _statement: std::marker::PhantomData<&'s Statement>,
+}
+
+impl RowRef<'_> {
+    /// Column `i` as an integer (0 for NULL).
+    pub fn int(&self, i: c_int) -> i64 {
+        // SAFETY: `raw` holds a row (sqlite3_step returned SQLITE_ROW).
+        unsafe { ffi::sqlite3_column_int64(self.raw, i) }
+    }
+
+    /// Column `i` as text; `None` for NULL (or text that is not UTF-8, which FeeDesk never
+    /// stores).
+    pub fn text(&self, i: c_int) -> Option<&str> {
+        // SAFETY: `raw` holds a row; the pointer and length stay valid until the next step,
+        // which cannot happen while this borrow lives.
+        unsafe {
+            if ffi::sqlite3_column_type(self.raw, i) == ffi::SQLITE_NULL {
+                return None;
+            }
+            let ptr = ffi::sqlite3_column_text(self.raw, i);
+            let len = ffi::sqlite3_column_bytes(self.raw, i);
+            if ptr.is_null() || len < 0 {
+                return Some("");
+            }
+            std::str::from_utf8(std::slice::from_raw_parts(ptr, len as usize)).ok()
+        }
+    }
+}
+
+/// Reads every row `sql` returns with `binds`, handing each to `each`, through SQLite's C API
+/// on the caller's connection: for the few reads of a million rows (reconciling a day of a
+/// large merchant), several times faster than decoding rows through sqlx.
+pub async fn read_each(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    binds: &[Bind<'_>],
+    mut each: impl FnMut(&RowRef<'_>) -> Result<()>,
+) -> Result<u64> {
+    let sql = CString::new(sql).map_err(|_| Error::Internal("SQL contains a NUL byte".into()))?;
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let statement = Statement::prepare(db, &sql)?;
+    for (i, value) in binds.iter().enumerate() {
+        statement.bind(i as c_int + 1, value)?;
+    }
+    let mut rows = 0;
+    loop {
+        // SAFETY: `raw` is a live statement with every parameter bound.
+        let rc = unsafe { ffi::sqlite3_step(statement.raw) };
+        match rc {
+            ffi::SQLITE_ROW => {
+                rows += 1;
+                each(&RowRef {
+                    raw: statement.raw,
+                    _statement: std::marker::PhantomData,
+                })?;
+            }
+            ffi::SQLITE_DONE => return Ok(rows),
+            _ => return Err(failure(db, rc)),
+        }
+    }
+}

@@ -3,15 +3,18 @@
 //! classes, 2,000 members loaded through the real roster import from a generated workbook
 //! (kept in `<data>/demo/`), including a few rows with the mistakes real rosters have; and the
 //! money ([`billing`]): accounts, plans, bills, a month of payments, refunds and a void; and
-//! collection by QR code through the built-in channel sandbox ([`channels`]).
+//! collection by QR code through the built-in channel sandbox ([`channels`]); and a day's
+//! reconciliation against the WeChat Pay bill with every kind of discrepancy ([`reconciliation`]).
 
 mod billing;
 mod channels;
 mod receipts;
+mod reconciliation;
 
 pub use billing::DemoBilling;
 pub use channels::{DemoChannels, SANDBOX_PORT};
 pub use receipts::DemoReceipts;
+pub use reconciliation::DemoReconciliation;
 
 use std::path::PathBuf;
 
@@ -60,6 +63,7 @@ pub struct DemoReport {
     pub billing: DemoBilling,
     pub channels: DemoChannels,
     pub receipts: receipts::DemoReceipts,
+    pub reconciliation: DemoReconciliation,
 }
 
 /// Builds the demo institution in an empty data folder.
@@ -116,6 +120,7 @@ pub async fn build(
     let billing = billing::build(&desk.without_receipt_archiving()).await?;
     let channels = channels::build(desk).await?;
     let receipts = receipts::build(desk).await?;
+    let reconciliation = reconciliation::build(desk, channels.skipped.as_deref()).await?;
     Ok(DemoReport {
         institution: hq.name,
         regions: REGIONS.len(),
@@ -126,6 +131,7 @@ pub async fn build(
         billing,
         receipts,
         channels,
+        reconciliation,
     })
 }
 

@@ -39,7 +39,7 @@ pub async fn verify(desk: &FeeDesk) -> Result<LedgerCheck> {
             .await?,
         problems: vec![],
     };
-    let queries: [(&str, &str); 9] = [
+    let queries: [(&str, &str); 10] = [
         (
             "journal entry {} does not balance or does not match its total",
             "SELECT e.id FROM journal_entries e
@@ -86,7 +86,7 @@ pub async fn verify(desk: &FeeDesk) -> Result<LedgerCheck> {
                  ELSE 0 END",
         ),
         (
-            "the money accounts of unit {} disagree with its payments less refunds",
+            "the money accounts of unit {} disagree with its payments less refunds and channel fees",
             "SELECT u.id FROM units u
              WHERE coalesce((SELECT sum(b.debit_fen - b.credit_fen) FROM ledger_balances b
                              JOIN ledger_accounts a ON a.id = b.account_id
@@ -94,6 +94,19 @@ pub async fn verify(desk: &FeeDesk) -> Result<LedgerCheck> {
                                AND (a.code LIKE '1001.%' OR a.code LIKE '1002.%' OR a.code LIKE '1012.%')), 0)
                 <> coalesce((SELECT sum(p.amount_fen - p.refunded_fen) FROM payments p
                              JOIN collection_accounts ca ON ca.id = p.account_id
+                             WHERE ca.unit_id = u.id), 0)
+                   - coalesce((SELECT sum(d.posted_fen) FROM channel_fee_days d
+                             JOIN collection_accounts ca ON ca.id = d.account_id
+                             WHERE ca.unit_id = u.id), 0)",
+        ),
+        (
+            "the channel fees (6603) of unit {} disagree with the fees reconciliation posted",
+            "SELECT u.id FROM units u
+             WHERE coalesce((SELECT sum(b.debit_fen - b.credit_fen) FROM ledger_balances b
+                             JOIN ledger_accounts a ON a.id = b.account_id
+                             WHERE a.unit_id = u.id AND a.code = '6603'), 0)
+                <> coalesce((SELECT sum(d.posted_fen) FROM channel_fee_days d
+                             JOIN collection_accounts ca ON ca.id = d.account_id
                              WHERE ca.unit_id = u.id), 0)",
         ),
         (

@@ -289,14 +289,6 @@ describe("desktop app", () => {
     await waitFor(async () => (await navText("dashboard")) === "概览", { what: "Chinese nav" });
   });
 
-  test("pages still to come say so honestly", async () => {
-    for (const id of ["reconcile", "reports"]) {
-      await go(id);
-      assert.match(await session.text("coming-soon"), /即将推出/);
-      assert.equal(await (await session.byTestId(`nav-${id}`)).attribute("aria-current"), "page");
-    }
-  });
-
   test("import history: the batch can be undone", async () => {
     await go("members");
     await session.click("tab-history");

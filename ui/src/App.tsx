@@ -14,6 +14,8 @@ import { Members } from "./pages/Members";
 import { Organisation } from "./pages/Organisation";
 import { Receipts } from "./pages/Receipts";
 import { ReceiptLinkProvider, type ReceiptFocus } from "./receiptLink";
+import { Reconciliation } from "./pages/Reconciliation";
+import { Reports } from "./pages/Reports";
 import { Settings } from "./pages/Settings";
 import { useOverview, useRefreshAll } from "./queries";
 
@@ -49,7 +51,7 @@ export function App() {
     return () => void unlisten.then((stop) => stop());
   }, [refresh]);
   // Until the institution exists, the pages that need it show the first-run screen.
-  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills", "receipts", "settings"].includes(page);
+  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills", "receipts", "settings", "reconcile", "reports"].includes(page);
   const firstRun = overview.data !== undefined && overview.data.institution === null;
 
   return (
@@ -127,6 +129,10 @@ function Page({ page }: { page: PageId }) {
       return <Bills />;
     case "settings":
       return <Settings />;
+    case "reconcile":
+      return <Reconciliation />;
+    case "reports":
+      return <Reports />;
     default:
       return <ComingSoon page={page} />;
   }

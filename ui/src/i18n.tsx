@@ -1,6 +1,8 @@
 // Chinese by default, English on request; the choice is remembered in localStorage.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 
+import { reconEn, reconZh } from "./messages/reconciliation";
+
 export type Lang = "zh" | "en";
 
 const STORAGE_KEY = "feedesk.lang";
@@ -493,6 +495,7 @@ const zh = {
   "orderStatus.closed": "已关闭",
   "orderStatus.failed": "支付失败",
   "orderStatus.unapplied": "已付款未入账",
+  ...reconZh,
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -987,6 +990,7 @@ const en: Record<MessageKey, string> = {
   "orderStatus.closed": "Closed",
   "orderStatus.failed": "Failed",
   "orderStatus.unapplied": "Paid, not applied",
+  ...reconEn,
 };
 
 const messages: Record<Lang, Record<MessageKey, string>> = { zh, en };

@@ -14,6 +14,8 @@ pub mod members;
 pub mod money;
 pub mod org;
 pub mod receipts;
+pub mod reconciliation;
+pub mod reports;
 pub mod roster;
 
 mod names;

@@ -60,4 +60,13 @@ pub const COMMANDS: &[&str] = &[
     "receipt_export",
     "receipt_settings",
     "receipt_set_paper",
+    "statement_pick_file",
+    "statement_import",
+    "statement_download",
+    "reconcile_run",
+    "reconcile_items",
+    "reconcile_resolve",
+    "reconcile_export",
+    "report_monthly_export",
+    "dashboard_charts",
 ];

@@ -82,6 +82,12 @@ pub enum Command {
     /// Channel bills (对账单): a day's bill downloaded through a WeChat Pay or Alipay account.
     #[command(subcommand)]
     BillFile(BillFileCommand),
+    /// Reconciliation against the channels' statements: import, run, list, resolve, export.
+    #[command(subcommand)]
+    Reconcile(crate::reconcile::ReconcileCommand),
+    /// Reports: the monthly report workbook.
+    #[command(subcommand)]
+    Report(crate::reconcile::ReportCommand),
     /// The books: trial balance and verification.
     #[command(subcommand)]
     Ledger(LedgerCommand),

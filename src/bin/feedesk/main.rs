@@ -11,6 +11,7 @@ mod cli;
 mod collection;
 mod money;
 mod receipts;
+mod reconcile;
 mod run;
 
 use std::process::ExitCode;

@@ -184,6 +184,8 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
         Command::Orders(cmd) => collection::orders(desk, cmd, json).await?,
         Command::Receipt(cmd) => return crate::receipts::receipt(desk, cmd, json).await,
         Command::BillFile(cmd) => bill_files::bill_file(desk, cmd, json).await?,
+        Command::Reconcile(cmd) => crate::reconcile::reconcile(desk, cmd, json).await?,
+        Command::Report(cmd) => crate::reconcile::report(desk, cmd, json).await?,
         Command::Ledger(cmd) => return money::ledger(desk, cmd, json).await,
         Command::Dashboard { unit, as_of } => money::dashboard(desk, &unit, as_of, json).await?,
         Command::Audit(AuditCommand::Verify) => {
@@ -265,6 +267,22 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                     r.archived,
                     data_dir.display()
                 );
+                let r = &report.reconciliation;
+                match &r.skipped {
+                    Some(why) => say!("Reconciliation skipped: {why}"),
+                    None => say!(
+                        "Reconciliation of {} on {}: {} lines; matched {}, amount mismatch {}, ours only {}, channel only {}, refund mismatch {}; fees {}",
+                        r.account,
+                        r.day,
+                        r.lines,
+                        r.matched,
+                        r.amount_mismatch,
+                        r.ours_only,
+                        r.channel_only,
+                        r.refund_mismatch,
+                        r.fees_total
+                    ),
+                }
                 say!("Try: feedesk --data-dir {} dashboard", data_dir.display());
             }
         }

@@ -13,6 +13,7 @@ import { ledgerTrialBalance, moneySummary, moneyTree, type MoneyNode } from "../
 import { agingLabel } from "../labels";
 import { formatMoney, formatRate, maxAmount, share } from "../money";
 import { flatten, keys, useTree } from "../queries";
+import { DashboardCharts } from "./DashboardCharts";
 
 /** A balance as accountants write it: the amount and its side (借 debit / 贷 credit). */
 function balance(t: (key: MessageKey) => string, amount: string): string {
@@ -101,6 +102,7 @@ export function MoneyOverview() {
           </>
         )}
       </section>
+      <DashboardCharts unit={unit} />
       <section className="card">
         <h3>{t("money.drill")}</h3>
         <p className="muted small">{t("money.drillHint")}</p>

@@ -1,0 +1,75 @@
+//! Reports: the monthly report workbook of a month and subtree, written where the user chooses,
+//! with progress events (`report-progress`) and cancellation (`job_cancel`).
+
+use feedesk::progress::Progress;
+use feedesk::reports::{self, MonthlyReport};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, State};
+
+use crate::commands::reconciliation::save_target;
+use crate::error::IpcError;
+use crate::state::AppState;
+
+/// The event carrying a report's progress.
+pub const REPORT_PROGRESS_EVENT: &str = "report-progress";
+
+/// How far a report has come: sheets written of the sheets to write.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct ReportProgress {
+    pub job_id: String,
+    pub done: u64,
+    pub total: Option<u64>,
+}
+
+/// Writes the monthly report of `unit`'s subtree for `month` (`YYYY-MM`). `None` when the user
+/// cancels the save dialog.
+#[tauri::command]
+pub async fn report_monthly_export(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    month: String,
+    unit: String,
+    title: String,
+    job_id: String,
+    e2e_out: Option<String>,
+) -> Result<Option<MonthlyReport>, IpcError> {
+    let desk = state.desk()?;
+    let name = format!("月报-{}-{}.xlsx", unit.trim(), month.trim());
+    let Some(out) = save_target(&app, title, name, e2e_out)? else {
+        return Ok(None);
+    };
+    let cancel = state.start_job(&job_id)?;
+    let progress = |p: Progress| {
+        let _ = app.emit(
+            REPORT_PROGRESS_EVENT,
+            ReportProgress {
+                job_id: job_id.clone(),
+                done: p.done,
+                total: p.total,
+            },
+        );
+    };
+    let result =
+        reports::export_monthly_report(desk, &month, &unit, &out, &progress, &cancel).await;
+    state.finish_job(&job_id);
+    Ok(Some(result?))
+}
+
+/// The dashboard's charts of `unit`'s subtree as SVG, drawn by the report's plotters code.
+#[tauri::command]
+pub async fn dashboard_charts(
+    state: State<'_, AppState>,
+    unit: String,
+    trend_title: String,
+    aging_title: String,
+) -> Result<feedesk::reports::charts::DashboardCharts, IpcError> {
+    Ok(
+        feedesk::reports::charts::dashboard_charts(
+            state.desk()?,
+            &unit,
+            &trend_title,
+            &aging_title,
+        )
+        .await?,
+    )
+}
