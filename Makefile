@@ -6,7 +6,8 @@ SHELL := /bin/bash
 # System packages the desktop build and the e2e tests need (Debian 12 / Ubuntu 22.04+ names).
 APT_PACKAGES := build-essential pkg-config curl file libssl-dev \
   libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb xauth librsvg2-dev libxdo-dev \
-  libayatana-appindicator3-dev gnome-keyring dbus-x11 libsecret-1-dev fonts-noto-cjk
+  libayatana-appindicator3-dev gnome-keyring dbus-x11 libsecret-1-dev fonts-noto-cjk \
+  python3-aiosmtpd
 
 TAURI := ui/node_modules/.bin/tauri
 # The test build: custom-protocol (serves ui/dist, not the Vite dev server) and the test

@@ -12,6 +12,7 @@
 //! - [`roster`]: roster import from Excel/ODS/CSV: detect, map, normalise, validate, commit, undo.
 //! - [`billing`]: collection accounts, fee items and plans, bills, payments, refunds, dashboard money.
 //! - [`collection`]: QR-code orders at the channels for bills, settling them once, channel refunds.
+//! - [`reminders`]: tiered overdue reminders through an outbox, real senders, the follow-up list.
 //! - [`ledger`]: each unit's double-entry books: journal, trial balance, verification.
 //! - [`secrets`]: channel secrets in the OS keyring; [`secrets::Sensitive`] values never print.
 //! - [`channels`]: WeChat Pay v3 and Alipay protocols, and the loopback sandbox speaking both.
@@ -33,6 +34,7 @@ pub mod ledger;
 pub mod money;
 pub mod org;
 pub mod progress;
+pub mod reminders;
 pub mod roster;
 pub mod secrets;
 pub mod text;

@@ -98,6 +98,15 @@ pub enum Command {
     /// and tests. Needs no data folder.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Reminder senders: email (SMTP), SMS (Aliyun), WeCom and DingTalk group robots.
+    #[command(subcommand)]
+    Notify(crate::notify::NotifyCommand),
+    /// Overdue reminders: policies, preview, run (cron), log, contacts, stop list, call list.
+    #[command(subcommand)]
+    Remind(crate::remind::RemindCommand),
+    /// The follow-up list (人工介入): bills past the last reminder.
+    #[command(subcommand)]
+    Followup(crate::followup::FollowupCommand),
     /// Build a realistic sample institution in an empty data folder.
     Demo,
     /// Write a consistent copy of the database.

@@ -9,7 +9,10 @@ mod bill_files;
 mod channels;
 mod cli;
 mod collection;
+mod followup;
 mod money;
+mod notify;
+mod remind;
 mod run;
 
 use std::process::ExitCode;
