@@ -15,6 +15,9 @@ use crate::{Error, Result};
 pub struct EmailSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// The whole exchange's limit: lettre's own timeout covers each network step, not a
+    /// server that stops answering mid-dialogue.
+    timeout: Duration,
 }
 
 impl EmailSender {
@@ -52,6 +55,7 @@ impl EmailSender {
         Ok(EmailSender {
             transport: builder.build(),
             from,
+            timeout,
         })
     }
 
@@ -70,7 +74,14 @@ impl EmailSender {
             .header(ContentType::TEXT_PLAIN)
             .body(msg.body.clone())
             .map_err(|e| SendFailure::Permanent(format!("the message cannot be built: {e}")))?;
-        match self.transport.send(email).await {
+        let sent = tokio::time::timeout(self.timeout * 3, self.transport.send(email))
+            .await
+            .map_err(|_| {
+                SendFailure::Uncertain(
+                    "the mail server stopped answering; the message may have been delivered".into(),
+                )
+            })?;
+        match sent {
             Ok(response) => Ok(response.message().next().map(str::to_string)),
             Err(e) if e.is_permanent() => Err(SendFailure::Permanent(format!(
                 "the mail server refused the message: {e}"
