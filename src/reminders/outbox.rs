@@ -583,13 +583,17 @@ pub async fn resolve(desk: &FeeDesk, id: i64, delivered: bool) -> Result<()> {
             .execute(&mut *tx)
             .await?;
     } else {
-        // Sent again at the next run, with a fresh set of attempts.
-        sqlx::query("UPDATE reminder_outbox SET status = 'failed', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?")
-            .bind(&now)
-            .bind(&now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // Approved again by this person: sent by the next run, with a fresh set of attempts.
+        sqlx::query(
+            "UPDATE reminder_outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL,
+                 approved_at = ?, approved_by = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(&now)
+        .bind(desk.actor())
+        .bind(&now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     }
     audit::append(
         &mut tx,
