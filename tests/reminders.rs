@@ -223,10 +223,7 @@ async fn tiers_wait_for_quiet_hours_and_approval_and_a_payment_cancels_its_remin
             .all(|m| m.to[0] != email_of("S003").unwrap()),
         "paid between preview and run: not chased"
     );
-    assert_eq!(
-        feedesk::audit::verify(w.desk.db().pool()).await.is_ok(),
-        true
-    );
+    assert!(feedesk::audit::verify(w.desk.db().pool()).await.is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -247,26 +247,26 @@ pub async fn plan_due(desk: &FeeDesk, now: DateTime<Utc>) -> Result<DuePlan> {
             if channel.is_personal() && !chosen.contains(&channel) {
                 continue;
             }
-            if channel.is_group() {
-                if let (Some(class_id), Some(class_name)) = (row.class_id, row.class_name.clone()) {
-                    let entry = groups
-                        .entry((class_id, tier_no, channel))
-                        .or_insert_with(|| GroupDraft {
-                            lines: vec![],
-                            bill_ids: vec![],
-                            class_name,
-                            fee: row.fee.clone(),
-                            policy,
-                            tone: tier.tone,
-                            days: tier.days,
-                        });
-                    entry.lines.push(GroupLine {
-                        member: row.member.clone(),
-                        member_no: row.member_no.clone(),
+            if channel.is_group()
+                && let (Some(class_id), Some(class_name)) = (row.class_id, row.class_name.clone())
+            {
+                let entry = groups
+                    .entry((class_id, tier_no, channel))
+                    .or_insert_with(|| GroupDraft {
+                        lines: vec![],
+                        bill_ids: vec![],
+                        class_name,
+                        fee: row.fee.clone(),
+                        policy,
+                        tone: tier.tone,
+                        days: tier.days,
                     });
-                    entry.bill_ids.push(row.bill_id);
-                    continue;
-                }
+                entry.lines.push(GroupLine {
+                    member: row.member.clone(),
+                    member_no: row.member_no.clone(),
+                });
+                entry.bill_ids.push(row.bill_id);
+                continue;
             }
             let recipient = match channel {
                 ReminderChannel::Email => row.guardian_email.clone(),

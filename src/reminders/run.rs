@@ -270,11 +270,11 @@ async fn send_ready(
             c.waiting_rate_limit += 1;
             continue;
         }
-        if !opened.contains_key(&config.id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = opened.entry(config.id) {
             let reference = references.get(&config.id).cloned().flatten();
-            let sender =
-                Sender::open(config, reference.as_ref(), secrets, options.send_timeout).await?;
-            opened.insert(config.id, sender);
+            slot.insert(
+                Sender::open(config, reference.as_ref(), secrets, options.send_timeout).await?,
+            );
         }
         let sender = opened
             .get(&config.id)

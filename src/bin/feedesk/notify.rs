@@ -18,6 +18,8 @@ pub enum NotifyChannelArg {
     Dingtalk,
 }
 
+/// One parse per process: the size of the `add` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum NotifyCommand {
     /// Configure a sender (again: replaces its settings and its keyring item).
