@@ -13,6 +13,7 @@ pub mod fees;
 pub mod members;
 pub mod money;
 pub mod org;
+pub mod reminders;
 pub mod roster;
 
 mod names;
