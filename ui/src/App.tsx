@@ -12,6 +12,7 @@ import { Fees } from "./pages/Fees";
 import { FirstRun } from "./pages/FirstRun";
 import { Members } from "./pages/Members";
 import { Organisation } from "./pages/Organisation";
+import { Reminders } from "./pages/Reminders";
 import { Settings } from "./pages/Settings";
 import { useOverview, useRefreshAll } from "./queries";
 
@@ -41,7 +42,7 @@ export function App() {
     return () => void unlisten.then((stop) => stop());
   }, [refresh]);
   // Until the institution exists, the pages that need it show the first-run screen.
-  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills", "settings"].includes(page);
+  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills", "reminders", "settings"].includes(page);
   const firstRun = overview.data !== undefined && overview.data.institution === null;
 
   return (
@@ -108,6 +109,8 @@ function Page({ page }: { page: PageId }) {
       return <Bills />;
     case "settings":
       return <Settings />;
+    case "reminders":
+      return <Reminders />;
     default:
       return <ComingSoon page={page} />;
   }

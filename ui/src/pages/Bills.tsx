@@ -29,6 +29,8 @@ import {
 } from "../ipc/bills";
 import { collectCheck, collectClose, collectStart, orderList, qrExportClass, refundChannel, svgDataUrl, type ChannelOrder } from "../ipc/collection";
 import { asIpcError } from "../ipc/invoke";
+import { ReminderTierBadge, useReminderTiers } from "../components/ReminderTier";
+import type { BillTier } from "../ipc/reminders";
 import { billStatusLabel, channelLabel, isChannel, localTime, orderStatusLabel } from "../labels";
 import { formatMoney, minus } from "../money";
 import { flatten, keys, useAccounts, useAppInfo, useClasses, useRefreshAll, useTerms, useTree } from "../queries";
@@ -79,6 +81,7 @@ export function Bills() {
     resetOn: filter,
   });
   const numbers = useMemo(() => new Intl.NumberFormat(lang === "zh" ? "zh-CN" : "en"), [lang]);
+  const reminderTiers = useReminderTiers(items.map((item) => rowAt(item.index)?.id).filter((id): id is number => id !== undefined));
   const statusText = useMemo(() => Object.fromEntries(BILL_STATUSES.map((s) => [s, billStatusLabel(t, s)])), [t]);
 
   return (
@@ -166,6 +169,7 @@ export function Bills() {
                 start={item.start}
                 bill={rowAt(item.index)}
                 statusText={statusText}
+                reminder={reminderTiers.get(rowAt(item.index)?.id ?? -1)}
                 selected={selected}
                 onSelect={setSelected}
               />
@@ -183,6 +187,7 @@ const BillRow = memo(function BillRow({
   start,
   bill,
   statusText,
+  reminder,
   selected,
   onSelect,
 }: {
@@ -190,6 +195,7 @@ const BillRow = memo(function BillRow({
   start: number;
   bill: Bill | undefined;
   statusText: Record<string, string>;
+  reminder?: BillTier;
   selected: number | null;
   onSelect: (id: number) => void;
 }) {
@@ -220,6 +226,7 @@ const BillRow = memo(function BillRow({
           <span className="num">{formatMoney(bill.outstanding, false)}</span>
           <span>
             <StatusBadge status={bill.status} text={statusText[bill.status] ?? bill.status} />
+            <ReminderTierBadge tier={reminder} />
           </span>
         </>
       ) : (
