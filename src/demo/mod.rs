@@ -3,13 +3,16 @@
 //! classes, 2,000 members loaded through the real roster import from a generated workbook
 //! (kept in `<data>/demo/`), including a few rows with the mistakes real rosters have; and the
 //! money ([`billing`]): accounts, plans, bills, a month of payments, refunds and a void; and
-//! collection by QR code through the built-in channel sandbox ([`channels`]).
+//! collection by QR code through the built-in channel sandbox ([`channels`]); and overdue
+//! reminders with a history and a follow-up list ([`reminders`]).
 
 mod billing;
 mod channels;
+mod reminders;
 
 pub use billing::DemoBilling;
 pub use channels::{DemoChannels, SANDBOX_PORT};
+pub use reminders::DemoReminders;
 
 use std::path::PathBuf;
 
@@ -57,6 +60,7 @@ pub struct DemoReport {
     pub import: ImportReport,
     pub billing: DemoBilling,
     pub channels: DemoChannels,
+    pub reminders: DemoReminders,
 }
 
 /// Builds the demo institution in an empty data folder.
@@ -110,6 +114,7 @@ pub async fn build(
     .await?;
     let billing = billing::build(desk).await?;
     let channels = channels::build(desk).await?;
+    let reminders = reminders::build(desk).await?;
     Ok(DemoReport {
         institution: hq.name,
         regions: REGIONS.len(),
@@ -119,6 +124,7 @@ pub async fn build(
         import,
         billing,
         channels,
+        reminders,
     })
 }
 

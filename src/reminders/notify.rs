@@ -63,6 +63,10 @@ pub enum ChannelConfig {
     },
     /// A robot's webhook address without its key / access token (that is in the keyring).
     Robot { endpoint: String, signed: bool },
+    /// `feedesk demo` only: messages are written as text files into this folder instead of
+    /// being sent, so the sample institution has a true reminder history without reaching
+    /// anyone.
+    DemoOutbox { folder: String },
 }
 
 /// What `notify add` is given. Secrets arrive wrapped and go straight to the keyring.
@@ -90,11 +94,18 @@ pub enum ChannelSetup {
         webhook: Sensitive<String>,
         sign_secret: Option<Sensitive<String>>,
     },
+    /// `feedesk demo` only: a channel whose messages land in a folder (see
+    /// [`ChannelConfig::DemoOutbox`]).
+    DemoOutbox {
+        channel: ReminderChannel,
+        folder: std::path::PathBuf,
+    },
 }
 
 impl ChannelSetup {
     pub fn channel(&self) -> ReminderChannel {
         match self {
+            ChannelSetup::DemoOutbox { channel, .. } => *channel,
             ChannelSetup::Email { .. } => ReminderChannel::Email,
             ChannelSetup::Sms { .. } => ReminderChannel::Sms,
             ChannelSetup::Wecom { .. } => ReminderChannel::Wecom,
@@ -273,6 +284,15 @@ pub async fn add_notify_channel(
                     signed: sign.is_some(),
                 },
                 Some(Sensitive::new(bundle)),
+            )
+        }
+        ChannelSetup::DemoOutbox { folder, .. } => {
+            std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
+            (
+                ChannelConfig::DemoOutbox {
+                    folder: folder.display().to_string(),
+                },
+                None,
             )
         }
     };

@@ -205,5 +205,6 @@ fn describe(config: &ChannelConfig) -> String {
         ChannelConfig::Robot { endpoint, signed } => {
             format!("{endpoint}{}", if *signed { " (signed)" } else { "" })
         }
+        ChannelConfig::DemoOutbox { folder } => format!("demo: written to {folder}"),
     }
 }

@@ -56,6 +56,8 @@ pub type Sent = Option<String>;
 
 /// A sender ready to use: its settings and its secret, read from the keyring once per run.
 pub enum Sender {
+    /// `feedesk demo`: writes each message into a folder.
+    Demo(std::path::PathBuf),
     Email(email::EmailSender),
     Sms(sms::SmsSender),
     Robot(robot::RobotSender),
@@ -83,6 +85,7 @@ impl Sender {
             ))
         };
         Ok(match (&channel.config, channel.channel) {
+            (ChannelConfig::DemoOutbox { folder }, _) => Sender::Demo(folder.into()),
             (ChannelConfig::Email { .. }, ReminderChannel::Email) => {
                 Sender::Email(email::EmailSender::new(&channel.config, secret, timeout)?)
             }
@@ -111,11 +114,29 @@ impl Sender {
     /// Sends one message. `now_ms` is the clock's time (DingTalk signs it).
     pub async fn send(&self, msg: &Outgoing, now_ms: i64) -> Result<Sent, SendFailure> {
         match self {
+            Sender::Demo(folder) => demo_write(folder, msg, now_ms),
             Sender::Email(s) => s.send(msg).await,
             Sender::Sms(s) => s.send(msg, now_ms).await,
             Sender::Robot(s) => s.send(msg, now_ms).await,
         }
     }
+}
+
+/// The demo's "send": the message as a text file, named by time and a random suffix.
+fn demo_write(folder: &std::path::Path, msg: &Outgoing, now_ms: i64) -> Result<Sent, SendFailure> {
+    let name = format!("{now_ms}-{}.txt", crate::secrets::random_hex(4));
+    let text = format!(
+        "To: {}\nSubject: {}\n\n{}\n",
+        msg.recipient.as_deref().unwrap_or("(group)"),
+        msg.subject.as_deref().unwrap_or(""),
+        msg.body
+    );
+    std::fs::write(folder.join(&name), text)
+        .map_err(|e| SendFailure::Retry {
+            message: format!("cannot write the demo outbox: {e}"),
+            after: None,
+        })
+        .map(|_| Some(name))
 }
 
 /// An HTTP client for a provider: rustls with ring, the platform's roots; plain HTTP only to

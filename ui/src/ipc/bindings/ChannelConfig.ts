@@ -4,4 +4,4 @@ import type { SmtpSecurity } from "./SmtpSecurity";
 /**
  * What a channel is configured with, apart from its secret (stored as JSON).
  */
-export type ChannelConfig = { "kind": "email", host: string, port: number, security: SmtpSecurity, from: string, username: string | null, } | { "kind": "sms", endpoint: string, access_key_id: string, sign_name: string, template_code: string, } | { "kind": "robot", endpoint: string, signed: boolean, };
+export type ChannelConfig = { "kind": "email", host: string, port: number, security: SmtpSecurity, from: string, username: string | null, } | { "kind": "sms", endpoint: string, access_key_id: string, sign_name: string, template_code: string, } | { "kind": "robot", endpoint: string, signed: boolean, } | { "kind": "demo_outbox", folder: string, };
