@@ -76,9 +76,7 @@ pub async fn reminder_resolve(
 }
 
 #[tauri::command]
-pub async fn reminder_channels(
-    state: State<'_, AppState>,
-) -> Result<Vec<NotifyChannel>, IpcError> {
+pub async fn reminder_channels(state: State<'_, AppState>) -> Result<Vec<NotifyChannel>, IpcError> {
     Ok(reminders::list_notify_channels(state.desk()?).await?)
 }
 
