@@ -113,7 +113,12 @@ pub async fn followup_update(
 
 /// Runs reminders every ten minutes while the app is open: queues what is due and sends what
 /// is approved (or automatic), outside quiet hours. The same path as `feedesk remind run`.
+/// Not under the e2e tests (`FEEDESK_E2E=1`): they drive every run themselves and assert what
+/// each one sent.
 pub fn schedule(app: &AppHandle) {
+    if std::env::var("FEEDESK_E2E").as_deref() == Ok("1") {
+        return;
+    }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(FIRST_RUN_AFTER).await;

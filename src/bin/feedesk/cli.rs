@@ -209,7 +209,7 @@ pub struct RosterArgs {
     #[arg(long)]
     pub sheet: Option<String>,
     /// Map a column explicitly: 'HEADER=field' (member_no, name, store, class, guardian_name,
-    /// guardian_phone, id_number, enrolled_on, status, or ignore). Repeatable.
+    /// guardian_phone, guardian_email, id_number, enrolled_on, status, or ignore). Repeatable.
     #[arg(long = "map", value_name = "HEADER=field")]
     pub map: Vec<String>,
     /// Create classes the roster names that do not exist yet.
