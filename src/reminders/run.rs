@@ -90,6 +90,7 @@ pub struct RunReport {
     pub at: String,
     /// The institution's day.
     pub day: String,
+    /// Whether it is within the default quiet hours (21:00-08:00) now.
     pub quiet_now: bool,
     /// Rows found still `sending` from a run that died: now uncertain, waiting for a person.
     pub became_uncertain: u32,
@@ -119,6 +120,7 @@ pub fn in_quiet_hours(now: DateTime<Utc>, start: &str, end: &str) -> bool {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Preview {
     pub at: String,
+    /// Whether it is quiet hours now for any reminder of the batch (each policy has its own).
     pub quiet_now: bool,
     /// New reminders that are due, with their rendered messages.
     pub due: DuePlan,
@@ -129,10 +131,24 @@ pub struct Preview {
 /// Computes the next batch without writing anything.
 pub async fn preview(desk: &FeeDesk) -> Result<Preview> {
     let now = desk.clock().now();
+    let due = plan_due(desk, now).await?;
+    // Quiet now for any of the batch: the due messages' policies, or the queued rows'.
+    let queued: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT quiet_start, quiet_end FROM reminder_outbox WHERE status = 'pending'",
+    )
+    .fetch_all(desk.db().pool())
+    .await?;
+    let quiet_now = due
+        .messages
+        .iter()
+        .map(|m| &m.quiet)
+        .chain(due.groups.iter().map(|g| &g.quiet))
+        .chain(queued.iter())
+        .any(|(start, end)| in_quiet_hours(now, start, end));
     Ok(Preview {
         at: desk.now_text(),
-        quiet_now: in_quiet_hours(now, super::policy::QUIET_START, super::policy::QUIET_END),
-        due: plan_due(desk, now).await?,
+        quiet_now,
+        due,
         awaiting_approval: outbox::awaiting_approval(desk).await?,
     })
 }

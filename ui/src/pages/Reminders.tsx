@@ -192,7 +192,7 @@ function FollowUps() {
               <th>{t("members.name")}</th>
               <th>{t("rem.phone")}</th>
               <th className="num">{t("bills.outstanding")}</th>
-              <th className="num">{t("rem.daysOverdue")}</th>
+              <th className="num nowrap">{t("rem.daysOverdue")}</th>
               <th>{t("rem.assignee")}</th>
               <th>{t("rem.outcome")}</th>
               <th>{t("rem.history")}</th>
@@ -240,7 +240,7 @@ function FollowUpRow({ f }: { f: FollowUp }) {
       <td>
         {f.store}/{f.member_no}
       </td>
-      <td>{f.member}</td>
+      <td className="nowrap">{f.member}</td>
       <td className="nowrap">{f.guardian_phone}</td>
       <td className="num">{formatMoney(f.outstanding, false)}</td>
       <td className="num">{f.days_overdue}</td>
@@ -262,7 +262,7 @@ function FollowUpRow({ f }: { f: FollowUp }) {
       <td className="history">
         {last.map((e, i) => (
           <div key={i} className="muted small">
-            {localTime(e.at)} {t(`rem.event.${e.kind}` as MessageKey)} {e.text}
+            {localTime(e.at)} {t(`rem.event.${e.kind}` as MessageKey)} {e.kind === "opened" ? "" : e.text}
           </div>
         ))}
       </td>

@@ -5,7 +5,11 @@ import type { OutboxRow } from "./OutboxRow";
 /**
  * What `remind preview` shows: what this run would queue, what already waits for approval.
  */
-export type Preview = { at: string, quiet_now: boolean, 
+export type Preview = { at: string, 
+/**
+ * Whether it is quiet hours now for any reminder of the batch (each policy has its own).
+ */
+quiet_now: boolean, 
 /**
  * New reminders that are due, with their rendered messages.
  */

@@ -9,7 +9,11 @@ export type RunReport = { at: string,
 /**
  * The institution's day.
  */
-day: string, quiet_now: boolean, 
+day: string, 
+/**
+ * Whether it is within the default quiet hours (21:00-08:00) now.
+ */
+quiet_now: boolean, 
 /**
  * Rows found still `sending` from a run that died: now uncertain, waiting for a person.
  */
