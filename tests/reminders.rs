@@ -391,3 +391,60 @@ async fn a_roster_brings_the_guardian_email_and_bad_ones_are_named() {
     );
     assert!(e.message.contains("wang at example"), "{}", e.message);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_units_policy_is_inherited_below_it_and_a_plans_overrides_both() {
+    let w = world("3:email").await;
+    // The EAST region reminds after 1 day: XH and BJ inherit it; CD keeps HQ's 3 days.
+    reminders::set_policy(
+        &w.desk,
+        &PolicyRequest {
+            unit_code: Some("EAST".into()),
+            tiers: Some("1:email".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    w.clock.set(local(11, 10, 0));
+    let r = run(&w, true).await;
+    assert_eq!(
+        (r.total.sent, r.total.skipped),
+        (5, 0),
+        "XH and BJ only: {r:?}"
+    );
+    // The plan's own policy (a call on day 4) overrides both units' for every bill of it.
+    let plan = bill_of(&w, "C001").plan;
+    reminders::set_policy(
+        &w.desk,
+        &PolicyRequest {
+            plan_id: Some(plan),
+            tiers: Some("4:call".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    w.clock.set(local(13, 10, 0));
+    assert_eq!(
+        run(&w, true).await.total.queued,
+        0,
+        "HQ's 3-day email no longer applies"
+    );
+    w.clock.set(local(14, 10, 0));
+    let r = run(&w, true).await;
+    assert_eq!(
+        r.total.queued, 1,
+        "C001's tier 1, by phone; the others had tier 1: {r:?}"
+    );
+    let calls = reminders::log(&w.desk, &LogFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(calls[0].channel, "call");
+    assert_eq!(calls[0].bill_id, Some(bill_of(&w, "C001").id));
+    assert_eq!(w.smtp.mails().len(), 5);
+    let policies = reminders::list_policies(&w.desk).await.unwrap();
+    let scopes: Vec<&str> = policies.iter().map(|p| p.scope.as_str()).collect();
+    let plan_scope = format!("plan:{plan}");
+    assert_eq!(scopes, ["unit:EAST", "unit:HQ", plan_scope.as_str()]);
+}
