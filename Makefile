@@ -27,7 +27,7 @@ help:
 	@echo "make test    core tests (cargo test --workspace), then the desktop e2e tests"
 	@echo "make e2e     build the app (debug) and drive its real window under Xvfb"
 	@echo "make bundle  build the .deb installer (target/release/bundle/deb/)"
-	@echo "make bench   roster import and billing benchmarks"
+	@echo "make bench   roster import, billing and reminders benchmarks"
 	@echo "make bench-desktop  cold start and 100k-member scrolling of the release app (after make bundle)"
 	@echo "make deps    install what is missing (apt packages, npm packages, tauri-driver)"
 
@@ -85,6 +85,7 @@ bundle: deps
 bench:
 	cargo bench --bench roster_import
 	cargo bench --bench billing
+	cargo bench --bench reminders
 
 # Cold start to first dashboard paint and members-page scrolling with 100k members, through
 # the real window of the release app (built by `make bundle`). BENCH_MEMBERS / BENCH_LAUNCHES
