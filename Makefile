@@ -7,7 +7,7 @@ SHELL := /bin/bash
 APT_PACKAGES := build-essential pkg-config curl file libssl-dev \
   libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb xauth librsvg2-dev libxdo-dev \
   libayatana-appindicator3-dev gnome-keyring dbus-x11 libsecret-1-dev fonts-noto-cjk \
-  poppler-utils
+  poppler-utils python3-aiosmtpd
 
 TAURI := ui/node_modules/.bin/tauri
 # The test build: custom-protocol (serves ui/dist, not the Vite dev server) and the test
@@ -27,7 +27,7 @@ help:
 	@echo "make test    core tests (cargo test --workspace), then the desktop e2e tests"
 	@echo "make e2e     build the app (debug) and drive its real window under Xvfb"
 	@echo "make bundle  build the .deb installer (target/release/bundle/deb/)"
-	@echo "make bench   roster import, billing, receipts and reconciliation benchmarks"
+	@echo "make bench   roster import, billing, receipts, reconciliation and reminders benchmarks"
 	@echo "make bench-desktop  cold start and 100k-member scrolling of the release app (after make bundle)"
 	@echo "make deps    install what is missing (apt packages, npm packages, tauri-driver)"
 
@@ -87,6 +87,7 @@ bench:
 	cargo bench --bench billing
 	cargo bench --bench receipts
 	cargo bench --bench reconcile
+	cargo bench --bench reminders
 
 # Cold start to first dashboard paint and members-page scrolling with 100k members, through
 # the real window of the release app (built by `make bundle`). BENCH_MEMBERS / BENCH_LAUNCHES

@@ -13,6 +13,7 @@
 //! - [`billing`]: collection accounts, fee items and plans, bills, payments, refunds, dashboard money.
 //! - [`collection`]: QR-code orders at the channels for bills, settling them once, channel refunds.
 //! - [`receipts`]: e-receipts issued with each payment: gap-free numbers, a hash chain, PDFs.
+//! - [`reminders`]: tiered overdue reminders through an outbox, real senders, the follow-up list.
 //! - [`ledger`]: each unit's double-entry books: journal, trial balance, verification.
 //! - [`secrets`]: channel secrets in the OS keyring; [`secrets::Sensitive`] values never print.
 //! - [`channels`]: WeChat Pay v3 and Alipay protocols, and the loopback sandbox speaking both.
@@ -39,6 +40,7 @@ pub mod progress;
 pub mod receipts;
 pub mod reconcile;
 pub mod reports;
+pub mod reminders;
 pub mod roster;
 pub mod secrets;
 pub mod text;

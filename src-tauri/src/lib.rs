@@ -28,6 +28,8 @@ pub fn run() {
             // Every order left open (the app was closed or killed with a QR code on screen)
             // is queried and settled, in the background.
             commands::collection::sync_at_startup(app.handle());
+            // Reminders run while the app is open, as `feedesk remind run` does from cron.
+            commands::reminders::schedule(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -98,6 +100,18 @@ pub fn run() {
             commands::reconciliation::reconcile_export,
             commands::reports::report_monthly_export,
             commands::reports::dashboard_charts,
+            commands::reminders::reminder_policies,
+            commands::reminders::reminder_policy_set,
+            commands::reminders::reminder_preview,
+            commands::reminders::reminder_run,
+            commands::reminders::reminder_approve,
+            commands::reminders::reminder_log,
+            commands::reminders::reminder_resolve,
+            commands::reminders::reminder_channels,
+            commands::reminders::reminder_holds,
+            commands::reminders::reminder_bill_tiers,
+            commands::reminders::followup_list,
+            commands::reminders::followup_update,
         ])
         .run(tauri::generate_context!())
         .expect("FeeDesk could not start its window");

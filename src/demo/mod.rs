@@ -3,18 +3,22 @@
 //! classes, 2,000 members loaded through the real roster import from a generated workbook
 //! (kept in `<data>/demo/`), including a few rows with the mistakes real rosters have; and the
 //! money ([`billing`]): accounts, plans, bills, a month of payments, refunds and a void; and
-//! collection by QR code through the built-in channel sandbox ([`channels`]); and a day's
-//! reconciliation against the WeChat Pay bill with every kind of discrepancy ([`reconciliation`]).
+//! collection by QR code through the built-in channel sandbox ([`channels`]); receipts with a
+//! 红冲 and a sample of archived PDFs ([`receipts`]); a day's reconciliation against the WeChat
+//! Pay bill with every kind of discrepancy ([`reconciliation`]); and overdue reminders with a
+//! history and a follow-up list ([`reminders`]).
 
 mod billing;
 mod channels;
 mod receipts;
 mod reconciliation;
+mod reminders;
 
 pub use billing::DemoBilling;
 pub use channels::{DemoChannels, SANDBOX_PORT};
 pub use receipts::DemoReceipts;
 pub use reconciliation::DemoReconciliation;
+pub use reminders::DemoReminders;
 
 use std::path::PathBuf;
 
@@ -64,6 +68,7 @@ pub struct DemoReport {
     pub channels: DemoChannels,
     pub receipts: receipts::DemoReceipts,
     pub reconciliation: DemoReconciliation,
+    pub reminders: DemoReminders,
 }
 
 /// Builds the demo institution in an empty data folder.
@@ -121,6 +126,7 @@ pub async fn build(
     let channels = channels::build(desk).await?;
     let receipts = receipts::build(desk).await?;
     let reconciliation = reconciliation::build(desk, channels.skipped.as_deref()).await?;
+    let reminders = reminders::build(desk).await?;
     Ok(DemoReport {
         institution: hq.name,
         regions: REGIONS.len(),
@@ -132,6 +138,7 @@ pub async fn build(
         receipts,
         channels,
         reconciliation,
+        reminders,
     })
 }
 

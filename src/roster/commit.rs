@@ -115,11 +115,13 @@ impl Writer {
         let first_id = self.next_id;
         execute_each(
             &mut self.tx,
-            "INSERT INTO members (id, unit_id, member_no, name, guardian_name, guardian_phone, id_number,
-                 enrolled_on, status, created_at, updated_at, created_batch_id, last_batch_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO members (id, unit_id, member_no, name, guardian_name, guardian_phone,
+                 guardian_email, id_number, enrolled_on, status, created_at, updated_at,
+                 created_batch_id, last_batch_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             plan.creates.iter().enumerate().map(|(i, c)| {
-                let [name, guardian, phone, id_number, enrolled_on, status] = field_binds(&c.fields);
+                let [name, guardian, phone, email, id_number, enrolled_on, status] =
+                    field_binds(&c.fields);
                 [
                     Bind::Int(first_id + i as i64),
                     Bind::Int(c.unit_id),
@@ -127,6 +129,7 @@ impl Writer {
                     name,
                     guardian,
                     phone,
+                    email,
                     id_number,
                     enrolled_on,
                     status,
@@ -142,15 +145,17 @@ impl Writer {
 
         execute_each(
             &mut self.tx,
-            "UPDATE members SET name = ?, guardian_name = ?, guardian_phone = ?, id_number = ?,
-                 enrolled_on = ?, status = ?, updated_at = ?, last_batch_id = ? WHERE id = ?",
+            "UPDATE members SET name = ?, guardian_name = ?, guardian_phone = ?, guardian_email = ?,
+                 id_number = ?, enrolled_on = ?, status = ?, updated_at = ?, last_batch_id = ?
+             WHERE id = ?",
             plan.updates.iter().map(|u| {
-                let [name, guardian, phone, id_number, enrolled_on, status] =
+                let [name, guardian, phone, email, id_number, enrolled_on, status] =
                     field_binds(&u.fields);
                 [
                     name,
                     guardian,
                     phone,
+                    email,
                     id_number,
                     enrolled_on,
                     status,
@@ -249,11 +254,12 @@ impl Writer {
 }
 
 /// The member fields an import writes, in the column order both statements use.
-fn field_binds(f: &Fields) -> [Bind<'_>; 6] {
+fn field_binds(f: &Fields) -> [Bind<'_>; 7] {
     [
         f.name.as_str().into(),
         f.guardian_name.as_deref().into(),
         f.guardian_phone.as_deref().into(),
+        f.guardian_email.as_deref().into(),
         f.id_number.as_deref().into(),
         f.enrolled_on.as_deref().into(),
         f.status.as_str().into(),

@@ -25,6 +25,7 @@ pub enum Field {
     Class,
     GuardianName,
     GuardianPhone,
+    GuardianEmail,
     IdNumber,
     EnrolledOn,
     Status,
@@ -32,13 +33,14 @@ pub enum Field {
 
 impl Field {
     /// Every field, in the order columns are shown.
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 10] = [
         Field::MemberNo,
         Field::Name,
         Field::Store,
         Field::Class,
         Field::GuardianName,
         Field::GuardianPhone,
+        Field::GuardianEmail,
         Field::IdNumber,
         Field::EnrolledOn,
         Field::Status,
@@ -53,6 +55,7 @@ impl Field {
             Field::Class => "class",
             Field::GuardianName => "guardian_name",
             Field::GuardianPhone => "guardian_phone",
+            Field::GuardianEmail => "guardian_email",
             Field::IdNumber => "id_number",
             Field::EnrolledOn => "enrolled_on",
             Field::Status => "status",
@@ -68,6 +71,7 @@ impl Field {
             Field::Class => "班级",
             Field::GuardianName => "家长姓名",
             Field::GuardianPhone => "家长手机号码",
+            Field::GuardianEmail => "家长邮箱",
             Field::IdNumber => "身份证号码",
             Field::EnrolledOn => "入学日期",
             Field::Status => "状态",
@@ -184,6 +188,20 @@ impl Field {
                 "contactphone",
                 "tel",
                 "telephone",
+            ],
+            Field::GuardianEmail => &[
+                "家长邮箱",
+                "家长电子邮箱",
+                "家长email",
+                "监护人邮箱",
+                "邮箱",
+                "电子邮箱",
+                "邮件",
+                "email",
+                "guardianemail",
+                "parentemail",
+                "emailaddress",
+                "mail",
             ],
             Field::IdNumber => &[
                 "身份证号码",

@@ -17,6 +17,7 @@ pub struct Stored {
     pub name: String,
     pub guardian_name: Option<String>,
     pub guardian_phone: Option<String>,
+    pub guardian_email: Option<String>,
     pub id_number: Option<String>,
     pub enrolled_on: Option<String>,
     pub status: String,
@@ -29,7 +30,8 @@ impl Stored {
     pub fn snapshot(&self) -> serde_json::Value {
         json!({
             "name": self.name, "guardian_name": self.guardian_name,
-            "guardian_phone": self.guardian_phone, "id_number": self.id_number,
+            "guardian_phone": self.guardian_phone, "guardian_email": self.guardian_email,
+            "id_number": self.id_number,
             "enrolled_on": self.enrolled_on, "status": self.status,
             "last_batch_id": self.last_batch_id, "updated_at": self.updated_at,
         })
@@ -42,6 +44,7 @@ pub struct Fields {
     pub name: String,
     pub guardian_name: Option<String>,
     pub guardian_phone: Option<String>,
+    pub guardian_email: Option<String>,
     pub id_number: Option<String>,
     pub enrolled_on: Option<String>,
     pub status: String,
@@ -54,6 +57,7 @@ impl Fields {
             name: c.name,
             guardian_name: c.guardian_name,
             guardian_phone: c.guardian_phone,
+            guardian_email: c.guardian_email,
             id_number: c.id_number,
             enrolled_on: c.enrolled_on.map(|d| d.to_string()),
             status: c.status.unwrap_or("active").to_string(),
@@ -70,6 +74,10 @@ impl Fields {
                 .guardian_phone
                 .clone()
                 .or_else(|| s.guardian_phone.clone()),
+            guardian_email: c
+                .guardian_email
+                .clone()
+                .or_else(|| s.guardian_email.clone()),
             id_number: c.id_number.clone().or_else(|| s.id_number.clone()),
             enrolled_on: c
                 .enrolled_on
@@ -87,6 +95,7 @@ impl Fields {
             name: s.name.clone(),
             guardian_name: s.guardian_name.clone(),
             guardian_phone: s.guardian_phone.clone(),
+            guardian_email: s.guardian_email.clone(),
             id_number: s.id_number.clone(),
             enrolled_on: s.enrolled_on.clone(),
             status: s.status.clone(),
@@ -187,7 +196,7 @@ impl Planner {
         let mut stored: HashMap<i64, HashMap<String, Stored>> = HashMap::new();
         for unit_id in store_ids {
             let rows: Vec<Stored> = sqlx::query_as(
-                "SELECT id, member_no, name, guardian_name, guardian_phone, id_number,
+                "SELECT id, member_no, name, guardian_name, guardian_phone, guardian_email, id_number,
                         enrolled_on, status, last_batch_id, updated_at
                  FROM members WHERE unit_id = ?",
             )

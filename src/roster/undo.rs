@@ -91,12 +91,14 @@ pub async fn undo_batch(desk: &FeeDesk, batch_id: i64) -> Result<UndoReport> {
         let b: serde_json::Value = serde_json::from_str(before)
             .map_err(|e| Error::Internal(format!("stored member snapshot unreadable: {e}")))?;
         sqlx::query(
-            "UPDATE members SET name = ?, guardian_name = ?, guardian_phone = ?, id_number = ?,
-                 enrolled_on = ?, status = ?, last_batch_id = ?, updated_at = ? WHERE id = ?",
+            "UPDATE members SET name = ?, guardian_name = ?, guardian_phone = ?, guardian_email = ?,
+                 id_number = ?, enrolled_on = ?, status = ?, last_batch_id = ?, updated_at = ?
+             WHERE id = ?",
         )
         .bind(b["name"].as_str())
         .bind(b["guardian_name"].as_str())
         .bind(b["guardian_phone"].as_str())
+        .bind(b["guardian_email"].as_str())
         .bind(b["id_number"].as_str())
         .bind(b["enrolled_on"].as_str())
         .bind(b["status"].as_str())

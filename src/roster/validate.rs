@@ -40,6 +40,7 @@ pub struct Candidate {
     pub name: String,
     pub guardian_name: Option<String>,
     pub guardian_phone: Option<String>,
+    pub guardian_email: Option<String>,
     pub id_number: Option<String>,
     pub enrolled_on: Option<NaiveDate>,
     pub status: Option<&'static str>,
@@ -190,6 +191,16 @@ impl<'a> Validator<'a> {
                 None
             }),
         };
+        let guardian_email = match cell(Field::GuardianEmail) {
+            None => None,
+            Some(c) => crate::reminders::contacts::check_email(&c.text()).or_else(|| {
+                err(Field::GuardianEmail, "email_invalid", format!(
+                    "'{}' is not an email address (name@example.cn); fix it or leave the cell empty",
+                    c.text()
+                ));
+                None
+            }),
+        };
         let guardian_name = cell(Field::GuardianName).map(|c| normalize_name(&c.text()));
         let id_number = match cell(Field::IdNumber) {
             None => None,
@@ -317,6 +328,7 @@ impl<'a> Validator<'a> {
             name,
             guardian_name,
             guardian_phone,
+            guardian_email,
             id_number,
             enrolled_on,
             status,

@@ -16,6 +16,7 @@ import { Receipts } from "./pages/Receipts";
 import { ReceiptLinkProvider, type ReceiptFocus } from "./receiptLink";
 import { Reconciliation } from "./pages/Reconciliation";
 import { Reports } from "./pages/Reports";
+import { Reminders } from "./pages/Reminders";
 import { Settings } from "./pages/Settings";
 import { useOverview, useRefreshAll } from "./queries";
 
@@ -51,7 +52,7 @@ export function App() {
     return () => void unlisten.then((stop) => stop());
   }, [refresh]);
   // Until the institution exists, the pages that need it show the first-run screen.
-  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills", "receipts", "settings", "reconcile", "reports"].includes(page);
+  const needsInstitution = ["dashboard", "org", "members", "classes", "fees", "bills", "receipts", "reminders", "settings", "reconcile", "reports"].includes(page);
   const firstRun = overview.data !== undefined && overview.data.institution === null;
 
   return (
@@ -133,6 +134,8 @@ function Page({ page }: { page: PageId }) {
       return <Reconciliation />;
     case "reports":
       return <Reports />;
+    case "reminders":
+      return <Reminders />;
     default:
       return <ComingSoon page={page} />;
   }

@@ -16,6 +16,7 @@ pub mod org;
 pub mod receipts;
 pub mod reconciliation;
 pub mod reports;
+pub mod reminders;
 pub mod roster;
 
 mod names;

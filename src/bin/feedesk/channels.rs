@@ -197,7 +197,7 @@ pub fn secret_store() -> SecretStore {
 }
 
 /// Reads a key file (`-`: stdin). The error names the file, never its content.
-fn read_secret(path: &Path, what: &str) -> Result<Sensitive<String>> {
+pub(crate) fn read_secret(path: &Path, what: &str) -> Result<Sensitive<String>> {
     let text = if path == Path::new("-") {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)

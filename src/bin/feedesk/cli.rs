@@ -107,6 +107,15 @@ pub enum Command {
     /// and tests. Needs no data folder.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
+    /// Reminder senders: email (SMTP), SMS (Aliyun), WeCom and DingTalk group robots.
+    #[command(subcommand)]
+    Notify(crate::notify::NotifyCommand),
+    /// Overdue reminders: policies, preview, run (cron), log, contacts, stop list, call list.
+    #[command(subcommand)]
+    Remind(crate::remind::RemindCommand),
+    /// The follow-up list (人工介入): bills past the last reminder.
+    #[command(subcommand)]
+    Followup(crate::followup::FollowupCommand),
     /// Build a realistic sample institution in an empty data folder.
     Demo,
     /// Write a consistent copy of the database.
@@ -209,7 +218,7 @@ pub struct RosterArgs {
     #[arg(long)]
     pub sheet: Option<String>,
     /// Map a column explicitly: 'HEADER=field' (member_no, name, store, class, guardian_name,
-    /// guardian_phone, id_number, enrolled_on, status, or ignore). Repeatable.
+    /// guardian_phone, guardian_email, id_number, enrolled_on, status, or ignore). Repeatable.
     #[arg(long = "map", value_name = "HEADER=field")]
     pub map: Vec<String>,
     /// Create classes the roster names that do not exist yet.

@@ -9,9 +9,12 @@ mod bill_files;
 mod channels;
 mod cli;
 mod collection;
+mod followup;
 mod money;
 mod receipts;
 mod reconcile;
+mod notify;
+mod remind;
 mod run;
 
 use std::process::ExitCode;

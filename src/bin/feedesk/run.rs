@@ -187,6 +187,9 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
         Command::Reconcile(cmd) => crate::reconcile::reconcile(desk, cmd, json).await?,
         Command::Report(cmd) => crate::reconcile::report(desk, cmd, json).await?,
         Command::Ledger(cmd) => return money::ledger(desk, cmd, json).await,
+        Command::Notify(cmd) => crate::notify::notify(desk, cmd, json).await?,
+        Command::Remind(cmd) => crate::remind::remind(desk, cmd, json).await?,
+        Command::Followup(cmd) => crate::followup::followup(desk, cmd, json).await?,
         Command::Dashboard { unit, as_of } => money::dashboard(desk, &unit, as_of, json).await?,
         Command::Audit(AuditCommand::Verify) => {
             let n = feedesk::audit::verify(desk.db().pool()).await?;

@@ -23,6 +23,7 @@ export const FIELDS: Field[] = [
   "class",
   "guardian_name",
   "guardian_phone",
+  "guardian_email",
   "id_number",
   "enrolled_on",
   "status",

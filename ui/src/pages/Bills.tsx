@@ -29,6 +29,8 @@ import {
 } from "../ipc/bills";
 import { collectCheck, collectClose, collectStart, orderList, qrExportClass, refundChannel, svgDataUrl, type ChannelOrder } from "../ipc/collection";
 import { asIpcError } from "../ipc/invoke";
+import { ReminderTierBadge, useReminderTiers } from "../components/ReminderTier";
+import type { BillTier } from "../ipc/reminders";
 import { billStatusLabel, channelLabel, isChannel, localTime, orderStatusLabel } from "../labels";
 import { formatMoney, minus } from "../money";
 import { useOpenReceipts } from "../receiptLink";
@@ -80,6 +82,7 @@ export function Bills() {
     resetOn: filter,
   });
   const numbers = useMemo(() => new Intl.NumberFormat(lang === "zh" ? "zh-CN" : "en"), [lang]);
+  const reminderTiers = useReminderTiers(items.map((item) => rowAt(item.index)?.id).filter((id): id is number => id !== undefined));
   const statusText = useMemo(() => Object.fromEntries(BILL_STATUSES.map((s) => [s, billStatusLabel(t, s)])), [t]);
 
   return (
@@ -167,6 +170,7 @@ export function Bills() {
                 start={item.start}
                 bill={rowAt(item.index)}
                 statusText={statusText}
+                reminder={reminderTiers.get(rowAt(item.index)?.id ?? -1)}
                 selected={selected}
                 onSelect={setSelected}
               />
@@ -184,6 +188,7 @@ const BillRow = memo(function BillRow({
   start,
   bill,
   statusText,
+  reminder,
   selected,
   onSelect,
 }: {
@@ -191,6 +196,7 @@ const BillRow = memo(function BillRow({
   start: number;
   bill: Bill | undefined;
   statusText: Record<string, string>;
+  reminder?: BillTier;
   selected: number | null;
   onSelect: (id: number) => void;
 }) {
@@ -221,6 +227,7 @@ const BillRow = memo(function BillRow({
           <span className="num">{formatMoney(bill.outstanding, false)}</span>
           <span>
             <StatusBadge status={bill.status} text={statusText[bill.status] ?? bill.status} />
+            <ReminderTierBadge tier={reminder} />
           </span>
         </>
       ) : (

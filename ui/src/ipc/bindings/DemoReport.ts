@@ -3,9 +3,10 @@ import type { DemoBilling } from "./DemoBilling";
 import type { DemoChannels } from "./DemoChannels";
 import type { DemoReceipts } from "./DemoReceipts";
 import type { DemoReconciliation } from "./DemoReconciliation";
+import type { DemoReminders } from "./DemoReminders";
 import type { ImportReport } from "./ImportReport";
 
 /**
  * What the demo built.
  */
-export type DemoReport = { institution: string, regions: number, stores: number, classes: number, roster: string, import: ImportReport, billing: DemoBilling, channels: DemoChannels, receipts: DemoReceipts, reconciliation: DemoReconciliation, };
+export type DemoReport = { institution: string, regions: number, stores: number, classes: number, roster: string, import: ImportReport, billing: DemoBilling, channels: DemoChannels, receipts: DemoReceipts, reconciliation: DemoReconciliation, reminders: DemoReminders, };

@@ -3,4 +3,4 @@
 /**
  * A member field a roster column can carry.
  */
-export type Field = "member_no" | "name" | "store" | "class" | "guardian_name" | "guardian_phone" | "id_number" | "enrolled_on" | "status";
+export type Field = "member_no" | "name" | "store" | "class" | "guardian_name" | "guardian_phone" | "guardian_email" | "id_number" | "enrolled_on" | "status";

@@ -1,0 +1,323 @@
+//! Who may be reminded, and how: a guardian's email and preferred channels, the stop list
+//! (members whose guardians are never reminded) and paused bills, each with a reason.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::channel::ReminderChannel;
+use crate::audit::{self, Entry};
+use crate::text::normalize;
+use crate::{Error, FeeDesk, Result};
+
+/// A member found by `STORE/NO` or a member number unique across stores.
+async fn member_id(desk: &FeeDesk, member: &str) -> Result<(i64, String)> {
+    let text = normalize(member);
+    let (store, no) = match text.split_once('/') {
+        Some((s, n)) => (Some(s.to_ascii_uppercase()), n.to_string()),
+        None => (None, text.clone()),
+    };
+    let found: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT m.id, u.code FROM members m JOIN units u ON u.id = m.unit_id
+         WHERE m.member_no = ? AND (? IS NULL OR u.code = ?)",
+    )
+    .bind(&no)
+    .bind(&store)
+    .bind(&store)
+    .fetch_all(desk.db().pool())
+    .await?;
+    match found.as_slice() {
+        [] => Err(Error::NotFound(format!(
+            "no member '{text}'; `feedesk member list` shows them"
+        ))),
+        [(id, code)] => Ok((*id, format!("{code}/{no}"))),
+        _ => Err(Error::Validation(format!(
+            "{} stores have a member '{no}'; write STORE/{no}",
+            found.len()
+        ))),
+    }
+}
+
+/// An email address, lightly checked: something@domain.tld, no spaces.
+pub fn check_email(text: &str) -> Option<String> {
+    let t = normalize(text).to_ascii_lowercase();
+    let (local, domain) = t.split_once('@')?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !t.contains(char::is_whitespace)
+        && t.matches('@').count() == 1;
+    ok.then_some(t)
+}
+
+/// Parses `email,sms` into personal channels.
+pub fn parse_preferred(text: &str) -> Result<Vec<ReminderChannel>> {
+    let mut out = vec![];
+    for part in normalize(text)
+        .split([',', '+'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match ReminderChannel::parse(part) {
+            Some(c) if c.is_personal() => {
+                if !out.contains(&c) {
+                    out.push(c)
+                }
+            }
+            _ => {
+                return Err(Error::Validation(format!(
+                    "'{part}' is not a personal channel; a guardian can prefer email and/or sms"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Sets a member's guardian email and preferred channels (`None` keeps, empty clears).
+pub async fn set_contact(
+    desk: &FeeDesk,
+    member: &str,
+    email: Option<&str>,
+    channels: Option<&str>,
+) -> Result<()> {
+    let (id, label) = member_id(desk, member).await?;
+    let email = match email.map(normalize) {
+        Some(e) if e.is_empty() => Some(None),
+        Some(e) => Some(Some(check_email(&e).ok_or_else(|| {
+            Error::Validation(format!("'{e}' is not an email address"))
+        })?)),
+        None => None,
+    };
+    let channels = match channels {
+        Some(c) => {
+            let list = parse_preferred(c)?;
+            Some((!list.is_empty()).then(|| {
+                list.iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }))
+        }
+        None => None,
+    };
+    let now = desk.now_text();
+    let mut tx = desk.db().write().await?;
+    let before: (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT guardian_email, preferred_channels FROM members WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let after = (
+        email.clone().unwrap_or(before.0.clone()),
+        channels.clone().unwrap_or(before.1.clone()),
+    );
+    sqlx::query(
+        "UPDATE members SET guardian_email = ?, preferred_channels = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(&after.0)
+    .bind(&after.1)
+    .bind(&now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &now,
+        Entry {
+            actor: desk.actor(),
+            action: "member.contact",
+            entity: "member",
+            entity_id: label,
+            before: Some(json!({"guardian_email": before.0, "preferred_channels": before.1})),
+            after: Some(json!({"guardian_email": after.0, "preferred_channels": after.1})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A stopped member or a paused bill, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Hold {
+    /// `member` or `bill`.
+    pub kind: String,
+    /// `STORE/NO` for a member, the bill id for a bill.
+    pub target: String,
+    pub reason: String,
+    pub actor: String,
+    pub created_at: String,
+}
+
+fn reason_of(reason: &str, what: &str) -> Result<String> {
+    let r = normalize(reason);
+    if r.is_empty() {
+        return Err(Error::Validation(format!(
+            "{what} needs a reason (--reason)"
+        )));
+    }
+    Ok(r)
+}
+
+/// Puts a member on the stop list (`stop = true`) or takes them off.
+pub async fn set_stop(desk: &FeeDesk, member: &str, stop: bool, reason: &str) -> Result<()> {
+    let (id, label) = member_id(desk, member).await?;
+    let reason = if stop {
+        reason_of(reason, "stopping reminders")?
+    } else {
+        normalize(reason)
+    };
+    let now = desk.now_text();
+    let mut tx = desk.db().write().await?;
+    let changed = if stop {
+        sqlx::query(
+            "INSERT INTO reminder_stops (member_id, reason, actor, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (member_id) DO UPDATE SET reason = excluded.reason",
+        )
+        .bind(id)
+        .bind(&reason)
+        .bind(desk.actor())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+    } else {
+        sqlx::query("DELETE FROM reminder_stops WHERE member_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    };
+    if changed > 0 {
+        audit::append(
+            &mut tx,
+            &now,
+            Entry {
+                actor: desk.actor(),
+                action: if stop {
+                    "reminder.stop"
+                } else {
+                    "reminder.unstop"
+                },
+                entity: "member",
+                entity_id: label,
+                before: None,
+                after: Some(json!({"stopped": stop, "reason": reason})),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Pauses a bill's reminders (`pause = true`) or resumes them.
+pub async fn set_pause(desk: &FeeDesk, bill_id: i64, pause: bool, reason: &str) -> Result<()> {
+    crate::billing::get_bill(desk, bill_id).await?;
+    let reason = if pause {
+        reason_of(reason, "pausing a bill's reminders")?
+    } else {
+        normalize(reason)
+    };
+    let now = desk.now_text();
+    let mut tx = desk.db().write().await?;
+    let changed = if pause {
+        sqlx::query(
+            "INSERT INTO reminder_pauses (bill_id, reason, actor, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (bill_id) DO UPDATE SET reason = excluded.reason",
+        )
+        .bind(bill_id)
+        .bind(&reason)
+        .bind(desk.actor())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+    } else {
+        sqlx::query("DELETE FROM reminder_pauses WHERE bill_id = ?")
+            .bind(bill_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    };
+    if changed > 0 {
+        audit::append(
+            &mut tx,
+            &now,
+            Entry {
+                actor: desk.actor(),
+                action: if pause {
+                    "reminder.pause"
+                } else {
+                    "reminder.resume"
+                },
+                entity: "bill",
+                entity_id: bill_id.to_string(),
+                before: None,
+                after: Some(json!({"paused": pause, "reason": reason})),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The stop list and the paused bills.
+pub async fn list_holds(desk: &FeeDesk) -> Result<Vec<Hold>> {
+    let mut out: Vec<Hold> = sqlx::query_as::<_, (String, String, String, String)>(
+        "SELECT u.code || '/' || m.member_no, s.reason, s.actor, s.created_at
+         FROM reminder_stops s JOIN members m ON m.id = s.member_id JOIN units u ON u.id = m.unit_id
+         ORDER BY s.created_at",
+    )
+    .fetch_all(desk.db().pool())
+    .await?
+    .into_iter()
+    .map(|(target, reason, actor, created_at)| Hold {
+        kind: "member".into(),
+        target,
+        reason,
+        actor,
+        created_at,
+    })
+    .collect();
+    out.extend(
+        sqlx::query_as::<_, (i64, String, String, String)>(
+            "SELECT bill_id, reason, actor, created_at FROM reminder_pauses ORDER BY created_at",
+        )
+        .fetch_all(desk.db().pool())
+        .await?
+        .into_iter()
+        .map(|(bill, reason, actor, created_at)| Hold {
+            kind: "bill".into(),
+            target: bill.to_string(),
+            reason,
+            actor,
+            created_at,
+        }),
+    );
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_and_channels() {
+        assert_eq!(
+            check_email(" Zhang.Fu@Example.CN ").as_deref(),
+            Some("zhang.fu@example.cn")
+        );
+        for bad in ["zhang", "a@b", "a b@c.cn", "a@@c.cn", "@c.cn"] {
+            assert_eq!(check_email(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_preferred("sms, email").unwrap(),
+            vec![ReminderChannel::Sms, ReminderChannel::Email]
+        );
+        assert!(parse_preferred("wecom").is_err());
+    }
+}
