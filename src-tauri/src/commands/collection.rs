@@ -3,16 +3,14 @@
 //! when the cashier gives up, refunds through the channel, a class's payment QR codes as a
 //! workbook, and the start-up sync of every unresolved order.
 
-use std::path::PathBuf;
-
 use feedesk::billing::{RefundRequest, RefundResult};
 use feedesk::collection::{self, ChannelOrder, CollectOrder, QrExport, SyncReport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State};
-use tauri_plugin_dialog::DialogExt;
 
 use crate::commands::bills::RefundForm;
-use crate::error::{ErrorCode, IpcError};
+use crate::commands::save_dialog::save_path;
+use crate::error::IpcError;
 use crate::state::AppState;
 
 /// The event that tells the window the start-up sync settled orders or refunds.
@@ -96,36 +94,10 @@ pub async fn qr_export_class(
     e2e_out: Option<String>,
 ) -> Result<Option<QrExport>, IpcError> {
     let desk = state.desk()?;
-    let mut out = match e2e_out.filter(|p| !p.trim().is_empty()) {
-        Some(path) => {
-            if std::env::var(crate::commands::app::E2E_ENV).as_deref() != Ok("1") {
-                return Err(IpcError::new(
-                    ErrorCode::Validation,
-                    "choose where to save with the save dialog",
-                ));
-            }
-            PathBuf::from(path.trim())
-        }
-        None => {
-            let name = format!("{}-扫码缴费.xlsx", class.replace(['/', '\\'], "-"));
-            let chosen = app
-                .dialog()
-                .file()
-                .set_title(title)
-                .set_file_name(name)
-                .add_filter("Excel", &["xlsx"])
-                .blocking_save_file();
-            let Some(chosen) = chosen else {
-                return Ok(None);
-            };
-            chosen.into_path().map_err(|e| {
-                IpcError::new(ErrorCode::Io, format!("the chosen place has no path: {e}"))
-            })?
-        }
+    let name = format!("{}-扫码缴费.xlsx", class.replace(['/', '\\'], "-"));
+    let Some(out) = save_path(&app, title, name, "xlsx", e2e_out)? else {
+        return Ok(None);
     };
-    if out.extension().is_none() {
-        out.set_extension("xlsx");
-    }
     Ok(Some(
         collection::export_class_qr(desk, state.secrets(), &class, &out).await?,
     ))

@@ -15,9 +15,10 @@ pub mod money;
 pub mod org;
 pub mod receipts;
 pub mod reconciliation;
-pub mod reports;
 pub mod reminders;
+pub mod reports;
 pub mod roster;
+mod save_dialog;
 
 mod names;
 /// Every command the window may call (`names.rs`, which `build.rs` includes too).

@@ -2,17 +2,15 @@
 //! where the user picks (to print or send), void (红冲) with a reason and reissue, a class's or
 //! a term's PDFs as a zip, and verify. Every command is one call into `feedesk::receipts`.
 
-use std::path::PathBuf;
-
 use feedesk::receipts::{
     self, ExportReport, Paper, ReceiptDetail, ReceiptFilter, ReceiptPage, ReceiptSettings,
     VerifyReport, VoidResult,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
-use tauri_plugin_dialog::DialogExt;
 
-use crate::error::{ErrorCode, IpcError};
+use crate::commands::save_dialog::save_path;
+use crate::error::IpcError;
 use crate::state::AppState;
 
 /// The most receipts one call returns.
@@ -75,47 +73,6 @@ pub async fn receipt_set_paper(
 #[tauri::command]
 pub async fn receipt_verify(state: State<'_, AppState>) -> Result<VerifyReport, IpcError> {
     Ok(receipts::verify(state.desk()?).await?)
-}
-
-/// Where to save: the native save dialog, or `e2e_out` when the app runs under the e2e tests
-/// (`FEEDESK_E2E=1`; WebDriver cannot drive native dialogs). `None` when the user cancels.
-fn save_path(
-    app: &AppHandle,
-    title: String,
-    name: String,
-    extension: &str,
-    e2e_out: Option<String>,
-) -> Result<Option<PathBuf>, IpcError> {
-    let mut out = match e2e_out.filter(|p| !p.trim().is_empty()) {
-        Some(path) => {
-            if std::env::var(crate::commands::app::E2E_ENV).as_deref() != Ok("1") {
-                return Err(IpcError::new(
-                    ErrorCode::Validation,
-                    "choose where to save with the save dialog",
-                ));
-            }
-            PathBuf::from(path.trim())
-        }
-        None => {
-            let chosen = app
-                .dialog()
-                .file()
-                .set_title(title)
-                .set_file_name(name)
-                .add_filter(extension.to_uppercase(), &[extension])
-                .blocking_save_file();
-            let Some(chosen) = chosen else {
-                return Ok(None);
-            };
-            chosen.into_path().map_err(|e| {
-                IpcError::new(ErrorCode::Io, format!("the chosen place has no path: {e}"))
-            })?
-        }
-    };
-    if out.extension().is_none() {
-        out.set_extension(extension);
-    }
-    Ok(Some(out))
 }
 
 /// Saves the receipt's archived PDF (the original, checked against its SHA-256) where the user

@@ -2,7 +2,7 @@
 //! account's channel) imported, a run over an account and period, the discrepancies and their
 //! resolutions, and the reconciliation workbook saved where the user chooses.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use feedesk::progress::{CancelToken, ignore_progress};
 use feedesk::reconcile::{
@@ -14,6 +14,7 @@ use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::commands::roster::check_picked;
+use crate::commands::save_dialog::save_path;
 use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
 
@@ -144,46 +145,6 @@ pub async fn reconcile_resolve(
     Ok(reconcile::resolve_item(state.desk()?, &request).await?)
 }
 
-/// Where to save a workbook: the native save dialog, or (only under `FEEDESK_E2E=1`, since
-/// WebDriver cannot drive native dialogs) the path the test names. `None` when cancelled.
-pub(crate) fn save_target(
-    app: &AppHandle,
-    title: String,
-    name: String,
-    e2e_out: Option<String>,
-) -> Result<Option<PathBuf>, IpcError> {
-    let mut out = match e2e_out.filter(|p| !p.trim().is_empty()) {
-        Some(path) => {
-            if std::env::var(crate::commands::app::E2E_ENV).as_deref() != Ok("1") {
-                return Err(IpcError::new(
-                    ErrorCode::Validation,
-                    "choose where to save with the save dialog",
-                ));
-            }
-            PathBuf::from(path.trim())
-        }
-        None => {
-            let chosen = app
-                .dialog()
-                .file()
-                .set_title(title)
-                .set_file_name(name)
-                .add_filter("Excel", &["xlsx"])
-                .blocking_save_file();
-            let Some(chosen) = chosen else {
-                return Ok(None);
-            };
-            chosen.into_path().map_err(|e| {
-                IpcError::new(ErrorCode::Io, format!("the chosen place has no path: {e}"))
-            })?
-        }
-    };
-    if out.extension().is_none() {
-        out.set_extension("xlsx");
-    }
-    Ok(Some(out))
-}
-
 /// Runs and writes the reconciliation workbook where the user chooses.
 #[tauri::command]
 pub async fn reconcile_export(
@@ -195,7 +156,7 @@ pub async fn reconcile_export(
 ) -> Result<Option<ReconExport>, IpcError> {
     let (from, to) = self::period(&period)?;
     let name = format!("对账-{}-{}-{}.xlsx", period.account, period.from, period.to);
-    let Some(out) = save_target(&app, title, name, e2e_out)? else {
+    let Some(out) = save_path(&app, title, name, "xlsx", e2e_out)? else {
         return Ok(None);
     };
     Ok(Some(

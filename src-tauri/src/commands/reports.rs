@@ -6,7 +6,7 @@ use feedesk::reports::{self, MonthlyReport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 
-use crate::commands::reconciliation::save_target;
+use crate::commands::save_dialog::save_path;
 use crate::error::IpcError;
 use crate::state::AppState;
 
@@ -35,7 +35,7 @@ pub async fn report_monthly_export(
 ) -> Result<Option<MonthlyReport>, IpcError> {
     let desk = state.desk()?;
     let name = format!("月报-{}-{}.xlsx", unit.trim(), month.trim());
-    let Some(out) = save_target(&app, title, name, e2e_out)? else {
+    let Some(out) = save_path(&app, title, name, "xlsx", e2e_out)? else {
         return Ok(None);
     };
     let cancel = state.start_job(&job_id)?;

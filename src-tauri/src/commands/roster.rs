@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_dialog::DialogExt;
 
+use crate::commands::save_dialog::save_path;
 use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
 
@@ -253,22 +254,9 @@ pub async fn save_error_workbook(
         || "errors.xlsx".into(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let chosen = app
-        .dialog()
-        .file()
-        .set_title(title)
-        .set_file_name(name)
-        .add_filter("Excel", &["xlsx"])
-        .blocking_save_file();
-    let Some(chosen) = chosen else {
+    let Some(to) = save_path(&app, title, name, "xlsx", None)? else {
         return Ok(None);
     };
-    let mut to = chosen
-        .into_path()
-        .map_err(|e| IpcError::new(ErrorCode::Io, format!("the chosen place has no path: {e}")))?;
-    if to.extension().is_none() {
-        to.set_extension("xlsx");
-    }
     copy_from_imports(desk.data_dir(), Path::new(&from), &to)?;
     Ok(Some(to.display().to_string()))
 }
