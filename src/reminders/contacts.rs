@@ -164,27 +164,80 @@ fn reason_of(reason: &str, what: &str) -> Result<String> {
 /// Puts a member on the stop list (`stop = true`) or takes them off.
 pub async fn set_stop(desk: &FeeDesk, member: &str, stop: bool, reason: &str) -> Result<()> {
     let (id, label) = member_id(desk, member).await?;
-    let reason = if stop {
-        reason_of(reason, "stopping reminders")?
+    set_hold(desk, &STOP, id, label, stop, reason).await
+}
+
+/// Pauses a bill's reminders (`pause = true`) or resumes them.
+pub async fn set_pause(desk: &FeeDesk, bill_id: i64, pause: bool, reason: &str) -> Result<()> {
+    crate::billing::get_bill(desk, bill_id).await?;
+    set_hold(desk, &PAUSE, bill_id, bill_id.to_string(), pause, reason).await
+}
+
+/// A kind of hold on reminders: the stop list (per member) or a pause (per bill). Both are a
+/// row with a reason while they hold, and an audit entry each time they change.
+struct HoldKind {
+    /// Starts the hold, or replaces its reason: binds id, reason, actor, created_at.
+    insert: &'static str,
+    /// Ends the hold: binds id.
+    delete: &'static str,
+    entity: &'static str,
+    /// What the reason is for, in the refusal when it is missing.
+    why: &'static str,
+    /// The audit actions when the hold starts and when it ends, and the field they record.
+    on: &'static str,
+    off: &'static str,
+    field: &'static str,
+}
+
+const STOP: HoldKind = HoldKind {
+    insert: "INSERT INTO reminder_stops (member_id, reason, actor, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (member_id) DO UPDATE SET reason = excluded.reason",
+    delete: "DELETE FROM reminder_stops WHERE member_id = ?",
+    entity: "member",
+    why: "stopping reminders",
+    on: "reminder.stop",
+    off: "reminder.unstop",
+    field: "stopped",
+};
+
+const PAUSE: HoldKind = HoldKind {
+    insert: "INSERT INTO reminder_pauses (bill_id, reason, actor, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (bill_id) DO UPDATE SET reason = excluded.reason",
+    delete: "DELETE FROM reminder_pauses WHERE bill_id = ?",
+    entity: "bill",
+    why: "pausing a bill's reminders",
+    on: "reminder.pause",
+    off: "reminder.resume",
+    field: "paused",
+};
+
+/// Starts (`hold = true`, a reason required) or ends a hold on `id`, audited when it changed.
+async fn set_hold(
+    desk: &FeeDesk,
+    kind: &HoldKind,
+    id: i64,
+    label: String,
+    hold: bool,
+    reason: &str,
+) -> Result<()> {
+    let reason = if hold {
+        reason_of(reason, kind.why)?
     } else {
         normalize(reason)
     };
     let now = desk.now_text();
     let mut tx = desk.db().write().await?;
-    let changed = if stop {
-        sqlx::query(
-            "INSERT INTO reminder_stops (member_id, reason, actor, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (member_id) DO UPDATE SET reason = excluded.reason",
-        )
-        .bind(id)
-        .bind(&reason)
-        .bind(desk.actor())
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
+    let changed = if hold {
+        sqlx::query(kind.insert)
+            .bind(id)
+            .bind(&reason)
+            .bind(desk.actor())
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
     } else {
-        sqlx::query("DELETE FROM reminder_stops WHERE member_id = ?")
+        sqlx::query(kind.delete)
             .bind(id)
             .execute(&mut *tx)
             .await?
@@ -196,67 +249,11 @@ pub async fn set_stop(desk: &FeeDesk, member: &str, stop: bool, reason: &str) ->
             &now,
             Entry {
                 actor: desk.actor(),
-                action: if stop {
-                    "reminder.stop"
-                } else {
-                    "reminder.unstop"
-                },
-                entity: "member",
+                action: if hold { kind.on } else { kind.off },
+                entity: kind.entity,
                 entity_id: label,
                 before: None,
-                after: Some(json!({"stopped": stop, "reason": reason})),
-            },
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Pauses a bill's reminders (`pause = true`) or resumes them.
-pub async fn set_pause(desk: &FeeDesk, bill_id: i64, pause: bool, reason: &str) -> Result<()> {
-    crate::billing::get_bill(desk, bill_id).await?;
-    let reason = if pause {
-        reason_of(reason, "pausing a bill's reminders")?
-    } else {
-        normalize(reason)
-    };
-    let now = desk.now_text();
-    let mut tx = desk.db().write().await?;
-    let changed = if pause {
-        sqlx::query(
-            "INSERT INTO reminder_pauses (bill_id, reason, actor, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (bill_id) DO UPDATE SET reason = excluded.reason",
-        )
-        .bind(bill_id)
-        .bind(&reason)
-        .bind(desk.actor())
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-    } else {
-        sqlx::query("DELETE FROM reminder_pauses WHERE bill_id = ?")
-            .bind(bill_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-    };
-    if changed > 0 {
-        audit::append(
-            &mut tx,
-            &now,
-            Entry {
-                actor: desk.actor(),
-                action: if pause {
-                    "reminder.pause"
-                } else {
-                    "reminder.resume"
-                },
-                entity: "bill",
-                entity_id: bill_id.to_string(),
-                before: None,
-                after: Some(json!({"paused": pause, "reason": reason})),
+                after: Some(json!({kind.field: hold, "reason": reason})),
             },
         )
         .await?;
