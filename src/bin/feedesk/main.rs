@@ -11,9 +11,9 @@ mod cli;
 mod collection;
 mod followup;
 mod money;
+mod notify;
 mod receipts;
 mod reconcile;
-mod notify;
 mod remind;
 mod run;
 
