@@ -13,6 +13,7 @@ import { ErrorNote } from "../components/ErrorNote";
 import { Figure } from "../components/Figure";
 import { useDebounced } from "../hooks";
 import { usePagedList } from "../pagedList";
+import { TermClassFilter } from "../components/TermClassFilter";
 import { UnitOptions } from "../components/UnitOptions";
 import { useI18n } from "../i18n";
 import {
@@ -34,7 +35,7 @@ import type { BillTier } from "../ipc/reminders";
 import { billStatusLabel, channelLabel, isChannel, localTime, orderStatusLabel } from "../labels";
 import { formatMoney, minus } from "../money";
 import { useOpenReceipts } from "../receiptLink";
-import { flatten, keys, useAccounts, useAppInfo, useClasses, useRefreshAll, useTerms, useTree } from "../queries";
+import { flatten, keys, useAccounts, useAppInfo, useRefreshAll, useTree } from "../queries";
 
 const PAGE = 200;
 const ROW_HEIGHT = 36;
@@ -42,8 +43,6 @@ const ROW_HEIGHT = 36;
 export function Bills() {
   const { t, lang } = useI18n();
   const tree = useTree();
-  const terms = useTerms();
-  const classes = useClasses();
   const [search, setSearch] = useState("");
   const [unit, setUnit] = useState("");
   const [term, setTerm] = useState("");
@@ -63,15 +62,6 @@ export function Bills() {
     [unit, term, className, status, debouncedSearch],
   );
   const units = useMemo(() => flatten(tree.data).map((u) => u.node), [tree.data]);
-  // Classes as STORE/NAME, of the chosen term when there is one.
-  const classOptions = useMemo(() => {
-    const seen = new Set<string>();
-    return (classes.data ?? [])
-      .filter((c) => !term || c.term_name === term)
-      .map((c) => `${c.unit_code}/${c.name}`)
-      .filter((v) => (seen.has(v) ? false : (seen.add(v), true)))
-      .sort();
-  }, [classes.data, term]);
 
   const { scrollRef, virtualizer, items, firstPage, rowAt, error } = usePagedList({
     queryKey: [...keys.bills, filter],
@@ -104,28 +94,13 @@ export function Bills() {
               <UnitOptions units={units} />
             </select>
           </label>
-          <label>
-            <span>{t("classes.term")}</span>
-            <select data-testid="bill-term" value={term} onChange={(e) => setTerm(e.target.value)}>
-              <option value="">{t("common.all")}</option>
-              {(terms.data ?? []).map((x) => (
-                <option key={x.id} value={x.name}>
-                  {x.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            <span>{t("members.class")}</span>
-            <select data-testid="bill-class" value={className} onChange={(e) => setClassName(e.target.value)}>
-              <option value="">{t("common.all")}</option>
-              {classOptions.map((c) => (
-                <option key={c} value={c}>
-                  {c}
-                </option>
-              ))}
-            </select>
-          </label>
+          <TermClassFilter
+            testIdPrefix="bill"
+            term={term}
+            onTerm={setTerm}
+            className={className}
+            onClassName={setClassName}
+          />
           <label>
             <span>{t("members.status")}</span>
             <select data-testid="bill-status" value={status} onChange={(e) => setStatus(e.target.value)}>

@@ -6,6 +6,7 @@ import { memo, useEffect, useMemo, useState, type FormEvent } from "react";
 
 import { Dialog } from "../components/Dialog";
 import { ErrorNote } from "../components/ErrorNote";
+import { TermClassFilter } from "../components/TermClassFilter";
 import { useDebounced } from "../hooks";
 import { useI18n, type MessageKey } from "../i18n";
 import { svgDataUrl } from "../ipc/collection";
@@ -27,7 +28,7 @@ import {
 import { localTime } from "../labels";
 import { formatMoney } from "../money";
 import { usePagedList } from "../pagedList";
-import { keys, useAppInfo, useClasses, useRefreshAll, useTerms } from "../queries";
+import { keys, useAppInfo, useRefreshAll } from "../queries";
 import type { ReceiptFocus } from "../receiptLink";
 import "./receipts.css";
 
@@ -37,8 +38,6 @@ const receiptKeys = { list: [...keys.all, "receipts"] as const, one: [...keys.al
 
 export function Receipts({ focus, onClearFocus }: { focus: ReceiptFocus | null; onClearFocus: () => void }) {
   const { t } = useI18n();
-  const terms = useTerms();
-  const classes = useClasses();
   const [search, setSearch] = useState("");
   const [member, setMember] = useState("");
   const [term, setTerm] = useState("");
@@ -61,14 +60,6 @@ export function Receipts({ focus, onClearFocus }: { focus: ReceiptFocus | null; 
     }),
     [debouncedMember, className, term, from, to, debouncedSearch, focus],
   );
-  const classOptions = useMemo(() => {
-    const seen = new Set<string>();
-    return (classes.data ?? [])
-      .filter((c) => !term || c.term_name === term)
-      .map((c) => `${c.unit_code}/${c.name}`)
-      .filter((v) => (seen.has(v) ? false : (seen.add(v), true)))
-      .sort();
-  }, [classes.data, term]);
   const { scrollRef, virtualizer, items, firstPage, rowAt, error } = usePagedList({
     queryKey: [...receiptKeys.list, filter],
     fetchPage: (offset, limit) => receiptPage(filter, offset, limit),
@@ -95,28 +86,13 @@ export function Receipts({ focus, onClearFocus }: { focus: ReceiptFocus | null; 
             <span>{t("members.no")}</span>
             <input data-testid="receipt-member" value={member} size={10} onChange={(e) => setMember(e.target.value)} />
           </label>
-          <label>
-            <span>{t("classes.term")}</span>
-            <select data-testid="receipt-term" value={term} onChange={(e) => setTerm(e.target.value)}>
-              <option value="">{t("common.all")}</option>
-              {(terms.data ?? []).map((x) => (
-                <option key={x.id} value={x.name}>
-                  {x.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            <span>{t("members.class")}</span>
-            <select data-testid="receipt-class" value={className} onChange={(e) => setClassName(e.target.value)}>
-              <option value="">{t("common.all")}</option>
-              {classOptions.map((c) => (
-                <option key={c} value={c}>
-                  {c}
-                </option>
-              ))}
-            </select>
-          </label>
+          <TermClassFilter
+            testIdPrefix="receipt"
+            term={term}
+            onTerm={setTerm}
+            className={className}
+            onClassName={setClassName}
+          />
           <label>
             <span>{t("receipts.from")}</span>
             <input type="date" data-testid="receipt-from" value={from} onChange={(e) => setFrom(e.target.value)} />
