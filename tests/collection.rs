@@ -10,14 +10,15 @@
 
 mod billing_support;
 mod channels_support;
+mod collection_support;
 
 use std::sync::Arc;
 
 use billing_support::*;
-use channels_support::{alipay_setup, keyring_or_skip, sandbox_config, wechat_setup};
+use channels_support::{keyring_or_skip, sandbox_config};
 use chrono::Duration;
+use collection_support::{ALIPAY, WECHAT, channel_accounts};
 use feedesk::billing::{self, Channel, RefundRequest};
-use feedesk::channels::accounts::add_channel_account;
 use feedesk::channels::sandbox::{OrderState, Sandbox};
 use feedesk::collection::{self, ChannelOrder, SyncReport};
 use feedesk::secrets::{SecretRef, SecretStore};
@@ -41,9 +42,6 @@ struct World {
     /// CD 一班 活动费 declared 50-500, into 集团支付宝.
     declared_plan: i64,
 }
-
-const WECHAT: &str = "西湖微信";
-const ALIPAY: &str = "集团支付宝";
 
 async fn world(test: &str) -> Option<World> {
     let secrets = keyring_or_skip(SERVICE, test).await?;
@@ -75,13 +73,7 @@ async fn world(test: &str) -> Option<World> {
         ));
     }
     roster(&desk, &rows).await;
-    let sandbox = Sandbox::start(sandbox_config(), 0).await.unwrap();
-    add_channel_account(&desk, &secrets, "XH", WECHAT, wechat_setup(&sandbox))
-        .await
-        .unwrap();
-    add_channel_account(&desk, &secrets, "HQ", ALIPAY, alipay_setup(&sandbox))
-        .await
-        .unwrap();
+    let sandbox = channel_accounts(&desk, &secrets).await;
     account(&desk, "XH", Channel::OfflineCash, "西湖现金").await;
     fee(&desk, "XH", "学费").await;
     fee(&desk, "BJ", "学费").await;

@@ -12,6 +12,7 @@
 
 mod billing_support;
 mod channels_support;
+mod collection_support;
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -19,10 +20,10 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use billing_support::*;
-use channels_support::{alipay_setup, keyring_or_skip, sandbox_config, wechat_setup};
+use channels_support::keyring_or_skip;
+use collection_support::{channel_accounts, channel_plans};
 use feedesk::FeeDesk;
 use feedesk::billing;
-use feedesk::channels::accounts::add_channel_account;
 use feedesk::channels::sandbox::{Fault, FaultRule, OrderState, Sandbox};
 use feedesk::secrets::{SecretRef, SecretStore};
 use serde_json::Value;
@@ -30,8 +31,6 @@ use serde_json::Value;
 const SERVICE: &str = "cn.feedesk.app.test.collection-crash";
 const SIGABRT: i32 = 6;
 const SIGKILL: i32 = 9;
-const WECHAT: &str = "西湖微信";
-const ALIPAY: &str = "集团支付宝";
 
 fn cli(data: &Path, args: &[&str], fault: Option<&str>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_feedesk"));
@@ -80,35 +79,16 @@ async fn world(test: &str) -> Option<World> {
         .map(|(store, no)| (store.as_str(), no.as_str(), "张三", "一班", ""))
         .collect();
     roster(&desk, &rows).await;
-    let sandbox = Sandbox::start(sandbox_config(), 0).await.unwrap();
-    add_channel_account(&desk, &secrets, "XH", WECHAT, wechat_setup(&sandbox))
-        .await
-        .unwrap();
-    add_channel_account(&desk, &secrets, "HQ", ALIPAY, alipay_setup(&sandbox))
-        .await
-        .unwrap();
-    fee(&desk, "XH", "学费").await;
-    fee(&desk, "BJ", "学费").await;
-    let wechat_plan = plan(
-        &desk,
-        plan_req("XH/学费", class("一班"), "fixed:2800", WECHAT),
-    )
-    .await;
-    let alipay_plan = plan(
-        &desk,
-        plan_req("BJ/学费", class("一班"), "fixed:1500.50", ALIPAY),
-    )
-    .await;
-    billing::issue_plan(&desk, wechat_plan.id).await.unwrap();
-    billing::issue_plan(&desk, alipay_plan.id).await.unwrap();
+    let sandbox = channel_accounts(&desk, &secrets).await;
+    let (wechat_plan, alipay_plan) = channel_plans(&desk).await;
     Some(World {
         _dir: dir,
         data,
         desk,
         secrets,
         sandbox,
-        wechat_plan: wechat_plan.id,
-        alipay_plan: alipay_plan.id,
+        wechat_plan,
+        alipay_plan,
     })
 }
 

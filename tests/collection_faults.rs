@@ -10,23 +10,22 @@
 
 mod billing_support;
 mod channels_support;
+mod collection_support;
 
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 
 use billing_support::*;
-use channels_support::{alipay_setup, keyring_or_skip, sandbox_config, wechat_setup};
+use channels_support::keyring_or_skip;
 use chrono::Duration;
+use collection_support::{channel_accounts, channel_plans};
 use feedesk::billing;
-use feedesk::channels::accounts::add_channel_account;
 use feedesk::channels::sandbox::{Fault, FaultRule, OrderState, Sandbox};
 use feedesk::collection::{self, SyncReport};
 use feedesk::secrets::{SecretRef, SecretStore};
 use feedesk::{ErrorCode, FeeDesk};
 
 const SERVICE: &str = "cn.feedesk.app.test.collection-faults";
-const WECHAT: &str = "西湖微信";
-const ALIPAY: &str = "集团支付宝";
 
 struct World {
     _dir: tempfile::TempDir,
@@ -59,35 +58,16 @@ async fn world(test: &str) -> Option<World> {
         .map(|(store, no)| (store.as_str(), no.as_str(), "张三", "一班", ""))
         .collect();
     roster(&desk, &rows).await;
-    let sandbox = Sandbox::start(sandbox_config(), 0).await.unwrap();
-    add_channel_account(&desk, &secrets, "XH", WECHAT, wechat_setup(&sandbox))
-        .await
-        .unwrap();
-    add_channel_account(&desk, &secrets, "HQ", ALIPAY, alipay_setup(&sandbox))
-        .await
-        .unwrap();
-    fee(&desk, "XH", "学费").await;
-    fee(&desk, "BJ", "学费").await;
-    let wechat_plan = plan(
-        &desk,
-        plan_req("XH/学费", class("一班"), "fixed:2800", WECHAT),
-    )
-    .await;
-    let alipay_plan = plan(
-        &desk,
-        plan_req("BJ/学费", class("一班"), "fixed:1500.50", ALIPAY),
-    )
-    .await;
-    billing::issue_plan(&desk, wechat_plan.id).await.unwrap();
-    billing::issue_plan(&desk, alipay_plan.id).await.unwrap();
+    let sandbox = channel_accounts(&desk, &secrets).await;
+    let (wechat_plan, alipay_plan) = channel_plans(&desk).await;
     Some(World {
         _dir: dir,
         desk,
         clock,
         secrets,
         sandbox,
-        wechat_plan: wechat_plan.id,
-        alipay_plan: alipay_plan.id,
+        wechat_plan,
+        alipay_plan,
     })
 }
 

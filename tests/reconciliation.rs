@@ -9,6 +9,7 @@
 
 mod billing_support;
 mod channels_support;
+mod collection_support;
 mod reconcile_support;
 
 use std::path::Path;
@@ -16,9 +17,9 @@ use std::sync::Arc;
 
 use billing_support::*;
 use calamine::{Data, Reader, open_workbook_auto};
-use channels_support::{MCH_ID, alipay_setup, keyring_or_skip, sandbox_config, wechat_setup};
-use feedesk::billing::{self, RefundRequest};
-use feedesk::channels::accounts::add_channel_account;
+use channels_support::{MCH_ID, keyring_or_skip};
+use collection_support::{ALIPAY, WECHAT, channel_accounts, channel_plans};
+use feedesk::billing::RefundRequest;
 use feedesk::channels::sandbox::Sandbox;
 use feedesk::collection;
 use feedesk::progress::{CancelToken, ignore_progress};
@@ -28,8 +29,6 @@ use feedesk::{ErrorCode, FeeDesk};
 use reconcile_support::{Line, alipay_zip, wechat_bill};
 
 const SERVICE: &str = "cn.feedesk.app.test.reconciliation";
-const WECHAT: &str = "西湖微信";
-const ALIPAY: &str = "集团支付宝";
 
 struct World {
     dir: tempfile::TempDir,
@@ -79,35 +78,16 @@ async fn world(test: &str) -> Option<World> {
         })
         .collect();
     roster(&desk, &rows).await;
-    let sandbox = Sandbox::start(sandbox_config(), 0).await.unwrap();
-    add_channel_account(&desk, &secrets, "XH", WECHAT, wechat_setup(&sandbox))
-        .await
-        .unwrap();
-    add_channel_account(&desk, &secrets, "HQ", ALIPAY, alipay_setup(&sandbox))
-        .await
-        .unwrap();
-    fee(&desk, "XH", "学费").await;
-    fee(&desk, "BJ", "学费").await;
-    let wechat = plan(
-        &desk,
-        plan_req("XH/学费", class("一班"), "fixed:2800", WECHAT),
-    )
-    .await;
-    let alipay = plan(
-        &desk,
-        plan_req("BJ/学费", class("一班"), "fixed:1500.50", ALIPAY),
-    )
-    .await;
-    billing::issue_plan(&desk, wechat.id).await.unwrap();
-    billing::issue_plan(&desk, alipay.id).await.unwrap();
+    let sandbox = channel_accounts(&desk, &secrets).await;
+    let (wechat, alipay) = channel_plans(&desk).await;
     Some(World {
         dir,
         desk,
         clock,
         secrets,
         sandbox,
-        wechat_plan: wechat.id,
-        alipay_plan: alipay.id,
+        wechat_plan: wechat,
+        alipay_plan: alipay,
     })
 }
 
