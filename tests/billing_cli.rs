@@ -5,41 +5,8 @@
 
 mod common;
 
-use common::Env;
+use common::{Env, json, ok, refused};
 use serde_json::Value;
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed ({:?}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn json(out: &std::process::Output) -> Value {
-    let text = ok(out);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-/// A refusal: a non-zero exit, exactly one line on stderr (returned), nothing on stdout.
-fn refused(out: &std::process::Output) -> String {
-    assert!(
-        !out.status.success(),
-        "expected a refusal, got success: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "exactly one line on stderr: {stderr:?}");
-    assert!(
-        out.stdout.is_empty(),
-        "nothing on stdout: {:?}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    lines[0].to_string()
-}
 
 const TERM: &str = "2026秋季学期";
 

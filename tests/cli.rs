@@ -2,21 +2,8 @@
 
 mod common;
 
-use common::Env;
+use common::{Env, json, ok};
 use serde_json::Value;
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_str(&ok(out)).expect("JSON on stdout")
-}
 
 fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))

@@ -4,14 +4,15 @@
 //! abort mid-transaction (FEEDESK_FAULT) or die between commit and archive; and a missing font
 //! that leaves a payment recorded with its receipt pending, never refused.
 
+mod common;
 mod receipts_support;
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use common::{json, ok, refused};
 use receipts_support::*;
-use serde_json::Value;
 
 const SIGABRT: i32 = 6;
 
@@ -27,32 +28,6 @@ fn cli(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().expect("run feedesk")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed ({:?}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_str(&ok(out)).unwrap()
-}
-
-/// A refusal: non-zero, one line on stderr (returned).
-fn refused(out: &Output) -> String {
-    assert!(
-        !out.status.success(),
-        "expected a failure: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr:?}");
-    stderr.trim_end().to_string()
 }
 
 /// The year the CLI (system clock, Shanghai) numbers receipts in.

@@ -6,36 +6,9 @@ mod common;
 mod reconcile_support;
 
 use calamine::{Reader, open_workbook_auto};
-use common::Env;
+use common::{Env, json as json_of, ok, refused};
 use reconcile_support::{Line, wechat_bill};
-use serde_json::{Value, json};
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed ({:?}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn json_of(out: &std::process::Output) -> Value {
-    let text = ok(out);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-fn refused(out: &std::process::Output) -> String {
-    assert!(
-        !out.status.success(),
-        "expected a refusal: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "one line on stderr: {stderr:?}");
-    lines[0].to_string()
-}
+use serde_json::json;
 
 #[test]
 fn reconcile_and_report_through_the_cli() {

@@ -351,3 +351,38 @@ pub fn fixed_rows() -> Vec<Vec<V>> {
     fix(&mut rows, 16, 2, s("BJ"));
     rows
 }
+
+/// A CLI run that succeeded: its stdout (the stderr is shown when it did not).
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed ({:?}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// A CLI run that succeeded and printed JSON.
+pub fn json(out: &Output) -> serde_json::Value {
+    let text = ok(out);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A refusal: a non-zero exit, exactly one line on stderr (returned), nothing on stdout.
+pub fn refused(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected a refusal, got success: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one line on stderr: {stderr:?}");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    lines[0].to_string()
+}
