@@ -86,10 +86,27 @@ pub struct Facts {
     pub overdue: HashMap<i64, Vec<Overdue>>,
 }
 
+impl Facts {
+    /// Adds `fen` to `column` of the unit's row for its fee item, its class and its term.
+    fn add_breakdowns(
+        &mut self,
+        unit: i64,
+        fee: String,
+        class: String,
+        term: String,
+        column: usize,
+        fen: i64,
+    ) {
+        self.by_fee.entry((unit, fee)).or_default()[column] += fen;
+        self.by_class.entry((unit, class)).or_default()[column] += fen;
+        self.by_term.entry((unit, term)).or_default()[column] += fen;
+    }
+}
+
 /// Beijing midnight starting `day`, as stored (UTC text).
 pub(crate) fn utc_start(day: NaiveDate) -> String {
     let local = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let utc = local - chrono::Duration::hours(8);
+    let utc = local - chrono::Duration::seconds(i64::from(crate::clock::LOCAL_OFFSET_SECONDS));
     format!("{}Z", utc.format("%Y-%m-%dT%H:%M:%S%.3f"))
 }
 
@@ -135,13 +152,7 @@ pub async fn gather(
         f.bills += n;
         f.billed += due;
         f.billed_paid += paid;
-        for map in [
-            (&mut facts.by_fee, fee.clone()),
-            (&mut facts.by_class, class.clone()),
-            (&mut facts.by_term, term.clone()),
-        ] {
-            map.0.entry((unit, map.1)).or_default()[0] += due;
-        }
+        facts.add_breakdowns(unit, fee, class, term, 0, due);
     }
 
     let paid: Vec<(i64, String, String, String, String, i64, i64)> =
@@ -160,13 +171,7 @@ pub async fn gather(
         let f = facts.figures.entry(unit).or_default();
         f.collected += fen;
         f.payments += n;
-        for map in [
-            (&mut facts.by_fee, fee.clone()),
-            (&mut facts.by_class, class.clone()),
-            (&mut facts.by_term, term.clone()),
-        ] {
-            map.0.entry((unit, map.1)).or_default()[1] += fen;
-        }
+        facts.add_breakdowns(unit, fee, class, term, 1, fen);
         let c = facts.by_channel.entry((unit, channel)).or_default();
         c[0] += fen;
         c[3] += n;
@@ -187,13 +192,7 @@ pub async fn gather(
         .await?;
     for (unit, fee, class, term, channel, _, fen) in refunded {
         facts.figures.entry(unit).or_default().refunded += fen;
-        for map in [
-            (&mut facts.by_fee, fee.clone()),
-            (&mut facts.by_class, class.clone()),
-            (&mut facts.by_term, term.clone()),
-        ] {
-            map.0.entry((unit, map.1)).or_default()[2] += fen;
-        }
+        facts.add_breakdowns(unit, fee, class, term, 2, fen);
         facts.by_channel.entry((unit, channel)).or_default()[1] += fen;
     }
 
@@ -214,13 +213,7 @@ pub async fn gather(
         let f = facts.figures.entry(unit).or_default();
         f.outstanding += fen;
         f.aging[aging_bucket((as_of - due).num_days())] += fen;
-        for map in [
-            (&mut facts.by_fee, fee.clone()),
-            (&mut facts.by_class, class.clone()),
-            (&mut facts.by_term, term.clone()),
-        ] {
-            map.0.entry((unit, map.1)).or_default()[3] += fen;
-        }
+        facts.add_breakdowns(unit, fee, class, term, 3, fen);
     }
 
     // The dashboard's running totals per unit and day.
