@@ -174,12 +174,16 @@ async fn open_at_channel(
 ) -> Result<String> {
     match client {
         ChannelClient::Wechat(c) => {
-            let local = expires + Duration::hours(8);
             c.native_order(&NativeOrder {
                 out_trade_no: out_trade_no.to_string(),
                 description: what.chars().take(120).collect(),
                 total_fen: amount,
-                time_expire: Some(format!("{}+08:00", local.format("%Y-%m-%dT%H:%M:%S"))),
+                time_expire: Some(
+                    expires
+                        .with_timezone(&crate::clock::LOCAL_OFFSET)
+                        .format("%Y-%m-%dT%H:%M:%S%:z")
+                        .to_string(),
+                ),
             })
             .await
         }
