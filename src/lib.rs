@@ -23,27 +23,35 @@
 //! - [`reports`]: the monthly report workbook and its charts.
 //! - [`demo`]: the sample institution `feedesk demo` builds.
 
+// Modules by layer (docs/architecture.md, "Layers"; tests/it/layers.rs keeps them): a module
+// imports only from its own layer's allowed list or below.
+
+// Foundation: no capability.
 pub mod audit;
-pub mod billing;
-pub mod channels;
 pub mod clock;
-pub mod collection;
 pub mod db;
-pub mod demo;
 pub mod desk;
 pub mod error;
 pub mod fault;
-pub mod ledger;
 pub mod money;
-pub mod org;
 pub mod progress;
-pub mod receipts;
-pub mod reconcile;
-pub mod reminders;
-pub mod reports;
-pub mod roster;
 pub mod secrets;
 pub mod text;
+
+// Capabilities, lowest first.
+pub mod org;
+pub mod ledger;
+pub mod receipts;
+pub mod billing;
+pub mod channels;
+pub mod roster;
+pub mod reminders;
+pub mod collection;
+pub mod reports;
+pub mod reconcile;
+
+// The sample institution, built through every capability.
+pub mod demo;
 
 pub use desk::FeeDesk;
 pub use error::{Error, ErrorCode, Result};

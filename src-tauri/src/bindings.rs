@@ -1,7 +1,7 @@
 //! The TypeScript bindings of every IPC type, as committed in `ui/src/ipc/bindings/`.
 //!
 //! `tests/bindings.rs` renders them and fails when the committed files are stale;
-//! `UPDATE_BINDINGS=1 cargo test -p feedesk-desktop --test bindings` rewrites them.
+//! `UPDATE_BINDINGS=1 cargo test -p feedesk-desktop --test shell bindings` rewrites them.
 
 use std::path::Path;
 

@@ -193,7 +193,7 @@ impl<'a> Validator<'a> {
         };
         let guardian_email = match cell(Field::GuardianEmail) {
             None => None,
-            Some(c) => crate::reminders::contacts::check_email(&c.text()).or_else(|| {
+            Some(c) => crate::org::check_email(&c.text()).or_else(|| {
                 err(Field::GuardianEmail, "email_invalid", format!(
                     "'{}' is not an email address (name@example.cn); fix it or leave the cell empty",
                     c.text()
