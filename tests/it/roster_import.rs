@@ -292,7 +292,7 @@ async fn error_workbook_repeats_rejected_rows_with_reasons_and_inert_text() {
     // The truncated ID is repeated as the number Excel kept.
     assert!(matches!(rows[2][7], Data::Float(_)));
     // "=1+2" (row 15) is text, not a formula.
-    let r15 = rows.iter().find(|r| r[0].to_string() == "15").unwrap();
+    let r15 = rows.iter().find(|r| r[0] == "15").unwrap();
     assert_eq!(r15[2], Data::String("=1+2".into()));
     let formulas = book.worksheet_formula(&sheet).unwrap();
     assert!(
