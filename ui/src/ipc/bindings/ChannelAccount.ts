@@ -2,10 +2,13 @@
 import type { Channel } from "./Channel";
 
 /**
- * A channel account as the Settings page lists it: never its secrets, only whether they are
- * configured and their last 4 characters.
+ * A collection account with its channel settings (never its secrets).
  */
-export type ChannelAccountInfo = { configured: boolean, merchant_id: string | null, appid: string | null, cert_serial: string | null, platform_key_id: string | null, base_url: string | null, 
+export type ChannelAccount = { 
+/**
+ * Whether keys are configured (false for accounts added without them, e.g. by the demo).
+ */
+configured: boolean, merchant_id: string | null, appid: string | null, cert_serial: string | null, platform_key_id: string | null, base_url: string | null, 
 /**
  * The last 4 characters of the secret, the only part ever shown ("····1a2b").
  */
