@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::bounds;
 use super::cell::Cell;
 use super::header::{self, Column, Field, MapOverride};
 use super::source::{Book, RosterFile};
@@ -156,6 +157,9 @@ struct Body<'a> {
     errors: Vec<RowError>,
     error_rows: Vec<(u32, Vec<Cell>)>,
     last_row: u32,
+    /// Columns of a row kept for the error workbook: through the last mapped column, and the
+    /// headed ones up to a bound (a cell far to the right must not make every kept row huge).
+    kept_columns: usize,
     non_blank: u64,
     expected: Option<u64>,
 }
@@ -175,6 +179,14 @@ impl<'a> Body<'a> {
             return Ok(None);
         };
         check_columns(sheet, &columns, ctx)?;
+        let last_mapped = columns
+            .iter()
+            .filter(|c| c.field.is_some())
+            .map(|c| c.index + 1)
+            .max()
+            .unwrap_or(0);
+        let last_headed = columns.iter().map(|c| c.index + 1).max().unwrap_or(0);
+        let kept_columns = last_mapped.max(last_headed.min(bounds::MAX_KEPT_COLUMNS));
         let mut body = Body {
             header_row,
             header_cells: Vec::new(),
@@ -190,6 +202,7 @@ impl<'a> Body<'a> {
             errors: Vec::new(),
             error_rows: Vec::new(),
             last_row: header_row,
+            kept_columns,
             non_blank: 0,
             // The sheet's declared size, less the rows above the data: an estimate for progress.
             expected: (rows_hint > 0)
@@ -197,6 +210,8 @@ impl<'a> Body<'a> {
         };
         for (row, cells) in top {
             if row == header_row {
+                let mut cells = cells;
+                cells.truncate(kept_columns);
                 body.header_cells = cells;
             } else if row > header_row {
                 body.row(row, cells, progress, cancel, sink)?;
@@ -247,6 +262,9 @@ impl<'a> Body<'a> {
             Err(mut e) => {
                 self.rejected_any.store(true, Ordering::SeqCst);
                 self.errors.append(&mut e);
+                let mut cells = cells;
+                cells.truncate(self.kept_columns);
+                cells.shrink_to_fit();
                 self.error_rows.push((row, cells));
             }
         }

@@ -26,6 +26,9 @@ pub enum Format {
     Csv,
 }
 
+/// The most rows a declared sheet size may make the importer reserve room for.
+const ROWS_HINT_CAP: usize = 200_000;
+
 /// Called with each row that holds at least one cell: its 1-based sheet row number and cells.
 pub type RowVisitor<'a> = dyn FnMut(u32, Vec<Cell>) -> Result<ControlFlow<()>> + 'a;
 
@@ -43,6 +46,9 @@ impl RosterFile {
         let format = detect_format(path)?;
         if matches!(format, Format::Xlsx | Format::Xlsb | Format::Ods) {
             bounds::check_zip_ratio(path, len)?;
+        }
+        if format == Format::Xlsx {
+            bounds::check_shared_strings(path)?;
         }
         Ok(RosterFile {
             path: path.to_path_buf(),
@@ -121,7 +127,8 @@ impl Book {
                 .map(|r| rows(r.dimensions())),
             _ => None,
         }
-        .map(|n| n.min(bounds::MAX_CELLS as usize))
+        // Only a hint for sizing: a sheet may declare far more rows than it holds.
+        .map(|n| n.min(ROWS_HINT_CAP))
     }
 
     /// Visits every non-empty row of `sheet` in order until the visitor breaks.
