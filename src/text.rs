@@ -79,6 +79,28 @@ pub fn is_cjk(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FA1F}' | '·')
 }
 
+/// How many characters of a value a message quotes.
+pub const QUOTE_CHARS: usize = 80;
+
+/// A value as a message quotes it: at most [`QUOTE_CHARS`] characters (then `…`), control
+/// characters shown as `\u{..}` escapes, so a hostile cell can neither flood a message (nor
+/// the window it crosses to) nor hide in it.
+pub fn clip(value: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in value.chars().enumerate() {
+        if i == QUOTE_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Whether a text would be read as a formula by a spreadsheet. Such text is stored as is and
 /// always written back as a string cell, never as a formula.
 pub fn looks_like_formula(text: &str) -> bool {

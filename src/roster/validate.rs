@@ -13,7 +13,7 @@ use super::header::{Column, Field};
 use super::id_number::{self, IdProblem};
 use super::normalize;
 use crate::org::{Unit, UnitKind};
-use crate::text::{match_key, normalize, normalize_name};
+use crate::text::{clip, match_key, normalize, normalize_name};
 
 /// One problem in one row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -138,24 +138,63 @@ impl<'a> Validator<'a> {
                 .iter()
                 .find(|c| c.field == Some(field))
                 .and_then(|c| cells.get(c.index))
-                .filter(|c| !c.is_blank() && !matches!(c, Cell::Error(_)))
+                .filter(|c| !c.is_blank() && !matches!(c, Cell::Error(_) | Cell::Uncalculated))
+        };
+        // A formula never calculated is reported as that, not as a missing value.
+        let uncalculated = |field: Field| {
+            columns
+                .iter()
+                .find(|c| c.field == Some(field))
+                .and_then(|c| cells.get(c.index))
+                .is_some_and(|c| matches!(c, Cell::Uncalculated))
         };
         // A spreadsheet error value (#N/A, #REF!) is never data: name it, then treat the cell
         // as empty (so a required field also reports what is missing).
         for column in columns.iter() {
-            if let (Some(field), Some(Cell::Error(e))) = (column.field, cells.get(column.index)) {
-                err(
+            let Some(field) = column.field else {
+                continue;
+            };
+            match cells.get(column.index) {
+                Some(Cell::Error(e)) => err(
                     field,
                     "cell_error",
                     format!(
-                        "the cell holds the spreadsheet error {e}, not a value; fix the formula or type the value"
+                        "the cell holds the spreadsheet error {}, not a value; fix the formula or type the value",
+                        clip(e)
                     ),
-                );
+                ),
+                Some(Cell::Uncalculated) => err(
+                    field,
+                    "formula_not_calculated",
+                    format!(
+                        "the cell ({}{row}) holds a formula that was never calculated: open and save the file in Excel or WPS, or paste values",
+                        crate::reports::sheet::column_letter(
+                            u16::try_from(column.index).unwrap_or(u16::MAX)
+                        )
+                    ),
+                ),
+                Some(Cell::Text(t)) => {
+                    if let Some(c) = t.chars().find(|c| is_forbidden_char(*c)) {
+                        err(
+                            field,
+                            "control_character",
+                            format!(
+                                "the cell ({}{row}) holds the invisible control character U+{:04X}, which cannot be shown, printed or sent; retype the value",
+                                crate::reports::sheet::column_letter(
+                                    u16::try_from(column.index).unwrap_or(u16::MAX)
+                                ),
+                                c as u32
+                            ),
+                        );
+                    }
+                }
+                _ => {}
             }
         }
 
         let member_no = cell(Field::MemberNo).map(|c| normalize(&c.text()));
         match &member_no {
+            None if uncalculated(Field::MemberNo) => {}
             None => err(
                 Field::MemberNo,
                 "required",
@@ -164,21 +203,23 @@ impl<'a> Validator<'a> {
             Some(no) if no.chars().count() > 32 => err(
                 Field::MemberNo,
                 "too_long",
-                format!("member number '{no}' is longer than 32 characters"),
+                format!("member number '{}' is longer than 32 characters", clip(no)),
             ),
             _ => {}
         }
         let name = cell(Field::Name).map(|c| normalize_name(&c.text()));
         match &name {
+            None if uncalculated(Field::Name) => {}
             None => err(Field::Name, "required", "name is missing".into()),
             Some(n) if n.chars().count() > 50 => err(
                 Field::Name,
                 "too_long",
-                format!("name '{n}' is longer than 50 characters"),
+                format!("name '{}' is longer than 50 characters", clip(n)),
             ),
             _ => {}
         }
         let guardian_phone = match cell(Field::GuardianPhone) {
+            None if uncalculated(Field::GuardianPhone) => None,
             None => {
                 err(Field::GuardianPhone, "required", "guardian phone is missing; reminders and receipts need it".into());
                 None
@@ -186,7 +227,7 @@ impl<'a> Validator<'a> {
             Some(c) => normalize::phone(c).or_else(|| {
                 err(Field::GuardianPhone, "phone_invalid", format!(
                     "'{}' is not a mainland mobile number: 11 digits starting with 13-19 (spaces, dashes and +86 are fine)",
-                    c.text()
+                    clip(&c.text())
                 ));
                 None
             }),
@@ -196,12 +237,21 @@ impl<'a> Validator<'a> {
             Some(c) => crate::reminders::contacts::check_email(&c.text()).or_else(|| {
                 err(Field::GuardianEmail, "email_invalid", format!(
                     "'{}' is not an email address (name@example.cn); fix it or leave the cell empty",
-                    c.text()
+                    clip(&c.text())
                 ));
                 None
             }),
         };
         let guardian_name = cell(Field::GuardianName).map(|c| normalize_name(&c.text()));
+        if let Some(g) = &guardian_name
+            && g.chars().count() > 50
+        {
+            err(
+                Field::GuardianName,
+                "too_long",
+                format!("guardian name '{}' is longer than 50 characters", clip(g)),
+            );
+        }
         let id_number = match cell(Field::IdNumber) {
             None => None,
             Some(c) => match check_id(c) {
@@ -220,7 +270,7 @@ impl<'a> Validator<'a> {
                     "date_invalid",
                     format!(
                         "'{}' is not a date; write it like 2026-09-01, 2026/9/1 or 2026年9月1日",
-                        c.text()
+                        clip(&c.text())
                     ),
                 );
                 None
@@ -234,7 +284,7 @@ impl<'a> Validator<'a> {
                     "status_invalid",
                     format!(
                         "'{}' is not a status; use 在读/active or 退学/withdrawn",
-                        c.text()
+                        clip(&c.text())
                     ),
                 );
                 None
@@ -273,7 +323,8 @@ impl<'a> Validator<'a> {
                         Field::Class,
                         "unknown_class",
                         format!(
-                            "{store} has no class '{class}' in this term; add it first or import with --create-classes"
+                            "{store} has no class '{}' in this term; add it first or import with --create-classes",
+                            clip(class)
                         ),
                     );
                 }
@@ -365,14 +416,18 @@ impl<'a> Validator<'a> {
                 Some([_, _, ..]) => {
                     return Err((
                         "ambiguous_store",
-                        format!("several units are named '{text}'; use the store code instead"),
+                        format!(
+                            "several units are named '{}'; use the store code instead",
+                            clip(&text)
+                        ),
                     ));
                 }
                 _ => {
                     return Err((
                         "unknown_store",
                         format!(
-                            "no store '{text}'; use a store code or name from `feedesk org list`"
+                            "no store '{}'; use a store code or name from `feedesk org list`",
+                            clip(&text)
                         ),
                     ));
                 }
@@ -406,6 +461,14 @@ impl<'a> Validator<'a> {
     }
 }
 
+/// Characters no roster text may hold: control characters (NUL and the like; tabs and line
+/// breaks are only spacing, folded by normalising) and the invisible direction overrides that
+/// make a name display differently from what it is.
+pub fn is_forbidden_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn header_of(columns: &[Column], field: Field) -> String {
     columns
         .iter()
@@ -417,7 +480,7 @@ fn header_of(columns: &[Column], field: Field) -> String {
 /// Validates an identity number cell. A number cell cannot hold 18 digits: Excel keeps 15
 /// significant digits and silently zeroes the rest, so such a value is refused, not guessed.
 fn check_id(cell: &Cell) -> Result<String, (&'static str, String)> {
-    let raw = cell.text();
+    let raw = clip(&cell.text());
     let lost = |raw: &str| {
         (
             "id_number_lost_digits",
@@ -445,6 +508,7 @@ fn check_id(cell: &Cell) -> Result<String, (&'static str, String)> {
         Ok(()) => return Ok(id),
         Err(p) => p,
     };
+    let id = clip(&id);
     let message = match problem {
         IdProblem::OldFifteenDigit => {
             format!("{id} is an old 15-digit ID number; enter the 18-digit number")
