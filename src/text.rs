@@ -101,10 +101,32 @@ pub fn clip(value: &str) -> String {
     out
 }
 
-/// Whether a text would be read as a formula by a spreadsheet. Such text is stored as is and
-/// always written back as a string cell, never as a formula.
+/// Whether a spreadsheet opening a CSV file would read the text as a formula (or start one):
+/// it begins with `=`, `+`, `-`, `@`, a tab or a carriage return. A plain signed number
+/// (`-12.50`) is a number, not a formula. Such text is stored as is; workbooks always write it
+/// as a string cell, and CSV files through [`inert_csv_cell`].
 pub fn looks_like_formula(text: &str) -> bool {
-    text.starts_with(['=', '+', '-', '@']) && text.len() > 1
+    text.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(text)
+}
+
+/// A CSV cell that no spreadsheet runs: text that [`looks_like_formula`] gets a leading `'`
+/// (which Excel and WPS show as text and hide), everything else is written as it is.
+pub fn inert_csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if looks_like_formula(text) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// `-12`, `+3.50`: an optional sign, digits, an optional fraction.
+fn is_plain_number(text: &str) -> bool {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !frac.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -123,6 +145,37 @@ mod tests {
         assert_eq!(normalize_name(" 张 三 "), "张三");
         assert_eq!(normalize_name("欧阳　 娜娜"), "欧阳娜娜");
         assert_eq!(normalize_name("Li  Wei"), "Li Wei");
+    }
+
+    #[test]
+    fn csv_cells_that_would_run_are_neutralised() {
+        for hostile in [
+            "=HYPERLINK(\"http://x\",\"点我\")",
+            "=cmd|' /C calc'!A0",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "-",
+        ] {
+            assert_eq!(
+                inert_csv_cell(hostile),
+                format!("'{hostile}"),
+                "{hostile:?}"
+            );
+        }
+        for plain in ["张三", "-12.50", "+3", "2800.00", "a=b", ""] {
+            assert_eq!(inert_csv_cell(plain), plain);
+        }
+    }
+
+    #[test]
+    fn clip_bounds_and_shows_control_characters() {
+        assert_eq!(clip("张三"), "张三");
+        assert_eq!(clip("a\u{0}b"), "a\\u{0}b");
+        let long = "x".repeat(1000);
+        assert_eq!(clip(&long).chars().count(), QUOTE_CHARS + 1);
     }
 
     #[test]
