@@ -128,7 +128,10 @@ impl FromStr for Money {
 /// (`1,234,567`); `None` for anything else (`1,50`, `12,34,567`, `1e2`).
 fn grouped_digits(whole: &str) -> Option<String> {
     if !whole.contains(',') {
-        return whole.bytes().all(|b| b.is_ascii_digit()).then(|| whole.to_string());
+        return whole
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| whole.to_string());
     }
     let mut groups = whole.split(',');
     let first = groups.next()?;
@@ -250,15 +253,34 @@ mod tests {
         assert_eq!(m("+5").fen(), 500);
         assert_eq!(m(".5").fen(), 50);
         for bad in [
-            "1,50", "1,5", "12,34,567", ",123", "1,234,", "1,,234", "1e2", "1E2", "0x10", "1 000",
-            "NaN", "inf", "", "-", ".", "1.2.3", "--1", "1,234.5,6",
+            "1,50",
+            "1,5",
+            "12,34,567",
+            ",123",
+            "1,234,",
+            "1,,234",
+            "1e2",
+            "1E2",
+            "0x10",
+            "1 000",
+            "NaN",
+            "inf",
+            "",
+            "-",
+            ".",
+            "1.2.3",
+            "--1",
+            "1,234.5,6",
         ] {
             let err = bad.parse::<Money>().unwrap_err().to_string();
             assert!(err.contains("not an amount"), "{bad}: {err}");
         }
         let err = "1000000000000".parse::<Money>().unwrap_err().to_string();
         assert!(err.contains("beyond the largest amount"), "{err}");
-        let err = "99999999999999999999999999999999".parse::<Money>().unwrap_err().to_string();
+        let err = "99999999999999999999999999999999"
+            .parse::<Money>()
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("beyond the largest amount"), "{err}");
         assert_eq!(m("999,999,999,999.99").fen(), MAX_FEN);
         assert_eq!(m("000012.50").fen(), 1250);
