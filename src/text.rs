@@ -65,6 +65,66 @@ pub fn match_key(input: &str) -> String {
         .collect()
 }
 
+/// The key under which class names are the same class: [`normalize`]d (full-width forms
+/// folded), with brackets of any style (`()（）[]【】〔〕`) and spaces dropped and letters
+/// lower-cased, so `三年级(2)班`, `三年级（2）班`, `三年级 (2) 班`, `三年级【2】班` and
+/// `三年级2班` are one class. Where a dropped bracket or space stood between two digits it
+/// leaves a mark, so `1(2)班` (grade 1, class 2) never becomes `12班` (class 12).
+pub fn class_key(name: &str) -> String {
+    let text = normalize(name);
+    let dropped = |c: char| c.is_whitespace() || is_bracket(c);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if dropped(c) {
+            let after_digit = out.chars().last().is_some_and(|p| p.is_ascii_digit());
+            let before_digit = chars[i + 1..]
+                .iter()
+                .find(|n| !dropped(**n))
+                .is_some_and(|n| n.is_ascii_digit());
+            if after_digit && before_digit {
+                out.push('|');
+            }
+            continue;
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+fn is_bracket(c: char) -> bool {
+    matches!(
+        c,
+        '(' | ')'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '【'
+            | '】'
+            | '〔'
+            | '〕'
+            | '〖'
+            | '〗'
+            | '「'
+            | '」'
+            | '〈'
+            | '〉'
+            | '《'
+            | '》'
+    )
+}
+
+/// The first character no stored text may hold: a control character (NUL and the like; tabs
+/// and line breaks are only spacing, folded by [`normalize`]) or an invisible direction
+/// override that makes a name display differently from what it is.
+pub fn forbidden_char(text: &str) -> Option<char> {
+    text.chars().find(|c| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
 /// Folds one full-width ASCII variant (or the ideographic space) to its half-width form.
 pub fn fold_width(c: char) -> char {
     match c {
@@ -145,6 +205,33 @@ mod tests {
         assert_eq!(normalize_name(" 张 三 "), "张三");
         assert_eq!(normalize_name("欧阳　 娜娜"), "欧阳娜娜");
         assert_eq!(normalize_name("Li  Wei"), "Li Wei");
+    }
+
+    #[test]
+    fn class_names_differing_in_brackets_width_or_spacing_share_a_key() {
+        let key = class_key("三年级(2)班");
+        for same in [
+            "三年级（2）班",
+            "三年级 (2) 班",
+            "三年级2班",
+            " 三年级【2】班 ",
+            "三年级 2 班",
+        ] {
+            assert_eq!(class_key(same), key, "{same}");
+        }
+        assert_eq!(class_key("Piano (A)"), class_key("piano a"));
+        assert_ne!(class_key("1(2)班"), class_key("12班"));
+        assert_ne!(class_key("1 2班"), class_key("12班"));
+        assert_eq!(class_key("1(2)班"), class_key("1（2）班"));
+        assert_ne!(class_key("三年级(2)班"), class_key("三年级(3)班"));
+        assert_ne!(class_key("三年级二班"), class_key("三年级2班"));
+    }
+
+    #[test]
+    fn control_characters_are_found() {
+        assert_eq!(forbidden_char("张\u{0}三"), Some('\u{0}'));
+        assert_eq!(forbidden_char("a\u{202E}b"), Some('\u{202E}'));
+        assert_eq!(forbidden_char("张 三\t李\n"), None);
     }
 
     #[test]

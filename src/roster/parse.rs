@@ -9,7 +9,7 @@ use super::bounds;
 use super::cell::Cell;
 use super::header::{self, Column, Field, MapOverride};
 use super::source::{Book, RosterFile};
-use super::validate::{Candidate, RowError, StoreScope, Validator};
+use super::validate::{Candidate, ClassMerge, RowError, StoreScope, Validator};
 use crate::progress::{CancelToken, Progress, ProgressFn};
 use crate::text::normalize;
 use crate::{Error, Result};
@@ -31,6 +31,7 @@ pub struct Parsed {
     pub header_row: u32,
     pub header_cells: Vec<Cell>,
     pub columns: Vec<Column>,
+    pub class_merges: Vec<ClassMerge>,
     pub errors: Vec<RowError>,
     /// The original cells of every row with a problem, for the error workbook.
     pub error_rows: Vec<(u32, Vec<Cell>)>,
@@ -286,11 +287,13 @@ impl<'a> Body<'a> {
             total: Some(self.non_blank),
         });
         let rows_read = u64::from(self.last_row.saturating_sub(self.header_row));
+        let (columns, class_merges) = self.validator.finish();
         Ok(Parsed {
             sheet: sheet.to_string(),
             header_row: self.header_row,
             header_cells: self.header_cells,
-            columns: self.validator.into_columns(),
+            columns,
+            class_merges,
             errors: self.errors,
             error_rows: self.error_rows,
             rows_read,

@@ -1,7 +1,7 @@
 //! Checking every roster row and turning it into a clean candidate member, or into precise
 //! problems, each pinned to the sheet row and column a person sees.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rustc_hash::FxHashMap;
 
@@ -13,7 +13,7 @@ use super::header::{Column, Field};
 use super::id_number::{self, IdProblem};
 use super::normalize;
 use crate::org::{Unit, UnitKind};
-use crate::text::{clip, match_key, normalize, normalize_name};
+use crate::text::{class_key, clip, match_key, normalize, normalize_name};
 
 /// One problem in one row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,6 +29,19 @@ pub struct RowError {
     pub code: &'static str,
     /// What is wrong and what to do, for a person.
     pub message: String,
+}
+
+/// Class names in a file taken as one class (they differ only in bracket style, width,
+/// spacing or letter case): listed by dry runs and imports so nothing is merged unseen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ClassMerge {
+    /// The store's code.
+    pub store: String,
+    /// The class they are taken as: the term's class, or the first spelling in the file.
+    pub class: String,
+    /// The other spellings read.
+    pub names: Vec<String>,
 }
 
 /// A valid row: the member as it should be after import.
@@ -92,6 +105,11 @@ pub struct Validator<'a> {
     /// Classes of the import's term: (store id, class name) exists.
     classes: &'a HashSet<(i64, String)>,
     create_classes: bool,
+    /// Every class known by (store id, [`class_key`]): the term's classes, and with
+    /// `create_classes` the names first seen in the file, under the name they are kept as.
+    class_names: FxHashMap<(i64, String), String>,
+    /// Names read that were taken as another spelling of a class: (store id, class) -> names.
+    merged: BTreeMap<(i64, String), BTreeSet<String>>,
     seen_members: FxHashMap<(i64, String), u32>,
     /// Valid ID numbers seen (always 18 ASCII bytes), with their row and member number.
     seen_ids: FxHashMap<[u8; 18], (u32, String)>,
@@ -105,19 +123,65 @@ impl<'a> Validator<'a> {
         create_classes: bool,
         expected_rows: usize,
     ) -> Self {
+        let mut sorted: Vec<&(i64, String)> = classes.iter().collect();
+        sorted.sort();
+        let mut class_names = FxHashMap::default();
+        for (unit, name) in sorted {
+            // Two near-identical classes already in the term: the first by name is matched.
+            class_names
+                .entry((*unit, class_key(name)))
+                .or_insert_with(|| name.clone());
+        }
         Validator {
             columns,
             stores,
             classes,
             create_classes,
+            class_names,
+            merged: BTreeMap::new(),
             seen_members: FxHashMap::with_capacity_and_hasher(expected_rows, Default::default()),
             seen_ids: FxHashMap::with_capacity_and_hasher(expected_rows, Default::default()),
         }
     }
 
-    /// The column mapping, given back when validation is done.
-    pub fn into_columns(self) -> Vec<Column> {
-        self.columns
+    /// The column mapping and the class names merged, given back when validation is done.
+    pub fn finish(self) -> (Vec<Column>, Vec<ClassMerge>) {
+        let merges = self
+            .merged
+            .iter()
+            .map(|((unit, class), names)| ClassMerge {
+                store: self.store_code(*unit),
+                class: class.clone(),
+                names: names.iter().cloned().collect(),
+            })
+            .collect();
+        (self.columns, merges)
+    }
+
+    /// The class a name read in the file means at `unit_id`: the term's class (or one the file
+    /// named first, when creating) spelled differently, the name itself when new, or `None`
+    /// when unknown and not to be created.
+    fn resolve_class(&mut self, unit_id: i64, name: &str) -> Option<String> {
+        if self.classes.contains(&(unit_id, name.to_string())) {
+            return Some(name.to_string());
+        }
+        let key = (unit_id, class_key(name));
+        match self.class_names.get(&key) {
+            Some(known) if known == name => Some(known.clone()),
+            Some(known) => {
+                let known = known.clone();
+                self.merged
+                    .entry((unit_id, known.clone()))
+                    .or_default()
+                    .insert(name.to_string());
+                Some(known)
+            }
+            None if self.create_classes => {
+                self.class_names.insert(key, name.to_string());
+                Some(name.to_string())
+            }
+            None => None,
+        }
     }
 
     /// Validates one non-blank row.
@@ -174,7 +238,7 @@ impl<'a> Validator<'a> {
                     ),
                 ),
                 Some(Cell::Text(t)) => {
-                    if let Some(c) = t.chars().find(|c| is_forbidden_char(*c)) {
+                    if let Some(c) = crate::text::forbidden_char(t) {
                         err(
                             field,
                             "control_character",
@@ -313,11 +377,31 @@ impl<'a> Validator<'a> {
             .filter(|(i, c)| !classes[..*i].contains(c))
             .map(|(_, c)| c.clone())
             .collect();
-        if let Some(unit_id) = unit_id
-            && !self.create_classes
-        {
+        let mut resolved: Vec<String> = Vec::with_capacity(classes.len());
+        let mut unknown: Vec<String> = Vec::new();
+        if let Some(unit_id) = unit_id {
             for class in &classes {
-                if !self.classes.contains(&(unit_id, class.clone())) {
+                match self.resolve_class(unit_id, class) {
+                    Some(c) if resolved.contains(&c) => {}
+                    Some(c) => resolved.push(c),
+                    None => unknown.push(class.clone()),
+                }
+            }
+        }
+        let classes = resolved;
+        let columns = &self.columns;
+        let mut err = |field: Field, code: &'static str, message: String| {
+            errors.push(RowError {
+                row,
+                column: header_of(columns, field),
+                field: Some(field),
+                code,
+                message,
+            })
+        };
+        if let Some(unit_id) = unit_id {
+            for class in &unknown {
+                {
                     let store = self.store_code(unit_id);
                     err(
                         Field::Class,
@@ -459,14 +543,6 @@ impl<'a> Validator<'a> {
         }
         Ok(unit.id)
     }
-}
-
-/// Characters no roster text may hold: control characters (NUL and the like; tabs and line
-/// breaks are only spacing, folded by normalising) and the invisible direction overrides that
-/// make a name display differently from what it is.
-pub fn is_forbidden_char(c: char) -> bool {
-    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn header_of(columns: &[Column], field: Field) -> String {
