@@ -63,6 +63,58 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 
 /// A failed request in words. reqwest names the URL, never a header or the body, so no
 /// secret reaches the message.
+/// The largest answer read from a channel's or a reminder provider's API (JSON answers are a
+/// few KB): a misbehaving or hostile server cannot make FeeDesk buffer gigabytes.
+pub const MAX_ANSWER_BYTES: u64 = 1 << 20;
+
+/// Why a response body could not be read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// The body is longer than the limit (in bytes).
+    TooLarge(u64),
+    Transport(reqwest::Error),
+}
+
+impl BodyError {
+    /// As a channel error, naming `what` was being read.
+    pub fn channel(self, what: &str) -> Error {
+        match self {
+            BodyError::TooLarge(limit) => Error::TooLarge(format!(
+                "{what} is larger than {}; FeeDesk stopped reading it",
+                human_bytes(limit)
+            )),
+            BodyError::Transport(e) => transport_error(&e),
+        }
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{} MB", n >> 20)
+    } else {
+        format!("{} KB", n >> 10)
+    }
+}
+
+/// Reads a response body in chunks, refusing it as soon as it passes `limit` bytes (whatever
+/// its Content-Length says).
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: u64,
+) -> std::result::Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 pub(crate) fn transport_error(e: &reqwest::Error) -> Error {
     let what = if e.is_timeout() {
         "timed out"

@@ -174,11 +174,10 @@ async fn control(
         ))
     })?;
     let status = response.status();
-    let text = response
-        .text()
+    let text = feedesk::channels::read_capped(response, feedesk::channels::MAX_ANSWER_BYTES)
         .await
-        .map_err(|e| Error::Channel(format!("the sandbox's answer was cut off: {e}")))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| e.channel("the sandbox's answer"))?;
+    let value: serde_json::Value = serde_json::from_slice(&text)
         .map_err(|_| Error::Channel("the sandbox answered something that is not JSON".into()))?;
     if status.is_success() {
         return Ok(value);

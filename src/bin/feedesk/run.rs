@@ -506,6 +506,14 @@ fn print_import(r: &ImportReport) {
             String::new()
         }
     );
+    for m in &r.class_merges {
+        say!(
+            "Class {} {} also written as: {}",
+            m.store,
+            m.class,
+            m.names.join(" | ")
+        );
+    }
     if !r.errors.is_empty() {
         let rows = r
             .errors

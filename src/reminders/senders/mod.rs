@@ -169,6 +169,24 @@ pub(crate) fn http_client(endpoint: &str, timeout: Duration) -> Result<reqwest::
 
 /// A failed HTTP exchange classified. The URL is dropped from the message: it carries a
 /// robot's key or the SMS signature.
+/// A provider's answer, read in chunks up to [`crate::channels::MAX_ANSWER_BYTES`]: a bigger
+/// one is not read further (the message may have gone out, so the send is uncertain).
+pub(crate) async fn read_answer(
+    response: reqwest::Response,
+    provider: &str,
+) -> Result<Vec<u8>, SendFailure> {
+    use crate::channels::{BodyError, MAX_ANSWER_BYTES, read_capped};
+    read_capped(response, MAX_ANSWER_BYTES)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge(limit) => SendFailure::Uncertain(format!(
+                "{provider}'s answer is larger than {} KB; FeeDesk stopped reading it, and the message may have been delivered",
+                limit >> 10
+            )),
+            BodyError::Transport(e) => http_failure(e, provider),
+        })
+}
+
 pub(crate) fn http_failure(e: reqwest::Error, provider: &str) -> SendFailure {
     let timed_out = e.is_timeout();
     let connect = e.is_connect();
