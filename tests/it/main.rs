@@ -39,3 +39,8 @@ mod roster_import;
 mod secret_scan;
 mod secrets_keyring;
 mod layers;
+mod hostile_http;
+mod hostile_output;
+mod hostile_spreadsheets;
+mod hostile_statements;
+mod messy_classes;

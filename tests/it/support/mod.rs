@@ -8,3 +8,4 @@ pub mod collection_support;
 pub mod receipts_support;
 pub mod reconcile_support;
 pub mod reminders_support;
+pub mod hostile_support;

@@ -2,9 +2,9 @@
 //! and a zipped one beyond what is held in memory, are refused by the real CLI in one line
 //! naming the file and the limit, within the memory bound.
 
-mod common;
-mod hostile_support;
-mod reconcile_support;
+use crate::support::common;
+use crate::support::hostile_support;
+use crate::support::reconcile_support;
 
 use std::io::Write;
 

@@ -2,7 +2,7 @@
 //! bracket style, width, spacing or letter case are one class, matched and created once, and
 //! the dry run lists what it merged. `1(2)班` and `12班` stay two classes.
 
-mod common;
+use crate::support::common;
 
 use common::*;
 use feedesk::org;

@@ -2,8 +2,8 @@
 //! with a clear message, by the real CLI, and within the memory bound
 //! ([`hostile_support::PEAK_RSS_BOUND_KIB`], 300 MB of peak resident memory).
 
-mod common;
-mod hostile_support;
+use crate::support::common;
+use crate::support::hostile_support;
 
 use common::*;
 use hostile_support::*;

@@ -1,6 +1,5 @@
 //! Shared by the hostile-input tests: run the built `feedesk` CLI on a generated file and
 //! measure its peak memory, so every refusal is also checked to stay within the bound.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::path::Path;

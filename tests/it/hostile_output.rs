@@ -1,7 +1,7 @@
 //! Inert output: every CSV FeeDesk writes (the receipt export's `receipts.csv` is the one)
 //! neutralises cells a spreadsheet would run, whatever names and fee items people typed.
 
-mod receipts_support;
+use crate::support::receipts_support;
 
 use feedesk::receipts::{self, ReceiptFilter};
 use receipts_support::*;
