@@ -29,10 +29,12 @@
 // Foundation: no capability.
 pub mod audit;
 pub mod clock;
+pub mod columns;
 pub mod db;
 pub mod desk;
 pub mod error;
 pub mod fault;
+pub mod http;
 pub mod money;
 pub mod progress;
 pub mod secrets;
