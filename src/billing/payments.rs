@@ -191,6 +191,11 @@ pub(crate) enum Arrival {
     ByHand,
     /// Confirmed by a channel's verified answer (the collection module): only channel accounts.
     Channel,
+    /// Cash taken at the counter for a bill whose plan collects through a channel, because the
+    /// channel is down: into a cash account of the bill's unit (or of the plan's account's
+    /// unit), with a reason the audit log keeps, and never while the bill has a QR order that
+    /// can still be paid.
+    CashFallback,
 }
 
 /// Records offline payments in one transaction: all are recorded or, if any is refused, none
@@ -199,7 +204,35 @@ pub async fn record_payments(
     desk: &FeeDesk,
     reqs: &[PaymentRequest],
 ) -> Result<Vec<PaymentResult>> {
-    record(desk, reqs, Arrival::ByHand).await
+    record(desk, reqs, Arrival::ByHand, None).await
+}
+
+/// Takes cash at the counter for a bill whose plan collects through WeChat Pay or Alipay, when
+/// the channel cannot be used (down, or the payer cannot scan). `req.account` names a cash
+/// account of the bill's unit (or of the unit that owns the plan's account); `reason` is
+/// required and kept in the audit log (action `payment.cash_fallback`). Refused while the bill
+/// has a QR order that can still be paid: close it first, or wait until it expires, so the
+/// bill is never paid twice. The roles issue assigns who may do this.
+pub async fn record_cash_fallback(
+    desk: &FeeDesk,
+    req: &PaymentRequest,
+    reason: &str,
+) -> Result<PaymentResult> {
+    let reason = normalize(reason);
+    if reason.is_empty() {
+        return Err(Error::Validation(
+            "cash taken instead of the channel needs a reason (why the channel could not be used)"
+                .into(),
+        ));
+    }
+    let mut results = record(
+        desk,
+        std::slice::from_ref(req),
+        Arrival::CashFallback,
+        Some(&reason),
+    )
+    .await?;
+    Ok(results.remove(0))
 }
 
 /// Records a payment a channel confirmed: the same rules and books as a payment by hand, into
@@ -209,7 +242,7 @@ pub(crate) async fn record_channel_payment(
     desk: &FeeDesk,
     req: &PaymentRequest,
 ) -> Result<PaymentResult> {
-    let mut results = record(desk, std::slice::from_ref(req), Arrival::Channel).await?;
+    let mut results = record(desk, std::slice::from_ref(req), Arrival::Channel, None).await?;
     Ok(results.remove(0))
 }
 
@@ -217,6 +250,7 @@ async fn record(
     desk: &FeeDesk,
     reqs: &[PaymentRequest],
     arrival: Arrival,
+    fallback_reason: Option<&str>,
 ) -> Result<Vec<PaymentResult>> {
     let mut tx = desk.db().write().await?;
     let now = desk.now_text();
@@ -229,6 +263,10 @@ async fn record(
     let mut next_id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM payments")
         .fetch_one(&mut *tx)
         .await?;
+    let mut references = known_references(&mut tx, reqs).await?;
+    if arrival == Arrival::CashFallback {
+        open_order_blocks(&mut tx, reqs, &now).await?;
+    }
 
     let mut results = Vec::with_capacity(reqs.len());
     let mut payments = vec![];
@@ -246,12 +284,15 @@ async fn record(
             .get_mut(&req.bill_id)
             .ok_or_else(|| no_bill(req.bill_id));
         let decided = bill.and_then(|bill| {
-            decide(bill, &accounts, req, arrival, next_id, &mut postings).map(
-                |(payment, result)| {
-                    touched.push(bill.id);
-                    (payment, result)
-                },
-            )
+            let ctx = Decide {
+                accounts: &accounts,
+                arrival,
+                payment_id: next_id,
+            };
+            decide(bill, &ctx, req, &mut references, &mut postings).map(|(payment, result)| {
+                touched.push(bill.id);
+                (payment, result)
+            })
         });
         let (payment, result) = decided.map_err(|e| in_batch(e, reqs.len(), req.bill_id))?;
         next_id += 1;
@@ -332,7 +373,14 @@ async fn record(
     journal.write(&mut tx, &now).await?;
     if !payments.is_empty() {
         let total = payments.iter().map(|p| p.amount_fen).sum::<i64>();
-        let (action, entity_id, after) = if payments.len() == 1 {
+        let (action, entity_id, after) = if let Some(reason) = fallback_reason {
+            let result = results.iter().find(|r| r.payment_id == payments[0].id);
+            (
+                "payment.cash_fallback",
+                payments[0].id.to_string(),
+                json!({"payment": result, "request": reqs.first(), "reason": reason}),
+            )
+        } else if payments.len() == 1 {
             let req = reqs.iter().find(|r| r.bill_id == payments[0].bill_id);
             let result = results.iter().find(|r| r.payment_id == payments[0].id);
             (
@@ -387,14 +435,116 @@ fn in_batch(err: Error, batch: usize, bill_id: i64) -> Error {
 
 /// Checks one payment against the bill as the batch has left it; on success updates the bill in
 /// memory and adds its postings.
-fn decide(
-    bill: &mut BillState,
-    accounts: &[CollectionAccount],
-    req: &PaymentRequest,
+struct Decide<'a> {
+    accounts: &'a [CollectionAccount],
     arrival: Arrival,
     payment_id: i64,
+}
+
+/// Bank references already recorded, by (account, reference): (payment, bill).
+type References = HashMap<(i64, String), (i64, i64)>;
+
+/// The payments already recorded under the references this batch carries.
+async fn known_references(
+    conn: &mut SqliteConnection,
+    reqs: &[PaymentRequest],
+) -> Result<References> {
+    let refs: Vec<String> = reqs
+        .iter()
+        .filter_map(|r| r.reference.as_deref().map(normalize))
+        .filter(|r| !r.is_empty())
+        .collect();
+    if refs.is_empty() {
+        return Ok(References::default());
+    }
+    let json = serde_json::to_string(&refs).map_err(|e| Error::Internal(e.to_string()))?;
+    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT id, bill_id, account_id, reference FROM payments
+         WHERE reference IN (SELECT value FROM json_each(?)) ORDER BY id",
+    )
+    .bind(json)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut known = References::default();
+    for (id, bill_id, account_id, reference) in rows {
+        known
+            .entry((account_id, reference))
+            .or_insert((id, bill_id));
+    }
+    Ok(known)
+}
+
+/// Refuses cash instead of the channel while a bill's QR order can still be paid.
+async fn open_order_blocks(
+    conn: &mut SqliteConnection,
+    reqs: &[PaymentRequest],
+    now: &str,
+) -> Result<()> {
+    for req in reqs {
+        let open: Option<(String, String)> = sqlx::query_as(
+            "SELECT out_trade_no, expires_at FROM channel_orders
+             WHERE bill_id = ? AND status = 'open' AND expires_at > ?",
+        )
+        .bind(req.bill_id)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((no, expires)) = open {
+            return Err(Error::Conflict(format!(
+                "refused: bill {} has QR order {no}, which the payer can still pay until {expires}; \
+                 close it first (`feedesk orders close {no}`) or wait until it expires, so the bill \
+                 is never paid twice",
+                req.bill_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The account cash is taken into when the channel cannot be used: a cash account of the
+/// bill's unit or of the unit owning the plan's channel account.
+fn fallback_account<'a>(
+    bill: &BillState,
+    accounts: &'a [CollectionAccount],
+    candidates: &[&'a CollectionAccount],
+) -> Result<&'a CollectionAccount> {
+    let designated = accounts
+        .iter()
+        .find(|a| a.id == bill.account_id)
+        .ok_or_else(|| Error::Internal(format!("bill {}: plan without account", bill.id)))?;
+    if designated.channel.is_offline() {
+        return Err(Error::Validation(format!(
+            "bill {} is collected into '{}', a {} account: record the payment by hand as usual; \
+             cash instead of the channel is only for bills collected through a channel",
+            bill.id,
+            designated.name,
+            designated.channel.as_str()
+        )));
+    }
+    candidates
+        .iter()
+        .copied()
+        .find(|a| {
+            a.channel == super::Channel::OfflineCash
+                && (a.unit_id == bill.unit_id || a.unit_id == designated.unit_id)
+        })
+        .ok_or_else(|| {
+            Error::Validation(format!(
+                "refused: cash for bill {} instead of '{}' goes into a cash account of the bill's \
+                 store or of the account's unit; '{}' is not one",
+                bill.id, designated.name, candidates[0].name
+            ))
+        })
+}
+
+fn decide(
+    bill: &mut BillState,
+    ctx: &Decide<'_>,
+    req: &PaymentRequest,
+    references: &mut References,
     postings: &mut Vec<Posting>,
 ) -> Result<(NewPayment, PaymentResult)> {
+    let (accounts, arrival, payment_id) = (ctx.accounts, ctx.arrival, ctx.payment_id);
     if req.amount.is_negative() || req.amount == Money::ZERO {
         return Err(Error::Validation("a payment must be above zero".into()));
     }
@@ -402,7 +552,12 @@ fn decide(
     if candidates.is_empty() {
         return Err(no_account(&req.account));
     }
-    let Some(account) = candidates.iter().copied().find(|a| a.id == bill.account_id) else {
+    let designated = if arrival == Arrival::CashFallback {
+        Some(fallback_account(bill, accounts, &candidates)?)
+    } else {
+        candidates.iter().copied().find(|a| a.id == bill.account_id)
+    };
+    let Some(account) = designated else {
         return Err(Error::Validation(format!(
             "refused: bill {} ({}) is collected only into its plan's designated account '{}' (id {}); \
              '{}' (id {}) is not it",
@@ -410,7 +565,7 @@ fn decide(
         )));
     };
     match (arrival, account.channel.is_offline()) {
-        (Arrival::ByHand, false) => {
+        (Arrival::ByHand | Arrival::CashFallback, false) => {
             return Err(Error::Validation(format!(
                 "'{}' is a {} account: its payments arrive through the channel, not by hand",
                 account.name,
@@ -434,6 +589,17 @@ fn decide(
         return Err(Error::Validation(
             "a bank transfer needs its reference (--reference) so it can be reconciled".into(),
         ));
+    }
+    // One transfer, one payment: a bank reference is recorded once per account.
+    if account.channel == super::Channel::OfflineBank
+        && let Some(r) = &reference
+        && let Some((first, first_bill)) = references.get(&(account.id, r.clone()))
+    {
+        return Err(Error::Conflict(format!(
+            "refused: bank reference '{r}' on '{}' was already recorded as payment {first} \
+             (bill {first_bill}); a transfer is recorded once — check the reference on the statement",
+            account.name
+        )));
     }
     match bill.status.as_str() {
         "voided" => {
@@ -516,6 +682,11 @@ fn decide(
                 Line::credit(fee_code(bill), more),
             ],
         });
+    }
+    if account.channel == super::Channel::OfflineBank
+        && let Some(r) = &reference
+    {
+        references.insert((account.id, r.clone()), (payment_id, bill.id));
     }
     bill.paid_fen += amount;
     bill.status = if bill.paid_fen == bill.due_fen {

@@ -315,17 +315,17 @@ pub async fn bill(desk: &FeeDesk, cmd: BillCommand, json: bool) -> Result<()> {
 }
 
 pub async fn pay(desk: &FeeDesk, args: PayArgs, json: bool) -> Result<()> {
-    let result = billing::record_payment(
-        desk,
-        &PaymentRequest {
-            bill_id: args.bill,
-            amount: args.amount.parse()?,
-            account: args.account,
-            reference: args.reference,
-            key: args.key,
-        },
-    )
-    .await?;
+    let req = PaymentRequest {
+        bill_id: args.bill,
+        amount: args.amount.parse()?,
+        account: args.account,
+        reference: args.reference,
+        key: args.key,
+    };
+    let result = match &args.cash_fallback {
+        Some(reason) => billing::record_cash_fallback(desk, &req, reason).await?,
+        None => billing::record_payment(desk, &req).await?,
+    };
     if json {
         return output::json(&result);
     }
