@@ -66,8 +66,48 @@ impl Db {
             backup::backup_before_migrate(&db).await?;
         }
         MIGRATOR.run(&db.pool).await?;
+        db.settle_identity(data_dir).await?;
         db.checkpoint().await?;
         Ok(db)
+    }
+
+    /// Gives the book a fresh order-number prefix when it is opened from a folder other than
+    /// the one it was last opened from (a copied data folder), or for the first time (a new
+    /// book, or one restored from a backup, whose copy carries no home): two books never ask a
+    /// channel about the same order numbers.
+    async fn settle_identity(&self, data_dir: &Path) -> Result<()> {
+        let home = std::fs::canonicalize(data_dir)
+            .unwrap_or_else(|_| data_dir.to_path_buf())
+            .to_string_lossy()
+            .into_owned();
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT home FROM book_identity WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        if stored.as_deref() == Some(home.as_str()) {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE book_identity SET order_prefix = upper(hex(randomblob(4))), home = ?,
+                    changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = 1 AND home IS NOT ?",
+        )
+        .bind(&home)
+        .bind(&home)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The book's channel order-number prefix (8 characters, `[0-9A-F]`).
+    pub async fn order_prefix(&self) -> Result<String> {
+        Ok(
+            sqlx::query_scalar("SELECT order_prefix FROM book_identity WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Copies the write-ahead log into the database file and empties it.
