@@ -457,3 +457,157 @@ async fn cash_is_taken_for_a_channel_plan_only_with_a_reason_and_the_audit_keeps
     assert!(err.to_string().contains("by hand as usual"), "{err}");
     assert_books(&desk).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_book_numbers_its_channel_orders_with_its_own_random_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let desk_a = FeeDesk::open(&a).await.unwrap();
+    let desk_b = FeeDesk::open(&b).await.unwrap();
+    let prefix_a = desk_a.db().order_prefix().await.unwrap();
+    let prefix_b = desk_b.db().order_prefix().await.unwrap();
+    assert_eq!(prefix_a.len(), 8);
+    assert!(
+        prefix_a.bytes().all(|c| c.is_ascii_hexdigit()),
+        "{prefix_a}"
+    );
+    assert_ne!(prefix_a, prefix_b, "two data folders");
+    // Opened again from its own folder: the same prefix.
+    desk_b.db().clone().close().await;
+    drop(desk_b);
+    let desk_b = FeeDesk::open(&b).await.unwrap();
+    assert_eq!(desk_b.db().order_prefix().await.unwrap(), prefix_b);
+
+    // A backup restored (into this folder or another) and a copied data folder: fresh prefixes.
+    let backup = dir.path().join("backup.sqlite");
+    feedesk::db::backup_to(desk_a.db(), &backup).await.unwrap();
+    let restored = dir.path().join("restored");
+    std::fs::create_dir_all(&restored).unwrap();
+    std::fs::copy(&backup, restored.join(feedesk::db::DB_FILE)).unwrap();
+    let desk_r = FeeDesk::open(&restored).await.unwrap();
+    let prefix_r = desk_r.db().order_prefix().await.unwrap();
+    assert_ne!(prefix_r, prefix_a, "a restored backup");
+    desk_a.db().clone().close().await;
+    drop(desk_a);
+    let copied = dir.path().join("copied");
+    std::fs::create_dir_all(&copied).unwrap();
+    std::fs::copy(
+        a.join(feedesk::db::DB_FILE),
+        copied.join(feedesk::db::DB_FILE),
+    )
+    .unwrap();
+    let desk_c = FeeDesk::open(&copied).await.unwrap();
+    assert_ne!(
+        desk_c.db().order_prefix().await.unwrap(),
+        prefix_a,
+        "a copied folder"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_order_number_carries_the_book_prefix() {
+    let Some(secrets) = keyring_or_skip(SERVICE, "order prefix").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, _clock) = desk_with_members(dir.path()).await;
+    let sandbox = channel_accounts(&desk, &secrets).await;
+    fee(&desk, "XH", "学费").await;
+    let p = plan(
+        &desk,
+        plan_req("XH/学费", class("一班"), "fixed:2800", WECHAT),
+    )
+    .await;
+    billing::issue_plan(&desk, p.id).await.unwrap();
+    let bill = bill_of(&desk, p.id, "S003").await;
+    let order = collection::collect(&desk, &secrets, bill.id).await.unwrap();
+    let prefix = desk.db().order_prefix().await.unwrap();
+    assert_eq!(order.order_no, format!("FD{prefix}{:010}A001", bill.id));
+    cleanup(&desk, &secrets, sandbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_empty_204_to_a_wechat_close_is_refused() {
+    use feedesk::channels::wechatpay::NativeOrder;
+    let sandbox = channels_support::sandbox().await;
+    let client = channels_support::wechat(&sandbox);
+    client
+        .native_order(&NativeOrder {
+            out_trade_no: "FDABCDEF010000000001A001".into(),
+            description: "学费".into(),
+            total_fen: 100,
+            time_expire: None,
+        })
+        .await
+        .unwrap();
+    sandbox.handle().inject(FaultRule {
+        fault: Fault::Unsigned,
+        times: 1,
+        order: None,
+    });
+    channels_support::refused(
+        client.close("FDABCDEF010000000001A001").await,
+        "no Wechatpay-Signature",
+    );
+    // A signed 204 is taken as the request accepted (the order is then queried).
+    client.close("FDABCDEF010000000001A001").await.unwrap();
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alipay_code_nobody_scanned_stays_open_until_it_expires_and_a_late_payment_is_recorded()
+{
+    let Some(secrets) = keyring_or_skip(SERVICE, "alipay never scanned").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, clock) = desk_with_members(dir.path()).await;
+    let sandbox = channel_accounts(&desk, &secrets).await;
+    fee(&desk, "BJ", "学费").await;
+    let p = plan(
+        &desk,
+        plan_req(
+            "BJ/学费",
+            class("一班"),
+            "fixed:1500.50",
+            collection_support::ALIPAY,
+        ),
+    )
+    .await;
+    billing::issue_plan(&desk, p.id).await.unwrap();
+    let bill = bill_of(&desk, p.id, "B001").await;
+    let order = collection::collect(&desk, &secrets, bill.id).await.unwrap();
+
+    // The cashier closes the dialog before anyone scans: Alipay has no trade to close, and the
+    // code can still be paid, so the order stays open.
+    let closed = collection::close_order(&desk, &secrets, &order.order_no)
+        .await
+        .unwrap();
+    assert_eq!(closed.status, "open");
+    // Collecting again shows the same code, never a second one.
+    let again = collection::collect(&desk, &secrets, bill.id).await.unwrap();
+    assert_eq!(again.order_no, order.order_no);
+    assert!(again.reused);
+    // The payer scans the code from the workbook and pays: the next sync records it.
+    sandbox.handle().pay(&order.order_no).unwrap();
+    let report = collection::sync_orders(&desk, &secrets).await.unwrap();
+    assert_eq!(report.paid, 1, "{report:?}");
+    assert_eq!(
+        billing::get_bill(&desk, bill.id).await.unwrap().bill.status,
+        "paid"
+    );
+
+    // Another code nobody scans: after it expires it is closed here, and the channel will not
+    // take a payment for it any more (its absolute time_expire).
+    let bill2 = bill_of(&desk, p.id, "B002").await;
+    let order2 = collection::collect(&desk, &secrets, bill2.id)
+        .await
+        .unwrap();
+    let now = feedesk::clock::Clock::now(&*clock);
+    clock.set(now + chrono::Duration::minutes(collection::ORDER_MINUTES + 1));
+    let report = collection::sync_orders(&desk, &secrets).await.unwrap();
+    assert_eq!(report.closed, 1, "{report:?}");
+    assert!(sandbox.handle().pay(&order2.order_no).is_err());
+    assert_books(&desk).await;
+    cleanup(&desk, &secrets, sandbox).await;
+}

@@ -359,12 +359,17 @@ pub async fn client(
             let Some(alipay_public) = bundle.alipay_public_key else {
                 return Err(not_configured());
             };
-            ChannelClient::Alipay(AlipayClient::new(AlipayConfig {
-                app_id: merchant_id,
-                private_key,
-                alipay_public_key: crypto::public_key(&alipay_public)?,
-                base_url,
-            })?)
+            ChannelClient::Alipay(
+                AlipayClient::new(AlipayConfig {
+                    app_id: merchant_id,
+                    private_key,
+                    alipay_public_key: crypto::public_key(&alipay_public)?,
+                    base_url,
+                })?
+                // Request timestamps from the book's clock: the order's absolute time_expire is
+                // written from it too.
+                .with_clock(desk.shared_clock()),
+            )
         }
         _ => return Err(not_configured()),
     };

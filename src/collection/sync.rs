@@ -98,13 +98,44 @@ async fn look(order: &OrderRow, channel: &ChannelClient) -> Result<Seen> {
     }
 }
 
-/// Closes an unpaid order at the channel; `false` when the channel says it is too late (paid).
-async fn close(order: &OrderRow, channel: &ChannelClient) -> Result<bool> {
+/// What closing an order at the channel achieved.
+enum Closing {
+    /// The channel confirms it closed: nobody can pay it.
+    Closed,
+    /// Too late: the payer has paid (or is paying).
+    TooLate,
+    /// The channel has no trade to close yet: Alipay creates one only when someone scans the
+    /// code, and the code stays payable until its time_expire; WeChat Pay answers a close of
+    /// an order it never received like any other. Nothing proves it cannot still be paid.
+    NoTrade,
+}
+
+/// Closes an unpaid order at the channel, and believes it closed only when the channel says so
+/// in a verified answer.
+async fn close(order: &OrderRow, channel: &ChannelClient) -> Result<Closing> {
     Ok(match channel {
-        ChannelClient::Wechat(c) => c.close(&order.out_trade_no).await? == CloseOutcome::Closed,
-        ChannelClient::Alipay(c) => {
-            c.close(&order.out_trade_no).await? != AlipayCloseOutcome::NotClosable
+        ChannelClient::Wechat(c) => {
+            if c.close(&order.out_trade_no).await? == CloseOutcome::AlreadyPaid {
+                return Ok(Closing::TooLate);
+            }
+            // The 204 proves nothing about the order: ask for it.
+            match c.query(&order.out_trade_no).await? {
+                Some(t) if t.trade_state == TradeState::Closed => Closing::Closed,
+                Some(t) if t.trade_state.is_paid() => Closing::TooLate,
+                Some(t) => {
+                    return Err(Error::Channel(format!(
+                        "WeChat Pay took the close of order {} but still reports it {:?}; it is checked again at the next sync",
+                        order.out_trade_no, t.trade_state
+                    )));
+                }
+                None => Closing::NoTrade,
+            }
         }
+        ChannelClient::Alipay(c) => match c.close(&order.out_trade_no).await? {
+            AlipayCloseOutcome::Closed => Closing::Closed,
+            AlipayCloseOutcome::NotClosable => Closing::TooLate,
+            AlipayCloseOutcome::NeverScanned => Closing::NoTrade,
+        },
     })
 }
 
@@ -180,9 +211,21 @@ pub(crate) async fn check_order(
         finish(desk, order.id, "closed", None, None, Some(note)).await?;
         return Ok(Outcome::Closed);
     }
-    if close(order, &channel).await? {
-        finish(desk, order.id, "closed", None, None, None).await?;
-        return Ok(Outcome::Closed);
+    match close(order, &channel).await? {
+        Closing::Closed => {
+            finish(desk, order.id, "closed", None, None, None).await?;
+            return Ok(Outcome::Closed);
+        }
+        // Nobody has scanned the code yet: it stays payable until it expires (its time_expire
+        // at the channel), so the order stays open here and is asked about at every sync; once
+        // expired with still no trade, nobody can pay it any more.
+        Closing::NoTrade if expired => {
+            let note = "the channel never had a trade for it; closed when its code expired";
+            finish(desk, order.id, "closed", None, None, Some(note)).await?;
+            return Ok(Outcome::Closed);
+        }
+        Closing::NoTrade => return Ok(Outcome::StillOpen),
+        Closing::TooLate => {}
     }
     // Too late to close: the payer has just paid. Record it.
     match look(order, &channel).await? {
