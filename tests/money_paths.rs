@@ -611,3 +611,58 @@ async fn an_alipay_code_nobody_scanned_stays_open_until_it_expires_and_a_late_pa
     assert_books(&desk).await;
     cleanup(&desk, &secrets, sandbox).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_bird_price_follows_the_day_the_bill_is_paid_not_the_day_it_was_issued() {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, clock) = desk_with_members(dir.path()).await;
+    account(&desk, "XH", Channel::OfflineCash, "西湖现金").await;
+    fee(&desk, "XH", "学费").await;
+    let mut req = plan_req(
+        "XH/学费",
+        class("一班"),
+        "tiers:2026-08-31=2800,3000",
+        "西湖现金",
+    );
+    req.discounts = vec!["S003=10%:兄弟姐妹".into()];
+    // Issued early, on 2026-08-01.
+    clock.set(chrono::Utc.with_ymd_and_hms(2026, 8, 1, 2, 0, 0).unwrap());
+    let p = plan(&desk, req).await;
+    billing::issue_plan(&desk, p.id).await.unwrap();
+    let s1 = bill_of(&desk, p.id, "S001").await;
+    assert_eq!(
+        s1.amount_due,
+        m("3000.00"),
+        "owed at the late price until paid"
+    );
+    let rule: billing::AmountRule = p.rule.parse().unwrap();
+    assert_eq!(
+        rule.schedule().as_deref(),
+        Some("¥2,800 until 8/31, then ¥3,000")
+    );
+
+    // Paid on 08-31 (Shanghai): the early price, and the bill is paid in full.
+    clock.set(chrono::Utc.with_ymd_and_hms(2026, 8, 31, 15, 0, 0).unwrap());
+    let paid = pay(&desk, s1.id, "2800", "西湖现金", "early")
+        .await
+        .unwrap();
+    assert_eq!(paid.status, "paid");
+    assert_eq!(bill(&desk, s1.id).await.amount_due, m("2800.00"));
+    // The discount follows the price: 10% of 2800.
+    let s3 = bill_of(&desk, p.id, "S003").await;
+    let paid = pay(&desk, s3.id, "2520", "西湖现金", "early-s3")
+        .await
+        .unwrap();
+    assert_eq!(paid.status, "paid");
+
+    // Paid on 09-01: the late price; the early price is refused as short.
+    clock.set(chrono::Utc.with_ymd_and_hms(2026, 8, 31, 16, 0, 0).unwrap());
+    let s2 = bill_of(&desk, p.id, "S002").await;
+    let err = pay(&desk, s2.id, "2800", "西湖现金", "late-short")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("3000.00"), "{err}");
+    pay(&desk, s2.id, "3000", "西湖现金", "late").await.unwrap();
+    assert_books(&desk).await;
+}

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::SqliteConnection;
@@ -71,14 +72,19 @@ pub(crate) struct BillState {
     pub account: String,
     pub allow_partial: bool,
     pub rule: String,
+    /// The member's discount on the plan, as stored (to reprice a tier bill).
+    pub discount_kind: Option<String>,
+    pub discount_value: Option<i64>,
 }
 
 const BILL_STATE: &str = "SELECT b.id, b.unit_id, m.member_no, b.status, b.gross_fen,
         b.discount_fen, b.due_fen, b.paid_fen, b.refunded_fen, p.fee_item_id, f.name AS fee,
-        p.account_id, a.name AS account, p.allow_partial = 1 AS allow_partial, p.rule
+        p.account_id, a.name AS account, p.allow_partial = 1 AS allow_partial, p.rule,
+        d.kind AS discount_kind, d.value AS discount_value
      FROM bills b
      JOIN members m ON m.id = b.member_id
      JOIN fee_plans p ON p.id = b.plan_id
+     LEFT JOIN plan_discounts d ON d.plan_id = b.plan_id AND d.member_id = b.member_id
      JOIN fee_items f ON f.id = p.fee_item_id
      JOIN collection_accounts a ON a.id = p.account_id";
 
@@ -238,11 +244,21 @@ pub async fn record_cash_fallback(
 /// Records a payment a channel confirmed: the same rules and books as a payment by hand, into
 /// the plan's designated channel account; `req.reference` is the channel's transaction id and
 /// `req.key` derives from our order number, so settling the same order twice records it once.
+/// `price_day` is the day the payer was offered the amount (the day the order was opened),
+/// which prices an early-bird tier.
 pub(crate) async fn record_channel_payment(
     desk: &FeeDesk,
     req: &PaymentRequest,
+    price_day: NaiveDate,
 ) -> Result<PaymentResult> {
-    let mut results = record(desk, std::slice::from_ref(req), Arrival::Channel, None).await?;
+    let mut results = record_on(
+        desk,
+        std::slice::from_ref(req),
+        Arrival::Channel,
+        None,
+        price_day,
+    )
+    .await?;
     Ok(results.remove(0))
 }
 
@@ -251,6 +267,17 @@ async fn record(
     reqs: &[PaymentRequest],
     arrival: Arrival,
     fallback_reason: Option<&str>,
+) -> Result<Vec<PaymentResult>> {
+    let today = crate::clock::local_date(desk.clock().now());
+    record_on(desk, reqs, arrival, fallback_reason, today).await
+}
+
+async fn record_on(
+    desk: &FeeDesk,
+    reqs: &[PaymentRequest],
+    arrival: Arrival,
+    fallback_reason: Option<&str>,
+    price_day: NaiveDate,
 ) -> Result<Vec<PaymentResult>> {
     let mut tx = desk.db().write().await?;
     let now = desk.now_text();
@@ -288,6 +315,7 @@ async fn record(
                 accounts: &accounts,
                 arrival,
                 payment_id: next_id,
+                price_day,
             };
             decide(bill, &ctx, req, &mut references, &mut postings).map(|(payment, result)| {
                 touched.push(bill.id);
@@ -439,6 +467,76 @@ struct Decide<'a> {
     accounts: &'a [CollectionAccount],
     arrival: Arrival,
     payment_id: i64,
+    /// The day that prices an early-bird tier: the day the money is paid.
+    price_day: NaiveDate,
+}
+
+/// What a bill still owes if paid on `day` (fen): its outstanding, with an unpaid early-bird
+/// bill priced by `day`. A QR order is opened for this amount.
+pub(crate) async fn payable_on(desk: &FeeDesk, bill_id: i64, day: NaiveDate) -> Result<i64> {
+    let mut conn = desk.db().pool().acquire().await?;
+    let mut bill = bill_state(&mut conn, bill_id).await?;
+    let rule: AmountRule = bill
+        .rule
+        .parse()
+        .map_err(|_| Error::Internal(format!("bill {}: unreadable plan rule", bill.id)))?;
+    reprice(&mut bill, &rule, day, &mut vec![])?;
+    Ok(bill.due_fen - bill.paid_fen)
+}
+
+/// Prices a tier bill by the day it is first paid: bills are issued at the price after the
+/// last tier (what is owed if paid late), and a first payment on or before a tier's day brings
+/// the bill down to that tier's price (less the member's discount, recomputed), posted as
+/// `bill.reprice` before the payment. A bill issued at an earlier tier price by an older
+/// FeeDesk and paid late is brought up the same way.
+fn reprice(
+    bill: &mut BillState,
+    rule: &AmountRule,
+    day: NaiveDate,
+    postings: &mut Vec<Posting>,
+) -> Result<()> {
+    if !matches!(rule, AmountRule::Tiers { .. }) || bill.paid_fen > 0 {
+        return Ok(());
+    }
+    let gross = rule.price_on(day);
+    let discount = match (&bill.discount_kind, bill.discount_value) {
+        (Some(kind), Some(value)) => super::rule::DiscountValue::from_stored(kind, value)?
+            .on(gross)?
+            .fen(),
+        _ => 0,
+    };
+    let due = gross.fen() - discount;
+    let delta = due - bill.due_fen;
+    if delta == 0 {
+        return Ok(());
+    }
+    bill.gross_fen = gross.fen();
+    bill.discount_fen = discount;
+    bill.due_fen = due;
+    let lines = if delta < 0 {
+        vec![
+            Line::debit(fee_code(bill), -delta),
+            Line::credit(LedgerCode::Receivable, -delta),
+        ]
+    } else {
+        vec![
+            Line::debit(LedgerCode::Receivable, delta),
+            Line::credit(fee_code(bill), delta),
+        ]
+    };
+    postings.push(Posting {
+        unit_id: bill.unit_id,
+        kind: "bill.reprice",
+        bill_id: Some(bill.id),
+        payment_id: None,
+        refund_id: None,
+        memo: format!(
+            "{} · {} · tier price on {day}: {gross}",
+            bill.fee, bill.member_no
+        ),
+        lines,
+    });
+    Ok(())
 }
 
 /// Bank references already recorded, by (account, reference): (payment, bill).
@@ -621,6 +719,7 @@ fn decide(
         .rule
         .parse()
         .map_err(|_| Error::Internal(format!("bill {}: unreadable plan rule", bill.id)))?;
+    reprice(bill, &rule, ctx.price_day, postings)?;
     let mut declare = None;
     let mut due = bill.due_fen;
     if let Some((min, max)) = rule.declared_range() {

@@ -79,7 +79,9 @@ pub async fn collect(desk: &FeeDesk, secrets: &SecretStore, bill_id: i64) -> Res
             plan.account, plan.channel
         )));
     }
-    let amount = bill.outstanding.fen();
+    // An early-bird bill costs what it costs today.
+    let amount =
+        billing::payable_on(desk, bill_id, crate::clock::local_date(desk.clock().now())).await?;
 
     // A retry returns the open order; a stale one is settled or closed first.
     let existing = {

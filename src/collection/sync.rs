@@ -149,7 +149,12 @@ async fn settle(desk: &FeeDesk, order: &OrderRow, transaction_id: &str) -> Resul
         reference: Some(transaction_id.to_string()),
         key: format!("order:{}", order.out_trade_no),
     };
-    match billing::record_channel_payment(desk, &req).await {
+    // The payer was offered the order's amount on the day it was opened: that day prices an
+    // early-bird tier, even when the money arrives after midnight.
+    let opened = chrono::DateTime::parse_from_rfc3339(&order.created_at)
+        .map(|t| crate::clock::local_date(t.with_timezone(&chrono::Utc)))
+        .unwrap_or_else(|_| crate::clock::local_date(desk.clock().now()));
+    match billing::record_channel_payment(desk, &req, opened).await {
         Ok(paid) => {
             crate::fault::point("collect.after_payment_before_order");
             finish(
