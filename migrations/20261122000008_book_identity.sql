@@ -18,3 +18,9 @@ VALUES (1, upper(hex(randomblob(4))), NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'
 
 CREATE INDEX payments_account_reference ON payments (account_id, reference)
     WHERE reference IS NOT NULL;
+
+-- The WeChat Pay hint used to be the APIv3 key's last 4 characters: part of a secret, in the
+-- database. It is now a fingerprint (the first 8 hex digits of the key's SHA-256), which SQL
+-- cannot compute: the old hints are wiped, and configuring the account again shows the new one.
+UPDATE channel_settings SET secret_hint = ''
+ WHERE account_id IN (SELECT id FROM collection_accounts WHERE channel = 'wechat');

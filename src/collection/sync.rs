@@ -271,7 +271,18 @@ pub async fn close_order(
 
 /// Checks every open order and every refund still being processed.
 pub async fn sync_orders(desk: &FeeDesk, secrets: &SecretStore) -> Result<SyncReport> {
+    Ok(sync_all(desk, secrets).await?.0)
+}
+
+/// [`sync_orders`], and the bills whose open order could not be checked now (the channel did
+/// not answer, or not believably): a reminder run holds those bills back, since the parent
+/// may have paid.
+pub(crate) async fn sync_all(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+) -> Result<(SyncReport, Vec<i64>)> {
     let mut report = SyncReport::default();
+    let mut unchecked = vec![];
     for order in open_orders(desk).await? {
         report.checked += 1;
         match check_order(desk, secrets, &order, false).await {
@@ -281,6 +292,7 @@ pub async fn sync_orders(desk: &FeeDesk, secrets: &SecretStore) -> Result<SyncRe
             Ok(Outcome::Unapplied) => report.unapplied += 1,
             Err(e) => {
                 report.still_open += 1;
+                unchecked.push(order.bill_id);
                 report
                     .problems
                     .push(format!("order {}: {e}", order.out_trade_no));
@@ -291,5 +303,5 @@ pub async fn sync_orders(desk: &FeeDesk, secrets: &SecretStore) -> Result<SyncRe
     report.refunds_done = done;
     report.refunds_pending = pending;
     report.problems.extend(problems);
-    Ok(report)
+    Ok((report, unchecked))
 }

@@ -21,6 +21,13 @@ pub async fn backup_to(db: &Db, target: &Path) -> Result<()> {
         .bind(target_text)
         .execute(db.pool())
         .await?;
+    // A copy of the book is as private as the book.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(target, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(target, e))?;
+    }
     forget_home(target).await
 }
 

@@ -3,7 +3,7 @@
 //! No secret ever crosses IPC. The user picks each key file in the native dialog
 //! ([`channel_key_pick`]); the window sends back only the path, which this side checks was
 //! picked, reads from disk and hands to the core, which puts the keys in the OS keyring. Once
-//! saved, a secret shows only as its last 4 characters (`secret_hint`).
+//! saved, a secret shows only as its fingerprint (`secret_hint`).
 
 use std::path::Path;
 
@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub const MAX_KEY_FILE: u64 = 64 * 1024;
 
 /// A channel account as the Settings page lists it: never its secrets, only whether they are
-/// configured and their last 4 characters.
+/// configured and their fingerprint.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ChannelAccountInfo {
     #[serde(flatten)]
@@ -33,7 +33,7 @@ pub struct ChannelAccountInfo {
     pub cert_serial: Option<String>,
     pub platform_key_id: Option<String>,
     pub base_url: Option<String>,
-    /// The last 4 characters of the secret, the only part ever shown ("····1a2b").
+    /// A fingerprint of the secret (first 8 hex digits of its SHA-256), the only thing ever shown.
     pub secret_hint: Option<String>,
 }
 

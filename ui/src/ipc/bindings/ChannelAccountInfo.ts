@@ -3,10 +3,10 @@ import type { Channel } from "./Channel";
 
 /**
  * A channel account as the Settings page lists it: never its secrets, only whether they are
- * configured and their last 4 characters.
+ * configured and their fingerprint.
  */
 export type ChannelAccountInfo = { configured: boolean, merchant_id: string | null, appid: string | null, cert_serial: string | null, platform_key_id: string | null, base_url: string | null, 
 /**
- * The last 4 characters of the secret, the only part ever shown ("····1a2b").
+ * A fingerprint of the secret (first 8 hex digits of its SHA-256), the only thing ever shown.
  */
 secret_hint: string | null, id: number, unit_id: number, unit_code: string, channel: Channel, name: string, archived: boolean, };
