@@ -666,3 +666,72 @@ async fn an_early_bird_price_follows_the_day_the_bill_is_paid_not_the_day_it_was
     pay(&desk, s2.id, "3000", "西湖现金", "late").await.unwrap();
     assert_books(&desk).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reminder_run_first_records_qr_payments_so_a_parent_who_paid_is_never_chased() {
+    use chrono::TimeZone;
+    use feedesk::reminders::{self, PolicyRequest, RunOptions};
+    let Some(secrets) = keyring_or_skip(SERVICE, "reminders sync").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, clock) = desk_with_members(dir.path()).await;
+    let sandbox = channel_accounts(&desk, &secrets).await;
+    fee(&desk, "XH", "学费").await;
+    let p = plan(
+        &desk,
+        plan_req("XH/学费", class("一班"), "fixed:2800", WECHAT),
+    )
+    .await;
+    billing::issue_plan(&desk, p.id).await.unwrap();
+    reminders::set_policy(
+        &desk,
+        &PolicyRequest {
+            plan_id: Some(p.id),
+            tiers: Some("1:call".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // The parent pays from the class's QR workbook; nobody syncs before the reminder run.
+    let paid_bill = bill_of(&desk, p.id, "S001").await;
+    let order = collection::collect(&desk, &secrets, paid_bill.id)
+        .await
+        .unwrap();
+    sandbox.handle().pay(&order.order_no).unwrap();
+    let unpaid_bill = bill_of(&desk, p.id, "S002").await;
+
+    // Two days after the due date (2026-09-30), 10:00 in Shanghai.
+    clock.set(chrono::Utc.with_ymd_and_hms(2026, 10, 2, 2, 0, 0).unwrap());
+    reminders::run(&desk, &secrets, &RunOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        billing::get_bill(&desk, paid_bill.id)
+            .await
+            .unwrap()
+            .bill
+            .status,
+        "paid",
+        "recorded by the run's sync"
+    );
+    let rows = |bill: i64| {
+        let desk = &desk;
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM reminder_outbox WHERE bill_id = ?")
+                .bind(bill)
+                .fetch_one(desk.db().pool())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        rows(paid_bill.id).await,
+        0,
+        "the parent who paid is not chased"
+    );
+    assert_eq!(rows(unpaid_bill.id).await, 1, "the others are");
+    assert_books(&desk).await;
+    cleanup(&desk, &secrets, sandbox).await;
+}
