@@ -101,6 +101,11 @@ impl FeeDesk {
     pub fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()
     }
+
+    /// The clock, shared (for clients that keep it).
+    pub fn shared_clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
 }
 
 /// The local OS user, until FeeDesk has its own users and roles.

@@ -26,8 +26,9 @@ pub fn run() {
             }
             app.manage(state::AppState::new(desk));
             // Every order left open (the app was closed or killed with a QR code on screen)
-            // is queried and settled, in the background.
-            commands::collection::sync_at_startup(app.handle());
+            // is queried and settled, in the background, at start-up and then on a timer
+            // while the window is open (a code in the class's QR workbook may be paid any time).
+            commands::collection::sync_on_timer(app.handle());
             // Reminders run while the app is open, as `feedesk remind run` does from cron.
             commands::reminders::schedule(app.handle());
             Ok(())

@@ -143,6 +143,14 @@ pub(crate) async fn insert_account(
             "an account name cannot be only digits (digits name accounts by id)".into(),
         ));
     }
+    if channel == Channel::Unionpay {
+        return Err(Error::Validation(
+            "refused: FeeDesk cannot collect through UnionPay yet (it has no UnionPay client), so \
+             nothing could ever be paid into this account; record UnionPay transfers in a bank \
+             account (offline-bank) with their reference"
+                .into(),
+        ));
+    }
     let unit = find_unit(desk, unit_code).await?;
     if unit.archived {
         return Err(Error::Validation(format!("{} is archived", unit.code)));

@@ -1,8 +1,8 @@
 //! Channel accounts: a WeChat Pay merchant or an Alipay app behind a collection account. The
 //! ids and base URL go to the database (`channel_settings`); the keys go, as one item, to the
 //! OS keyring, named by `collection_accounts.secret_ref`. Nothing secret is ever written to the
-//! database, the audit log or a message; once saved, a secret shows only as its last 4
-//! characters.
+//! database, the audit log or a message; once saved, a secret shows only as a fingerprint
+//! (the first 8 hex digits of a SHA-256), never any of its characters.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -59,7 +59,7 @@ pub struct ChannelAccount {
     pub cert_serial: Option<String>,
     pub platform_key_id: Option<String>,
     pub base_url: Option<String>,
-    /// The last 4 characters of the secret, the only part ever shown ("····1a2b").
+    /// A fingerprint of the secret (first 8 hex digits of a SHA-256), the only thing ever shown.
     pub secret_hint: Option<String>,
 }
 
@@ -93,15 +93,15 @@ fn check_id(what: &str, text: &str, max: usize) -> Result<String> {
     }
 }
 
-/// The public half's fingerprint: 4 characters that identify a key without revealing it.
+/// The public half's fingerprint: the first 8 hex digits of the SHA-256 of its DER, which
+/// identify a key without revealing anything of it.
 fn key_hint(key: &Sensitive<rsa::RsaPrivateKey>) -> String {
     use rsa::pkcs8::EncodePublicKey;
     let der = rsa::RsaPublicKey::from(key.expose())
         .to_public_key_der()
         .map(|d| d.as_bytes().to_vec())
         .unwrap_or_default();
-    let hex = hex::encode(Sha256::digest(der));
-    hex[hex.len() - 4..].to_string()
+    hex::encode(Sha256::digest(der))[..8].to_string()
 }
 
 struct Prepared {
@@ -389,12 +389,17 @@ pub async fn client(
             let Some(alipay_public) = bundle.alipay_public_key else {
                 return Err(not_configured());
             };
-            ChannelClient::Alipay(AlipayClient::new(AlipayConfig {
-                app_id: merchant_id,
-                private_key,
-                alipay_public_key: crypto::public_key(&alipay_public)?,
-                base_url,
-            })?)
+            ChannelClient::Alipay(
+                AlipayClient::new(AlipayConfig {
+                    app_id: merchant_id,
+                    private_key,
+                    alipay_public_key: crypto::public_key(&alipay_public)?,
+                    base_url,
+                })?
+                // Request timestamps from the book's clock: the order's absolute time_expire is
+                // written from it too.
+                .with_clock(desk.shared_clock()),
+            )
         }
         _ => return Err(not_configured()),
     };

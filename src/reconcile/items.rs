@@ -306,6 +306,9 @@ async fn record_missing(desk: &FeeDesk, item: &ReconItem, bill_id: Option<i64>) 
             )));
         }
     };
+    // The statement's day is the day the money was paid: it prices an early-bird tier.
+    let price_day = chrono::NaiveDate::parse_from_str(&item.day, "%Y-%m-%d")
+        .unwrap_or_else(|_| crate::clock::local_date(desk.clock().now()));
     let paid = billing::record_channel_payment(
         desk,
         &PaymentRequest {
@@ -315,6 +318,7 @@ async fn record_missing(desk: &FeeDesk, item: &ReconItem, bill_id: Option<i64>) 
             reference: Some(transaction_id.clone()),
             key,
         },
+        price_day,
     )
     .await?;
     if let Some((order_id, _, status)) = order

@@ -234,17 +234,19 @@ async fn tiers_price_each_bill_by_its_issue_day_in_shanghai() {
         .set(Utc.with_ymd_and_hms(2026, 8, 31, 16, 0, 0).unwrap());
     billing::issue_plan(d, p.id).await.unwrap();
 
+    // Issue 15: a tier bill is issued at the price after the last tier, whatever the issue
+    // day; the day it is paid prices it (tests/money_paths.rs).
     assert_eq!(
         amounts(&plan_bills(d, p.id).await),
         own(&[
-            ("XH", "S001", "2800.00"),
-            ("XH", "S002", "2800.00"),
-            ("XH", "S003", "2800.00"),
-            ("XH", "S006", "2900.00"),
-            ("XH", "S007", "2900.00"),
+            ("XH", "S001", "3000.00"),
+            ("XH", "S002", "3000.00"),
+            ("XH", "S003", "3000.00"),
+            ("XH", "S006", "3000.00"),
+            ("XH", "S007", "3000.00"),
             ("XH", "S008", "3000.00"),
         ]),
-        "a price is fixed when its bill is issued"
+        "issued at the late price"
     );
     assert_books(d).await;
 }

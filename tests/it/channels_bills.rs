@@ -103,6 +103,7 @@ async fn alipay_order(client: &AlipayClient, no: &str, fen: i64) {
             subject: "教材费 2026秋季学期".into(),
             total_fen: fen,
             timeout_express: Some("2h".into()),
+            time_expire: None,
         })
         .await
         .unwrap();

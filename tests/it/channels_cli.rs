@@ -243,7 +243,11 @@ async fn channel_accounts_keep_their_secrets_in_the_keyring_only() {
     let added: serde_json::Value = serde_json::from_str(&added).unwrap();
     let apiv3 = std::fs::read_to_string(keys_dir.join("wechat/apiv3_key.txt")).unwrap();
     assert_eq!(added["configured"], true);
-    assert_eq!(added["secret_hint"], apiv3[28..].to_string());
+    // Issue 15: a fingerprint (SHA-256, first 8 hex digits), never the key's own characters.
+    let hint = added["secret_hint"].as_str().unwrap();
+    assert_eq!(hint.len(), 8);
+    assert!(hint.bytes().all(|b| b.is_ascii_hexdigit()), "{hint}");
+    assert!(!apiv3.trim().contains(hint) && !hint.contains(&apiv3.trim()[28..]));
     ok(&run(&[
         "account",
         "add",

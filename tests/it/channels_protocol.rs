@@ -247,12 +247,13 @@ fn aead_aes_256_gcm_matches_the_official_vector() {
             )
             .is_err()
     );
-    // The key must be exactly 32 characters, is shown only by its last 4, and never printed.
+    // The key must be exactly 32 characters, is shown only by a fingerprint (the first 8 hex
+    // digits of its SHA-256, none of its characters), and never printed.
     assert_eq!(
         ApiV3Key::parse("short").unwrap_err().code(),
         ErrorCode::Validation
     );
-    assert_eq!(key.hint(), "r8Gb");
+    assert_eq!(key.hint(), "e4fb974a");
     assert!(!format!("{key:?}").contains("a7cde1"));
 }
 

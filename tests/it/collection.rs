@@ -39,7 +39,8 @@ struct World {
     alipay_plan: i64,
     /// XH 二班 材料费 fixed 800, into XH's cash account 西湖现金.
     cash_plan: i64,
-    /// CD 一班 活动费 declared 50-500, into 集团支付宝.
+    /// CD 一班 活动费 declared 50-500, into 成都现金 (a self-declared plan into a channel account
+    /// is refused: no one could pay it).
     declared_plan: i64,
 }
 
@@ -75,6 +76,7 @@ async fn world(test: &str) -> Option<World> {
     roster(&desk, &rows).await;
     let sandbox = channel_accounts(&desk, &secrets).await;
     account(&desk, "XH", Channel::OfflineCash, "西湖现金").await;
+    account(&desk, "CD", Channel::OfflineCash, "成都现金").await;
     fee(&desk, "XH", "学费").await;
     fee(&desk, "BJ", "学费").await;
     fee(&desk, "XH", "材料费").await;
@@ -84,7 +86,7 @@ async fn world(test: &str) -> Option<World> {
         plan_req("XH/学费", class("一班"), "fixed:2800", WECHAT),
         plan_req("BJ/学费", class("一班"), "fixed:1500.50", ALIPAY),
         plan_req("XH/材料费", class("二班"), "fixed:800", "西湖现金"),
-        plan_req("CD/活动费", class("一班"), "declared:50-500", ALIPAY),
+        plan_req("CD/活动费", class("一班"), "declared:50-500", "成都现金"),
     ] {
         let p = plan(&desk, req).await;
         billing::issue_plan(&desk, p.id).await.unwrap();

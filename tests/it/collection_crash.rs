@@ -379,7 +379,8 @@ async fn killing_the_cli_while_collect_or_sync_waits_for_the_channel_loses_nothi
         )
         .spawn()
         .unwrap();
-        let no = format!("FD{bill_id:010}A001");
+        let prefix = w.desk.db().order_prefix().await.unwrap();
+        let no = format!("FD{prefix}{bill_id:010}A001");
         until_the_channel_has(&w, &no).await;
         let out = kill(child);
         assert!(out.stdout.is_empty());
@@ -409,7 +410,8 @@ async fn killing_the_cli_while_collect_or_sync_waits_for_the_channel_loses_nothi
         )
         .spawn()
         .unwrap();
-        until_the_channel_has(&w, &format!("FD{bill_id:010}A001")).await;
+        let prefix = w.desk.db().order_prefix().await.unwrap();
+        until_the_channel_has(&w, &format!("FD{prefix}{bill_id:010}A001")).await;
         kill(child);
         let report = w.sync().await;
         assert_eq!(

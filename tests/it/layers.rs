@@ -19,7 +19,7 @@ const CAPABILITIES: &[(&str, &[&str])] = &[
     ("billing", &["org", "ledger", "receipts"]),
     ("channels", &["billing"]),
     ("roster", &["org"]),
-    ("reminders", &["org", "billing"]),
+    ("reminders", &["org", "billing", "collection"]),
     ("collection", &["billing", "channels", "receipts"]),
     ("reports", &["org", "billing"]),
     (

@@ -44,3 +44,5 @@ mod hostile_output;
 mod hostile_spreadsheets;
 mod hostile_statements;
 mod messy_classes;
+mod at_rest;
+mod money_paths;

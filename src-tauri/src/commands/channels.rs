@@ -3,7 +3,7 @@
 //! No secret ever crosses IPC. The user picks each key file in the native dialog
 //! ([`channel_key_pick`]); the window sends back only the path, which this side checks was
 //! picked, reads from disk and hands to the core, which puts the keys in the OS keyring. Once
-//! saved, a secret shows only as its last 4 characters (`secret_hint`).
+//! saved, a secret shows only as its fingerprint (`secret_hint`).
 
 use std::path::Path;
 

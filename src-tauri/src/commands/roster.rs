@@ -126,7 +126,7 @@ pub async fn roster_pick_file(
 /// picked. Refused unless the app was started with `FEEDESK_E2E=1` (tests/e2e/run.sh).
 #[tauri::command]
 pub fn e2e_use_file(state: State<'_, AppState>, path: String) -> Result<String, IpcError> {
-    if std::env::var(crate::commands::app::E2E_ENV).as_deref() != Ok("1") {
+    if !crate::commands::app::e2e_hooks() {
         return Err(IpcError::new(
             ErrorCode::Validation,
             "choose the file with the file dialog",

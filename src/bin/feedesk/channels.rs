@@ -236,7 +236,7 @@ pub async fn add_account(
         return output::json(&added);
     }
     say!(
-        "Account {} {} ({}) of {}: merchant {}, keys in the OS keyring (configured ····{}), {}",
+        "Account {} {} ({}) of {}: merchant {}, keys in the OS keyring (configured · fingerprint {}), {}",
         added.account.id,
         added.account.name,
         added.account.channel.as_str(),
@@ -363,7 +363,7 @@ pub async fn configure_account(
         return output::json(&configured);
     }
     say!(
-        "Account {} {} ({}): merchant {}, keys in the OS keyring (configured ····{}), {}",
+        "Account {} {} ({}): merchant {}, keys in the OS keyring (configured · fingerprint {}), {}",
         configured.account.id,
         configured.account.name,
         configured.account.channel.as_str(),

@@ -417,9 +417,13 @@ pub struct PayArgs {
     /// The idempotency key: retrying with the same key never pays twice.
     #[arg(long)]
     pub key: String,
-    /// The bank transfer's reference (required for bank accounts).
+    /// The bank transfer's reference (required for bank accounts; recorded once per account).
     #[arg(long)]
     pub reference: Option<String>,
+    /// Cash at the counter for a bill whose plan collects through WeChat Pay or Alipay, when
+    /// the channel cannot be used: why (kept in the audit log). --account names a cash account.
+    #[arg(long, value_name = "REASON")]
+    pub cash_fallback: Option<String>,
 }
 
 #[derive(Debug, Args)]

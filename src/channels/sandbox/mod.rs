@@ -321,7 +321,14 @@ impl SandboxHandle {
             }
         };
         let id = state.next_id();
+        let alipay_now = state.alipay_now.clone();
         let order = state.orders.get_mut(&key).expect("found above");
+        if order.state == OrderState::Open && order.expired(alipay_now.as_deref()) {
+            order.state = OrderState::Closed;
+            return Err(Error::Conflict(format!(
+                "order {out_trade_no} expired (time_expire) and can no longer be paid"
+            )));
+        }
         if order.state != OrderState::Open {
             return Err(Error::Conflict(format!(
                 "order {out_trade_no} is {:?}, not open",

@@ -1,7 +1,7 @@
 // Typed wrappers for src-tauri/src/commands/channels.rs: WeChat Pay and Alipay accounts.
 // No secret crosses IPC: the user picks each key file in the native dialog (channelKeyPick),
 // the window sends back only its path, and the Rust side reads it and puts the keys in the OS
-// keyring. Afterwards a secret shows only as its last 4 characters (`secret_hint`).
+// keyring. Afterwards a secret shows only as its fingerprint (`secret_hint`).
 import type { AccountTest } from "./bindings/AccountTest";
 import type { ChannelAccountForm } from "./bindings/ChannelAccountForm";
 import type { ChannelAccount } from "./bindings/ChannelAccount";

@@ -1,7 +1,7 @@
 // The words of the Settings page and the channel key files, merged into the dictionaries of ../i18n.tsx.
 export const settingsZh = {
   "settings.channels": "收款渠道账户",
-  "settings.channelsHint": "微信支付与支付宝的收款账户。密钥只保存在操作系统钥匙串中：数据库和界面都不保存、不显示密钥，保存后只显示末 4 位（如“已配置 ····1a2b”）。",
+  "settings.channelsHint": "微信支付与支付宝的收款账户。密钥只保存在操作系统钥匙串中：数据库和界面都不保存、不显示密钥，保存后只显示指纹（密钥 SHA-256 的前 8 位，如“已配置 · 指纹 1a2b3c4d”）。",
   "settings.noChannels": "还没有微信支付或支付宝账户。",
   "settings.accountName": "账户名称",
   "settings.channel": "渠道",
@@ -9,7 +9,7 @@ export const settingsZh = {
   "settings.merchant": "商户号 / AppID",
   "settings.keys": "密钥",
   "settings.baseUrl": "接口地址",
-  "settings.configured": "已配置 ····{hint}",
+  "settings.configured": "已配置 · 指纹 {hint}",
   "settings.notConfigured": "未配置密钥",
   "settings.test": "测试连接",
   "settings.testing": "正在测试…",
@@ -35,7 +35,7 @@ export const settingsZh = {
   "settings.keysNote": "保存后，密钥只在系统钥匙串中；若系统钥匙串不可用，将拒绝保存，绝不改存为文件。",
   "settings.save": "保存（密钥存入系统钥匙串）",
   "settings.saving": "正在保存…",
-  "settings.added": "已添加账户“{name}”，密钥已存入系统钥匙串（已配置 ····{hint}）。",
+  "settings.added": "已添加账户“{name}”，密钥已存入系统钥匙串（已配置 · 指纹 {hint}）。",
   "settings.configureKeys": "配置密钥",
   "settings.replaceKeys": "更换密钥",
   "settings.configureTitle": "为“{name}”配置密钥",
@@ -46,7 +46,7 @@ export const settingsZh = {
 
 export const settingsEn: Record<keyof typeof settingsZh, string> = {
   "settings.channels": "Channel accounts",
-  "settings.channelsHint": "The WeChat Pay and Alipay accounts money is collected into. Their secrets live only in the OS keyring: neither the database nor the window keeps or shows them; once saved, only the last 4 characters show (“configured ····1a2b”).",
+  "settings.channelsHint": "The WeChat Pay and Alipay accounts money is collected into. Their secrets live only in the OS keyring: neither the database nor the window keeps or shows them; once saved, only a fingerprint shows (the first 8 hex digits of the key's SHA-256: “configured · fingerprint 1a2b3c4d”).",
   "settings.noChannels": "No WeChat Pay or Alipay account yet.",
   "settings.accountName": "Account name",
   "settings.channel": "Channel",
@@ -54,7 +54,7 @@ export const settingsEn: Record<keyof typeof settingsZh, string> = {
   "settings.merchant": "Merchant / app id",
   "settings.keys": "Keys",
   "settings.baseUrl": "Base URL",
-  "settings.configured": "configured ····{hint}",
+  "settings.configured": "configured · fingerprint {hint}",
   "settings.notConfigured": "no keys",
   "settings.test": "Test connection",
   "settings.testing": "Testing…",
@@ -80,7 +80,7 @@ export const settingsEn: Record<keyof typeof settingsZh, string> = {
   "settings.keysNote": "Once saved, the keys are only in the OS keyring; without a keyring nothing is saved (never to a file instead).",
   "settings.save": "Save (keys to the OS keyring)",
   "settings.saving": "Saving…",
-  "settings.added": "Account “{name}” added; its keys are in the OS keyring (configured ····{hint}).",
+  "settings.added": "Account “{name}” added; its keys are in the OS keyring (configured · fingerprint {hint}).",
   "settings.configureKeys": "Configure keys",
   "settings.replaceKeys": "Replace keys",
   "settings.configureTitle": "Keys for “{name}”",

@@ -10,11 +10,22 @@ import { useI18n, type MessageKey } from "../i18n";
 import { CHANNELS, accountAdd, accountArchive, feeAdd, type Channel, type IssueReport, type Plan } from "../ipc/fees";
 import { asIpcError } from "../ipc/invoke";
 import { channelLabel } from "../labels";
-import { formatMoney } from "../money";
+import { formatMoney, tierSteps } from "../money";
 import { flatten, lineage, useAccounts, useFees, usePlans, useRefreshAll, useTree } from "../queries";
 
 import { PlanForm } from "./PlanForm";
 import { IssuePreview } from "./IssuePreview";
+
+/** "¥2,800 until 8/31, then ¥3,000" for an early-bird rule; null otherwise. */
+function tierSchedule(t: ReturnType<typeof useI18n>["t"], rule: string): string | null {
+  const steps = tierSteps(rule);
+  if (!steps) return null;
+  return steps
+    .map((s) =>
+      s.day ? t("rule.schedule.until", { price: s.price, day: s.day }) : t("rule.schedule.then", { price: s.price }),
+    )
+    .join(", ");
+}
 
 export function Fees() {
   const { t } = useI18n();
@@ -246,6 +257,11 @@ function Plans({ unit }: { unit: string }) {
                   </td>
                   <td>
                     <code>{p.rule}</code>
+                    {tierSchedule(t, p.rule) && (
+                      <span className="detail" data-testid="plan-price-schedule">
+                        {tierSchedule(t, p.rule)} ({t("rule.schedule.note")})
+                      </span>
+                    )}
                     <span className="detail">
                       {p.allow_partial ? t("fees.partialYes") : t("fees.partialNo")}
                       {p.discounts > 0 && ` · ${t("fees.discountCount", { n: p.discounts })}`}

@@ -10,6 +10,6 @@ export type ChannelAccount = {
  */
 configured: boolean, merchant_id: string | null, appid: string | null, cert_serial: string | null, platform_key_id: string | null, base_url: string | null, 
 /**
- * The last 4 characters of the secret, the only part ever shown ("····1a2b").
+ * A fingerprint of the secret (first 8 hex digits of a SHA-256), the only thing ever shown.
  */
 secret_hint: string | null, id: number, unit_id: number, unit_code: string, channel: Channel, name: string, archived: boolean, };
