@@ -24,3 +24,8 @@ CREATE INDEX payments_account_reference ON payments (account_id, reference)
 -- cannot compute: the old hints are wiped, and configuring the account again shows the new one.
 UPDATE channel_settings SET secret_hint = ''
  WHERE account_id IN (SELECT id FROM collection_accounts WHERE channel = 'wechat');
+
+-- The Alipay account (账号, the PID and its suffix) an Alipay account's statements carry in
+-- their `#账号：[...]` line: learned from the first statement (downloaded through Alipay's API,
+-- or imported), after which a file of any other account is refused.
+ALTER TABLE channel_settings ADD COLUMN statement_account TEXT;
