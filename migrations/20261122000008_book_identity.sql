@@ -11,7 +11,10 @@ CREATE TABLE book_identity (
     id            INTEGER PRIMARY KEY CHECK (id = 1),
     order_prefix  TEXT    NOT NULL CHECK (length(order_prefix) = 8),
     home          TEXT,
-    changed_at    TEXT    NOT NULL
+    changed_at    TEXT    NOT NULL,
+    -- Where the key that signs the chain anchors lives in the OS keyring (audit::anchor);
+    -- never the key itself. Made at the first anchor.
+    anchor_key_ref TEXT
 );
 INSERT INTO book_identity (id, order_prefix, home, changed_at)
 VALUES (1, upper(hex(randomblob(4))), NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
