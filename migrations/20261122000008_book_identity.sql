@@ -11,7 +11,10 @@ CREATE TABLE book_identity (
     id            INTEGER PRIMARY KEY CHECK (id = 1),
     order_prefix  TEXT    NOT NULL CHECK (length(order_prefix) = 8),
     home          TEXT,
-    changed_at    TEXT    NOT NULL
+    changed_at    TEXT    NOT NULL,
+    -- Where the key that signs the chain anchors lives in the OS keyring (audit::anchor);
+    -- never the key itself. Made at the first anchor.
+    anchor_key_ref TEXT
 );
 INSERT INTO book_identity (id, order_prefix, home, changed_at)
 VALUES (1, upper(hex(randomblob(4))), NULL, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
@@ -24,3 +27,8 @@ CREATE INDEX payments_account_reference ON payments (account_id, reference)
 -- cannot compute: the old hints are wiped, and configuring the account again shows the new one.
 UPDATE channel_settings SET secret_hint = ''
  WHERE account_id IN (SELECT id FROM collection_accounts WHERE channel = 'wechat');
+
+-- The Alipay account (账号, the PID and its suffix) an Alipay account's statements carry in
+-- their `#账号：[...]` line: learned from the first statement (downloaded through Alipay's API,
+-- or imported), after which a file of any other account is refused.
+ALTER TABLE channel_settings ADD COLUMN statement_account TEXT;

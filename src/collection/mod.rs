@@ -21,8 +21,8 @@ pub use export::{QrExport, export_class_qr};
 pub use orders::{ChannelOrder, list_orders};
 pub use qr::{qr_png, qr_svg};
 pub use refund::refund_via_channel;
-pub(crate) use sync::sync_all;
 pub use sync::{SyncReport, check_order_now, close_order, sync_orders};
+pub(crate) use sync::{confirm_paid, sync_all};
 
 /// How long a QR code stays payable.
 pub const ORDER_MINUTES: i64 = 120;

@@ -206,7 +206,17 @@ async fn ask(
                 if status.is_some() {
                     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 }
-                status = c.query_refund(&row.out_refund_no).await?.map(|r| r.status);
+                let answer = c.query_refund(&row.out_refund_no).await?;
+                if let Some(r) = &answer
+                    && r.amount.refund != row.amount_fen
+                {
+                    return Ok(Standing::Failed(format!(
+                        "WeChat Pay reports {} refunded, not the {} asked; nothing was recorded — check it at WeChat Pay",
+                        crate::money::Money::from_fen(r.amount.refund)?,
+                        crate::money::Money::from_fen(row.amount_fen)?
+                    )));
+                }
+                status = answer.map(|r| r.status);
                 if status.is_none() && !request {
                     return Ok(Standing::Failed("the channel has no such refund".into()));
                 }
@@ -228,6 +238,15 @@ async fn ask(
                     .query_refund(&row.out_trade_no, &row.out_refund_no)
                     .await?
                 {
+                    // The amount Alipay says it refunded must be the amount asked: a forged or
+                    // confused answer never books another amount.
+                    Some(q) if q.is_success() && q.refund_fen != row.amount_fen => {
+                        return Ok(Standing::Failed(format!(
+                            "Alipay reports {} refunded, not the {} asked; nothing was recorded — check it at Alipay",
+                            crate::money::Money::from_fen(q.refund_fen)?,
+                            crate::money::Money::from_fen(row.amount_fen)?
+                        )));
+                    }
                     Some(q) if q.is_success() => return Ok(Standing::Done),
                     None if !request => {
                         return Ok(Standing::Failed("the channel has no such refund".into()));

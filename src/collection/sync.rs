@@ -269,6 +269,58 @@ pub async fn close_order(
     super::orders::order_by_no(desk, order_no).await?.try_into()
 }
 
+/// Asks the channel behind `account` whether order `out_trade_no` was paid, as transaction
+/// `transaction_id`, for exactly `fen`: the only proof a line of an imported statement (a file
+/// anyone could have edited) is allowed to book money on. Every answer is signed and checked
+/// against the account's merchant (the clients refuse anything else).
+pub(crate) async fn confirm_paid(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    account: &str,
+    out_trade_no: &str,
+    transaction_id: &str,
+    fen: i64,
+) -> Result<()> {
+    let (_, channel) = client(desk, secrets, account).await?;
+    let unconfirmed = |why: String| {
+        Error::Conflict(format!(
+            "refused: the channel does not confirm order {out_trade_no} as paid ({why}); nothing was recorded — \
+             check the statement file against the channel's own"
+        ))
+    };
+    let (paid, id, total) = match channel {
+        ChannelClient::Wechat(c) => match c.query(out_trade_no).await? {
+            Some(t) => (
+                t.trade_state.is_paid(),
+                t.transaction_id.clone(),
+                t.confirm_total(fen).err(),
+            ),
+            None => return Err(unconfirmed("it has no such order".into())),
+        },
+        ChannelClient::Alipay(c) => match c.query(out_trade_no).await? {
+            Some(t) => (
+                t.status.is_paid(),
+                t.trade_no.clone(),
+                t.confirm_total(fen).err(),
+            ),
+            None => return Err(unconfirmed("it has no such trade".into())),
+        },
+    };
+    if !paid {
+        return Err(unconfirmed("it is not paid".into()));
+    }
+    if id.as_deref() != Some(transaction_id) {
+        return Err(unconfirmed(format!(
+            "its transaction is {}, the statement says {transaction_id}",
+            id.as_deref().unwrap_or("none")
+        )));
+    }
+    if let Some(e) = total {
+        return Err(unconfirmed(e.to_string()));
+    }
+    Ok(())
+}
+
 /// Checks every open order and every refund still being processed.
 pub async fn sync_orders(desk: &FeeDesk, secrets: &SecretStore) -> Result<SyncReport> {
     Ok(sync_all(desk, secrets).await?.0)

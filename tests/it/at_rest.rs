@@ -3,6 +3,7 @@
 //! plainly within the timeout.
 
 use crate::support::billing_support;
+use crate::support::channels_support;
 
 use std::sync::Arc;
 
@@ -116,4 +117,129 @@ async fn a_writer_that_finds_another_busy_is_told_so_within_the_timeout() {
     feedesk::billing::add_fee(&second, "XH", "学费")
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_anchor_catches_a_deleted_tail_and_a_re_chained_history() {
+    use feedesk::audit::anchor;
+    let Some(secrets) =
+        channels_support::keyring_or_skip("cn.feedesk.app.test.anchor", "anchor").await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(&dir.path().join("data"), TestClock::at(default_time())).await;
+    institution(&desk).await;
+    roster(
+        &desk,
+        &[
+            ("XH", "S001", "张三", "一班", ""),
+            ("XH", "S002", "李四", "一班", ""),
+            ("XH", "S003", "王五", "一班", ""),
+        ],
+    )
+    .await;
+    account(
+        &desk,
+        "XH",
+        feedesk::billing::Channel::OfflineCash,
+        "西湖现金",
+    )
+    .await;
+    fee(&desk, "XH", "学费").await;
+    let p = plan(
+        &desk,
+        plan_req("XH/学费", class("一班"), "fixed:100", "西湖现金"),
+    )
+    .await;
+    feedesk::billing::issue_plan(&desk, p.id).await.unwrap();
+    for (no, key) in [("S001", "k1"), ("S002", "k2")] {
+        let b = bill_of(&desk, p.id, no).await;
+        pay(&desk, b.id, "100", "西湖现金", key).await.unwrap();
+    }
+    let file = dir.path().join("anchor.json");
+    let made = anchor::write(&desk, &secrets, &file).await.unwrap();
+    assert!(
+        made.audit.entries > 3 && made.receipts.entries == 2,
+        "{made:?}"
+    );
+    let check = |a: anchor::Anchor| {
+        let (desk, secrets) = (&desk, &secrets);
+        async move { anchor::verify(desk, secrets, &a).await.unwrap() }
+    };
+    // Later work keeps the book consistent with the anchor.
+    let b3 = bill_of(&desk, p.id, "S003").await;
+    pay(&desk, b3.id, "100", "西湖现金", "k3").await.unwrap();
+    assert!(check(anchor::read(&file).unwrap()).await.ok());
+
+    // An altered anchor file does not verify.
+    let mut forged = anchor::read(&file).unwrap();
+    forged.audit.entries -= 5;
+    let c = check(forged).await;
+    assert!(c.problems[0].contains("signature"), "{:?}", c.problems);
+
+    // Someone who can write the file deletes the audit tail, anchored entries included: the
+    // chain alone still verifies, the anchor does not.
+    let pool = desk.db().pool();
+    sqlx::query("DROP TRIGGER audit_log_no_delete")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "DELETE FROM audit_log WHERE id > (SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET ?)",
+    )
+    .bind(made.audit.entries - 3)
+    .execute(pool)
+    .await
+    .unwrap();
+    assert!(
+        feedesk::audit::verify(pool).await.is_ok(),
+        "the chain alone misses it"
+    );
+    let c = check(anchor::read(&file).unwrap()).await;
+    assert!(
+        c.problems
+            .iter()
+            .any(|p| p.contains("audit log") && p.contains("tail was deleted")),
+        "{:?}",
+        c.problems
+    );
+    // ... and carries on writing, so the log is as long again: a re-chained history.
+    for i in 0..5 {
+        fee(&desk, "XH", &format!("杂费{i}")).await;
+    }
+    let c = check(anchor::read(&file).unwrap()).await;
+    assert!(
+        c.problems.iter().any(|p| p.contains("re-chained")),
+        "{:?}",
+        c.problems
+    );
+
+    // The receipts' tail too.
+    sqlx::query("DROP TRIGGER receipts_no_delete")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("DROP TRIGGER receipt_files_no_delete")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM receipt_files")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "DELETE FROM receipts WHERE id >= (SELECT id FROM receipts ORDER BY id LIMIT 1 OFFSET 1)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let c = check(anchor::read(&file).unwrap()).await;
+    assert!(
+        c.problems
+            .iter()
+            .any(|p| p.contains("receipts") && p.contains("tail was deleted")),
+        "{:?}",
+        c.problems
+    );
 }

@@ -162,9 +162,11 @@ async fn keys_are_configured_later_and_rotated() {
     .unwrap();
     assert_eq!(first["configured"], true);
     let apiv3_a = std::fs::read_to_string(keys_a.join("wechat/apiv3_key.txt")).unwrap();
+    // Issue 15: the hint is a fingerprint, the first 8 hex digits of the key's SHA-256.
+    use sha2::Digest;
     assert_eq!(
         first["secret_hint"],
-        apiv3_a.trim()[apiv3_a.trim().len() - 4..]
+        hex::encode(sha2::Sha256::digest(apiv3_a.trim().as_bytes()))[..8]
     );
     ok(&feedesk(&data, &["account", "test", "微信收款"]));
     let ref_a = secret_ref(&data, "微信收款").expect("a keyring reference");

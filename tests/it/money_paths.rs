@@ -12,6 +12,7 @@
 use crate::support::billing_support;
 use crate::support::channels_support;
 use crate::support::collection_support;
+use crate::support::reconcile_support;
 
 use std::sync::Arc;
 
@@ -733,5 +734,201 @@ async fn a_reminder_run_first_records_qr_payments_so_a_parent_who_paid_is_never_
     );
     assert_eq!(rows(unpaid_bill.id).await, 1, "the others are");
     assert_books(&desk).await;
+    cleanup(&desk, &secrets, sandbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_from_a_statement_books_only_what_the_channel_confirms() {
+    use feedesk::progress::{CancelToken, ignore_progress};
+    use feedesk::reconcile::{self, ItemFilter, Resolution, ResolveRequest};
+    use reconcile_support::{Line, wechat_bill};
+    let Some(secrets) = keyring_or_skip(SERVICE, "record from statement").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, _clock) = desk_with_members(dir.path()).await;
+    let sandbox = channel_accounts(&desk, &secrets).await;
+    fee(&desk, "XH", "学费").await;
+    let p = plan(
+        &desk,
+        plan_req("XH/学费", class("一班"), "fixed:2800", WECHAT),
+    )
+    .await;
+    billing::issue_plan(&desk, p.id).await.unwrap();
+    let forged_bill = bill_of(&desk, p.id, "S001").await;
+    let forged_order = collection::collect(&desk, &secrets, forged_bill.id)
+        .await
+        .unwrap();
+    // Paid for real, but the sync missed it: the statement shows it.
+    let real_bill = bill_of(&desk, p.id, "S002").await;
+    let real_order = collection::collect(&desk, &secrets, real_bill.id)
+        .await
+        .unwrap();
+    let txn = sandbox
+        .handle()
+        .pay(&real_order.order_no)
+        .unwrap()
+        .transaction_id
+        .unwrap();
+
+    // A statement file with a line nobody paid (a forged transaction for S001's open order).
+    let bill_text = wechat_bill(
+        channels_support::MCH_ID,
+        &[
+            Line::pay(
+                "2026-09-02 10:00:00",
+                "4200000000202609020000000001",
+                &forged_order.order_no,
+                280_000,
+            ),
+            Line::pay("2026-09-02 10:05:00", &txn, &real_order.order_no, 280_000),
+        ],
+    );
+    let path = dir.path().join("forged.csv");
+    std::fs::write(&path, bill_text).unwrap();
+    reconcile::import_statement(&desk, WECHAT, &path, &ignore_progress, &CancelToken::new())
+        .await
+        .unwrap();
+    let d = day(2026, 9, 2);
+    reconcile::run_reconciliation(&desk, WECHAT, d, d, &ignore_progress, &CancelToken::new())
+        .await
+        .unwrap();
+    let items = reconcile::list_items(&desk, &ItemFilter::default())
+        .await
+        .unwrap();
+    let item_of = |no: &str| {
+        items
+            .iter()
+            .find(|i| i.out_trade_no.as_deref() == Some(no))
+            .unwrap_or_else(|| panic!("no item for {no}: {items:?}"))
+            .id
+    };
+    let record = |id| ResolveRequest {
+        item_id: id,
+        action: Resolution::Record,
+        note: "补记".into(),
+        bill_id: None,
+    };
+    let before = snapshot(&desk).await;
+    let err = reconcile::resolve_item(&desk, &secrets, &record(item_of(&forged_order.order_no)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+    assert!(err.to_string().contains("does not confirm"), "{err}");
+    assert_eq!(
+        snapshot(&desk).await,
+        before,
+        "nothing booked on a forged line"
+    );
+    // The genuine line is confirmed by the channel and recorded.
+    reconcile::resolve_item(&desk, &secrets, &record(item_of(&real_order.order_no)))
+        .await
+        .unwrap();
+    assert_eq!(bill(&desk, real_bill.id).await.status, "paid");
+    // (assert_books does not count the channel fees reconciliation posts.)
+    let check = feedesk::ledger::verify(&desk).await.unwrap();
+    assert!(check.ok(), "{:?}", check.problems);
+    cleanup(&desk, &secrets, sandbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alipay_refund_answer_for_another_amount_is_not_recorded() {
+    let Some(secrets) = keyring_or_skip(SERVICE, "alipay refund amount").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, _clock) = desk_with_members(dir.path()).await;
+    let sandbox = channel_accounts(&desk, &secrets).await;
+    fee(&desk, "BJ", "学费").await;
+    let p = plan(
+        &desk,
+        plan_req(
+            "BJ/学费",
+            class("一班"),
+            "fixed:1500.50",
+            collection_support::ALIPAY,
+        ),
+    )
+    .await;
+    billing::issue_plan(&desk, p.id).await.unwrap();
+    let b = bill_of(&desk, p.id, "B001").await;
+    let payment = collected(&desk, &secrets, &sandbox, b.id).await;
+    // The refund request's answer and the first refund query report one fen more.
+    sandbox.handle().inject(FaultRule {
+        fault: Fault::WrongAmount,
+        times: 2,
+        order: None,
+    });
+    let before = snapshot(&desk).await;
+    let err = collection::refund_via_channel(&desk, &secrets, &refund_req(payment, "100", "ali-1"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not the 100.00 asked"), "{err}");
+    assert_eq!(snapshot(&desk).await, before, "no refund recorded");
+    cleanup(&desk, &secrets, sandbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alipay_statement_of_another_alipay_account_is_refused() {
+    use feedesk::progress::{CancelToken, ignore_progress};
+    use feedesk::reconcile;
+    use reconcile_support::{Line, alipay_zip};
+    let Some(secrets) = keyring_or_skip(SERVICE, "alipay statement account").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (desk, _clock) = desk_with_members(dir.path()).await;
+    let sandbox = channel_accounts(&desk, &secrets).await;
+    let line = |txn: &str| {
+        vec![Line::pay(
+            "2026-09-02 10:00:00",
+            txn,
+            "POS20260902001",
+            10_000,
+        )]
+    };
+    let import = |name: &str, bytes: Vec<u8>| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let desk = &desk;
+        async move {
+            reconcile::import_statement(
+                desk,
+                collection_support::ALIPAY,
+                &path,
+                &ignore_progress,
+                &CancelToken::new(),
+            )
+            .await
+        }
+    };
+    // The first statement teaches the account's Alipay account; the same one again is fine.
+    import(
+        "a.zip",
+        alipay_zip("2088000000000001", "2026-09-02", &line("2026090222001")),
+    )
+    .await
+    .unwrap();
+    import(
+        "a2.zip",
+        alipay_zip("2088000000000001", "2026-09-03", &line("2026090322001")),
+    )
+    .await
+    .unwrap();
+    // Another Alipay account's bill is refused, naming both.
+    let err = import(
+        "b.zip",
+        alipay_zip("2088999999999999", "2026-09-04", &line("2026090422001")),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Validation, "{err}");
+    for needle in [
+        "20889999999999990156",
+        "20880000000000010156",
+        collection_support::ALIPAY,
+    ] {
+        assert!(err.to_string().contains(needle), "'{needle}' in {err}");
+    }
     cleanup(&desk, &secrets, sandbox).await;
 }

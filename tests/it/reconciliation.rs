@@ -223,11 +223,22 @@ async fn a_wechat_day_with_every_discrepancy_is_matched_explained_and_exported()
     for member in ["S001", "S002", "S003", "S004", "S005"] {
         paid.push(w.collect_paid(w.wechat_plan, member).await);
     }
-    // S006: an order the payer paid at the channel after we closed it (we never recorded it).
+    // S006: an order the payer paid at the channel after we had given it up here (closed in
+    // our books, never at the channel: we never recorded it). Recording it from the statement
+    // asks the channel first (issue 15), which confirms it.
     let s006 = bill_of(d, w.wechat_plan, "S006").await;
     let order6 = collection::collect(d, &w.secrets, s006.id).await.unwrap();
-    collection::close_order(d, &w.secrets, &order6.order_no)
+    sqlx::query("UPDATE channel_orders SET status = 'closed' WHERE out_trade_no = ?")
+        .bind(&order6.order_no)
+        .execute(d.db().pool())
         .await
+        .unwrap();
+    let txn6 = w
+        .sandbox
+        .handle()
+        .pay(&order6.order_no)
+        .unwrap()
+        .transaction_id
         .unwrap();
     // Refunds through the channel: 500 on S001 (the bill agrees), 300 on S002 (it says 299).
     let refund = |payment, amount: &str, key: &str| RefundRequest {
@@ -255,12 +266,7 @@ async fn a_wechat_day_with_every_discrepancy_is_matched_explained_and_exported()
         Line::pay(&t("09:03:00"), &paid[2].1, &paid[2].0, 279_900), // amount mismatch
         // S004's payment is missing from the bill: ours only.
         Line::pay(&t("09:05:00"), &paid[4].1, &paid[4].0, 280_000),
-        Line::pay(
-            &t("09:06:00"),
-            "4200000000202609026666",
-            &order6.order_no,
-            280_000,
-        ), // channel only, our order
+        Line::pay(&t("09:06:00"), &txn6, &order6.order_no, 280_000), // channel only, our order
         Line::pay(
             &t("10:00:00"),
             "4200000000202609027777",
@@ -401,16 +407,25 @@ async fn a_wechat_day_with_every_discrepancy_is_matched_explained_and_exported()
         note: note.into(),
         bill_id: None,
     };
-    let err = reconcile::resolve_item(d, &resolve(foreign.id, Resolution::Record, "补记"))
-        .await
-        .unwrap_err();
+    let err = reconcile::resolve_item(
+        d,
+        &w.secrets,
+        &resolve(foreign.id, Resolution::Record, "补记"),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("--bill"), "{err}");
-    let err = reconcile::resolve_item(d, &resolve(foreign.id, Resolution::Explain, "  "))
-        .await
-        .unwrap_err();
+    let err = reconcile::resolve_item(
+        d,
+        &w.secrets,
+        &resolve(foreign.id, Resolution::Explain, "  "),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Validation);
     let recorded = reconcile::resolve_item(
         d,
+        &w.secrets,
         &resolve(ours.id, Resolution::Record, "家长关单后仍付款，补记"),
     )
     .await
@@ -422,6 +437,7 @@ async fn a_wechat_day_with_every_discrepancy_is_matched_explained_and_exported()
     assert_eq!(billing_support::bill(d, s006.id).await.status, "paid");
     reconcile::resolve_item(
         d,
+        &w.secrets,
         &resolve(
             foreign.id,
             Resolution::Explain,
@@ -433,13 +449,18 @@ async fn a_wechat_day_with_every_discrepancy_is_matched_explained_and_exported()
     let ours_only = by_class("ours_only")[0].id;
     reconcile::resolve_item(
         d,
+        &w.secrets,
         &resolve(ours_only, Resolution::FollowUp, "联系微信支付核查"),
     )
     .await
     .unwrap();
-    let err = reconcile::resolve_item(d, &resolve(foreign.id, Resolution::Explain, "again"))
-        .await
-        .unwrap_err();
+    let err = reconcile::resolve_item(
+        d,
+        &w.secrets,
+        &resolve(foreign.id, Resolution::Explain, "again"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict);
     let actions: Vec<String> = feedesk::audit::list(d.db().pool())
         .await

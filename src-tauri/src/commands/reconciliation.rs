@@ -133,7 +133,7 @@ pub async fn reconcile_resolve(
         note,
         bill_id,
     };
-    Ok(reconcile::resolve_item(state.desk()?, &request).await?)
+    Ok(reconcile::resolve_item(state.desk()?, state.secrets(), &request).await?)
 }
 
 /// Runs and writes the reconciliation workbook where the user chooses.

@@ -258,7 +258,9 @@ pub async fn reconcile(desk: &FeeDesk, cmd: ReconcileCommand, json: bool) -> Res
                 note,
                 bill_id: bill,
             };
-            let item = reconcile::resolve_item(desk, &req).await?;
+            let item =
+                reconcile::resolve_item(desk, &feedesk::secrets::SecretStore::from_env(), &req)
+                    .await?;
             if json {
                 return output::json(&item);
             }

@@ -651,6 +651,12 @@ fn finish_alipay(
     {
         node["total_amount"] = Value::from(crypto::fen_to_yuan(fen + 1));
     }
+    // A refund query's amount too.
+    if faults.contains(&Fault::WrongAmount)
+        && let Some(fen) = node["refund_amount"].as_str().and_then(crypto::yuan_to_fen)
+    {
+        node["refund_amount"] = Value::from(crypto::fen_to_yuan(fen + 1));
+    }
     if faults.contains(&Fault::WrongMerchant)
         && let Some(no) = node["out_trade_no"].as_str()
     {
