@@ -121,7 +121,7 @@ async fn a_writer_that_finds_another_busy_is_told_so_within_the_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_anchor_catches_a_deleted_tail_and_a_re_chained_history() {
-    use feedesk::audit::anchor;
+    use feedesk::anchor;
     let Some(secrets) =
         channels_support::keyring_or_skip("cn.feedesk.app.test.anchor", "anchor").await
     else {

@@ -16,6 +16,7 @@ const CAPABILITIES: &[(&str, &[&str])] = &[
     ("org", &[]),
     ("ledger", &["org"]),
     ("receipts", &["org"]),
+    ("anchor", &["receipts"]),
     ("billing", &["org", "ledger", "receipts"]),
     ("channels", &["billing"]),
     ("roster", &["org"]),

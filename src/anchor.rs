@@ -202,7 +202,7 @@ pub async fn verify(desk: &FeeDesk, secrets: &SecretStore, anchor: &Anchor) -> R
             ));
         }
     }
-    if let Err(e) = super::verify(pool).await {
+    if let Err(e) = crate::audit::verify(pool).await {
         check.problems.push(e.to_string());
     }
     let receipts = crate::receipts::verify(desk).await?;
