@@ -8,7 +8,6 @@
 pub mod bindings;
 pub mod commands;
 pub mod error;
-pub mod paths;
 pub mod state;
 
 use tauri::Manager;
@@ -18,9 +17,9 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
-            let desk = paths::data_dir().and_then(|dir| {
-                tauri::async_runtime::block_on(feedesk::FeeDesk::open(&dir)).map_err(Into::into)
-            });
+            let desk = feedesk::desk::data_dir()
+                .and_then(|dir| tauri::async_runtime::block_on(feedesk::FeeDesk::open(&dir)))
+                .map_err(error::IpcError::from);
             if let Err(error) = &desk {
                 eprintln!("FeeDesk could not open its data folder: {error}");
             }

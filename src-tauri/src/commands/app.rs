@@ -3,7 +3,6 @@
 use serde::Serialize;
 
 use crate::error::IpcError;
-use crate::paths;
 
 /// Environment variable that turns on test-only hooks in the window (see tests/e2e/README.md).
 pub const E2E_ENV: &str = "FEEDESK_E2E";
@@ -31,7 +30,7 @@ pub struct AppInfo {
 /// Returns [`AppInfo`]; fails with `internal` when no data folder can be determined.
 #[tauri::command]
 pub fn app_info() -> Result<AppInfo, IpcError> {
-    let data_dir = paths::data_dir()?;
+    let data_dir = feedesk::desk::data_dir()?;
     Ok(AppInfo {
         name: "FeeDesk".to_owned(),
         version: feedesk::VERSION.to_owned(),
