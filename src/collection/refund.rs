@@ -293,7 +293,8 @@ pub(crate) async fn finish_pending_refunds(
     desk: &FeeDesk,
     secrets: &SecretStore,
 ) -> Result<(u64, u64, Vec<String>)> {
-    let rows: Vec<(i64, String, String, i64, String, String, i64, i64, i64)> = sqlx::query_as(
+    type PendingRow = (i64, String, String, i64, String, String, i64, i64, i64);
+    let rows: Vec<PendingRow> = sqlx::query_as(
         "SELECT r.id, r.out_refund_no, r.key, r.amount_fen, r.reason, o.out_trade_no, o.amount_fen,
                 o.account_id, o.payment_id
          FROM channel_refunds r JOIN channel_orders o ON o.id = r.order_id

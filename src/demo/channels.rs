@@ -151,21 +151,20 @@ async fn collect_some(
         .iter()
         .rev()
         .find(|o| o.status == "paid" && o.channel == "wechat")
+        && let Some(payment_id) = order.payment_id
     {
-        if let Some(payment_id) = order.payment_id {
-            collection::refund_via_channel(
-                desk,
-                secrets,
-                &RefundRequest {
-                    payment_id,
-                    amount: Money::from_fen(8_000)?,
-                    reason: "考级取消，退还部分报名费".into(),
-                    key: format!("demo-channel-refund-{payment_id}"),
-                },
-            )
-            .await?;
-            report.refunded_via_channel += 1;
-        }
+        collection::refund_via_channel(
+            desk,
+            secrets,
+            &RefundRequest {
+                payment_id,
+                amount: Money::from_fen(8_000)?,
+                reason: "考级取消，退还部分报名费".into(),
+                key: format!("demo-channel-refund-{payment_id}"),
+            },
+        )
+        .await?;
+        report.refunded_via_channel += 1;
     }
     Ok(report)
 }
