@@ -302,3 +302,54 @@ async fn a_backup_writes_an_anchor_that_the_cli_verifies() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_monthly_report_carries_the_chains_anchor_after_its_summary() {
+    use calamine::{Data, Reader, open_workbook_auto};
+    use feedesk::progress::{CancelToken, ignore_progress};
+    const KEYRING: &str = "cn.feedesk.app.test.anchor-report";
+    let Some(secrets) = channels_support::keyring_or_skip(KEYRING, "anchor report").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(&dir.path().join("data"), TestClock::at(default_time())).await;
+    institution(&desk).await;
+    let out = dir.path().join("月报.xlsx");
+    let r = feedesk::reports::export_monthly_report_anchored(
+        &desk,
+        &secrets,
+        "2026-09",
+        "HQ",
+        &out,
+        &ignore_progress,
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.sheets[1],
+        feedesk::reports::ANCHOR_SHEET,
+        "{:?}",
+        r.sheets
+    );
+    let mut book = open_workbook_auto(&out).unwrap();
+    let sheet = book
+        .worksheet_range(feedesk::reports::ANCHOR_SHEET)
+        .unwrap();
+    let Some(Data::String(json)) = sheet.get_value((7, 1)) else {
+        panic!("no anchor JSON: {:?}", sheet.get_value((7, 1)));
+    };
+    let anchor: feedesk::audit::anchor::Anchor = serde_json::from_str(json).unwrap();
+    let check = feedesk::audit::anchor::verify(&desk, &secrets, &anchor)
+        .await
+        .unwrap();
+    assert!(check.ok(), "{:?}", check.problems);
+    let key: String = sqlx::query_scalar("SELECT anchor_key_ref FROM book_identity")
+        .fetch_one(desk.db().pool())
+        .await
+        .unwrap();
+    secrets
+        .delete(&feedesk::secrets::SecretRef::parse(&key).unwrap())
+        .await
+        .unwrap();
+}
