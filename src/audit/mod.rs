@@ -4,8 +4,6 @@
 //! previous row's hash, so [`verify`] notices an edited, inserted or deleted row. Entries are
 //! written inside the same write transaction as the change they describe.
 
-pub mod anchor;
-
 use sha2::{Digest, Sha256};
 use sqlx::SqliteConnection;
 

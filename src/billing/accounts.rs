@@ -6,6 +6,7 @@ use serde_json::json;
 use sqlx::SqliteConnection;
 
 use crate::audit::{self, Entry};
+use crate::ledger::Place;
 use crate::org::find_unit;
 use crate::text::normalize;
 use crate::{Error, FeeDesk, Result};
@@ -30,6 +31,15 @@ impl Channel {
         Channel::OfflineCash,
         Channel::OfflineBank,
     ];
+
+    /// Where the books keep this channel's money.
+    pub fn ledger_place(self) -> Place {
+        match self {
+            Channel::OfflineCash => Place::Cash,
+            Channel::OfflineBank => Place::Bank,
+            Channel::Wechat | Channel::Alipay | Channel::Unionpay => Place::ChannelClearing,
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {

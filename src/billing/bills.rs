@@ -375,6 +375,7 @@ pub async fn get_bill(desk: &FeeDesk, bill_id: i64) -> Result<BillDetail> {
     .fetch_optional(desk.db().pool())
     .await?
     .ok_or_else(|| Error::NotFound(format!("no bill {bill_id}; `feedesk bill list` shows them")))?;
+    // (id, amount, refunded, account, channel, reference, received at)
     type PaymentRow = (i64, i64, i64, String, String, Option<String>, String);
     let payments: Vec<PaymentRow> = sqlx::query_as(
         "SELECT p.id, p.amount_fen, p.refunded_fen, a.name, a.channel, p.reference, p.received_at

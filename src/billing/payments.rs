@@ -121,7 +121,7 @@ pub(crate) fn fee_code(bill: &BillState) -> LedgerCode {
 pub(crate) fn money_code(account: &CollectionAccount) -> LedgerCode {
     LedgerCode::Money {
         account_id: account.id,
-        channel: account.channel,
+        place: account.channel.ledger_place(),
         name: account.name.clone(),
     }
 }

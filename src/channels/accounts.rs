@@ -12,7 +12,7 @@ use super::alipay::{self, AlipayClient, AlipayConfig};
 use super::crypto;
 use super::wechatpay::{self, ApiV3Key, PlatformKeys, WechatClient, WechatConfig};
 use crate::audit::{self, Entry};
-use crate::billing::{Channel, CollectionAccount, find_account, insert_account};
+use crate::billing::{Channel, CollectionAccount, find_account, insert_account, list_accounts};
 use crate::secrets::{SecretRef, SecretStore, Sensitive};
 use crate::{Error, FeeDesk, Result};
 
@@ -263,6 +263,7 @@ async fn insert(
 
 #[derive(sqlx::FromRow)]
 struct SettingsRow {
+    account_id: i64,
     secret_ref: Option<String>,
     merchant_id: Option<String>,
     appid: Option<String>,
@@ -274,8 +275,8 @@ struct SettingsRow {
 
 async fn settings(desk: &FeeDesk, account_id: i64) -> Result<SettingsRow> {
     Ok(sqlx::query_as(
-        "SELECT a.secret_ref, s.merchant_id, s.appid, s.cert_serial, s.platform_key_id,
-                s.base_url, s.secret_hint
+        "SELECT a.id AS account_id, a.secret_ref, s.merchant_id, s.appid, s.cert_serial,
+                s.platform_key_id, s.base_url, s.secret_hint
            FROM collection_accounts a LEFT JOIN channel_settings s ON s.account_id = a.id
           WHERE a.id = ?",
     )
@@ -284,20 +285,49 @@ async fn settings(desk: &FeeDesk, account_id: i64) -> Result<SettingsRow> {
     .await?)
 }
 
+impl ChannelAccount {
+    fn new(account: CollectionAccount, s: SettingsRow) -> Self {
+        ChannelAccount {
+            account,
+            configured: s.secret_ref.is_some() && s.merchant_id.is_some(),
+            merchant_id: s.merchant_id,
+            appid: s.appid,
+            cert_serial: s.cert_serial,
+            platform_key_id: s.platform_key_id,
+            base_url: s.base_url,
+            secret_hint: s.secret_hint,
+        }
+    }
+}
+
 /// The account `text` (id or name) with its channel settings.
 pub async fn channel_account(desk: &FeeDesk, text: &str) -> Result<ChannelAccount> {
     let account = find_account(desk, text).await?;
     let s = settings(desk, account.id).await?;
-    Ok(ChannelAccount {
-        account,
-        configured: s.secret_ref.is_some() && s.merchant_id.is_some(),
-        merchant_id: s.merchant_id,
-        appid: s.appid,
-        cert_serial: s.cert_serial,
-        platform_key_id: s.platform_key_id,
-        base_url: s.base_url,
-        secret_hint: s.secret_hint,
-    })
+    Ok(ChannelAccount::new(account, s))
+}
+
+/// Every WeChat Pay and Alipay account with its channel settings, in the accounts' order: two
+/// queries, however many accounts.
+pub async fn list_channel_accounts(desk: &FeeDesk) -> Result<Vec<ChannelAccount>> {
+    let rows: Vec<SettingsRow> = sqlx::query_as(
+        "SELECT a.id AS account_id, a.secret_ref, s.merchant_id, s.appid, s.cert_serial,
+                s.platform_key_id, s.base_url, s.secret_hint
+           FROM collection_accounts a LEFT JOIN channel_settings s ON s.account_id = a.id
+          WHERE a.channel IN ('wechat', 'alipay')",
+    )
+    .fetch_all(desk.db().pool())
+    .await?;
+    let mut settings: std::collections::HashMap<i64, SettingsRow> =
+        rows.into_iter().map(|r| (r.account_id, r)).collect();
+    Ok(list_accounts(desk)
+        .await?
+        .into_iter()
+        .filter_map(|account| {
+            let s = settings.remove(&account.id)?;
+            Some(ChannelAccount::new(account, s))
+        })
+        .collect())
 }
 
 /// A ready client for a configured account.

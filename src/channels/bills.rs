@@ -7,8 +7,13 @@ use sha1::{Digest, Sha1};
 
 use crate::{Error, Result};
 
-/// The largest bill FeeDesk unpacks into memory (a month of a busy merchant is far below).
+/// The largest statement FeeDesk reads as a stream (counted after unpacking).
 pub const MAX_BILL_BYTES: u64 = 1 << 30;
+
+/// The largest bill FeeDesk holds in memory: a download as it arrives, and a packed bill
+/// unpacked (a day of a busy merchant is a few MB). Kept low so that a download and its
+/// unpacked copy together stay within FeeDesk's memory bound.
+pub const MAX_BILL_IN_MEMORY: u64 = 96 << 20;
 
 /// The SHA1 of `bytes`, lowercase hex (how WeChat Pay writes `hash_value`).
 pub fn sha1_hex(bytes: &[u8]) -> String {
@@ -20,17 +25,17 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
-/// Unpacks a gzip stream (every member), refusing more than [`MAX_BILL_BYTES`].
+/// Unpacks a gzip stream (every member), refusing more than [`MAX_BILL_IN_MEMORY`].
 pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     flate2::read::MultiGzDecoder::new(bytes)
-        .take(MAX_BILL_BYTES + 1)
+        .take(MAX_BILL_IN_MEMORY + 1)
         .read_to_end(&mut out)
         .map_err(|e| Error::Channel(format!("the bill's gzip stream is damaged ({e})")))?;
-    if out.len() as u64 > MAX_BILL_BYTES {
+    if out.len() as u64 > MAX_BILL_IN_MEMORY {
         return Err(Error::TooLarge(format!(
             "the bill unpacks to more than {} MB",
-            MAX_BILL_BYTES >> 20
+            MAX_BILL_IN_MEMORY >> 20
         )));
     }
     Ok(out)

@@ -27,37 +27,25 @@ use crate::{Error, Result};
 /// How long one channel call may take before it counts as failed (and is retried or queried).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The HTTP client for calls to `base_url`: rustls with the ring provider and the platform's
-/// trust store (no OpenSSL, no aws-lc). Plain HTTP only to a loopback address (the sandbox),
-/// which also bypasses any configured proxy.
+/// The HTTP client for calls to `base_url` ([`crate::http::client`] with the channels' timeout).
 pub fn http_client(base_url: &str) -> Result<reqwest::Client> {
-    let url = reqwest::Url::parse(base_url)
-        .map_err(|_| Error::Validation(format!("'{base_url}' is not a valid base URL")))?;
-    let loopback = is_loopback(&url);
-    if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-        return Err(Error::Validation(format!(
-            "'{base_url}' must be https (plain http is allowed only on this computer, for the sandbox)"
-        )));
-    }
-    // Idempotent: a second install (or one by the host application) is fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(Duration::from_secs(10));
-    if loopback {
-        builder = builder.no_proxy();
-    }
-    builder
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot set up HTTPS: {e}")))
+    crate::http::client(base_url, REQUEST_TIMEOUT)
 }
 
-fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
+/// Reading a channel's answer, bounded: [`crate::http`] serves the channels and the reminder
+/// providers alike.
+pub use crate::http::{BodyError, MAX_ANSWER_BYTES, read_capped};
+
+impl BodyError {
+    /// As a channel error, naming `what` was being read.
+    pub fn channel(self, what: &str) -> Error {
+        match self {
+            BodyError::TooLarge(limit) => Error::TooLarge(format!(
+                "{what} is larger than {}; FeeDesk stopped reading it",
+                crate::http::human_bytes(limit)
+            )),
+            BodyError::Transport(e) => transport_error(&e),
+        }
     }
 }
 

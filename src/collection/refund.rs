@@ -293,6 +293,8 @@ pub(crate) async fn finish_pending_refunds(
     desk: &FeeDesk,
     secrets: &SecretStore,
 ) -> Result<(u64, u64, Vec<String>)> {
+    // The refund's (id, out_refund_no, key, amount, reason) and its order's (out_trade_no,
+    // amount, account, payment).
     type PendingRow = (i64, String, String, i64, String, String, i64, i64, i64);
     let rows: Vec<PendingRow> = sqlx::query_as(
         "SELECT r.id, r.out_refund_no, r.key, r.amount_fen, r.reason, o.out_trade_no, o.amount_fen,

@@ -147,11 +147,11 @@ async fn collect_some(
     report.paid = sync.paid;
     // A family cancels the exam: part of the fee goes back through WeChat Pay.
     let paid_orders = collection::list_orders(desk, None).await?;
-    if let Some(order) = paid_orders
+    if let Some(payment_id) = paid_orders
         .iter()
         .rev()
         .find(|o| o.status == "paid" && o.channel == "wechat")
-        && let Some(payment_id) = order.payment_id
+        .and_then(|o| o.payment_id)
     {
         collection::refund_via_channel(
             desk,

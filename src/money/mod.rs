@@ -79,27 +79,73 @@ fn overflow() -> Error {
 impl FromStr for Money {
     type Err = Error;
 
-    /// Parses `1234.5`, `1234.56`, `¥1,234.56` or `-0.01`; refuses a third decimal place
-    /// rather than rounding it away.
+    /// Parses `1234.5`, `1234.56`, `¥1,234.56` or `-0.01`. Strict, because a misread amount
+    /// is money: a comma only between groups of three digits (`1,50` is refused, not 150), no
+    /// exponent (`1e2`), no third decimal place (refused rather than rounded away), nothing
+    /// beyond the largest amount.
     fn from_str(text: &str) -> Result<Money> {
-        let cleaned: String = text
-            .trim()
-            .trim_start_matches(['¥', '￥'])
-            .chars()
-            .filter(|c| *c != ',')
-            .collect();
-        let d = Decimal::from_str(&cleaned).map_err(|_| {
-            Error::Validation(format!("'{text}' is not an amount; write it like 1234.56"))
-        })?;
-        let mut d = d.normalize();
-        if d.scale() > 2 {
+        let shown = crate::text::clip(text);
+        let not_amount = || {
+            Error::Validation(format!(
+                "'{shown}' is not an amount; write it like 1234.56 (a comma only between groups of three digits, as in 1,234.56)"
+            ))
+        };
+        let t = text.trim();
+        let (negative, t) = match t.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, t.strip_prefix('+').unwrap_or(t)),
+        };
+        let t = t.strip_prefix(['¥', '￥']).unwrap_or(t);
+        let (whole, frac) = match t.split_once('.') {
+            Some((w, f)) => (w, Some(f)),
+            None => (t, None),
+        };
+        let digits = grouped_digits(whole).ok_or_else(not_amount)?;
+        let frac = frac.unwrap_or("");
+        if !frac.bytes().all(|b| b.is_ascii_digit()) || (digits.is_empty() && frac.is_empty()) {
+            return Err(not_amount());
+        }
+        let frac = frac.trim_end_matches('0');
+        if frac.len() > 2 {
             return Err(Error::Validation(format!(
-                "'{text}' has more than two decimal places; amounts are in yuan to the fen"
+                "'{shown}' has more than two decimal places; amounts are in yuan to the fen"
             )));
         }
-        d.rescale(2); // exact: at most two places
-        Money::from_fen(i64::try_from(d.mantissa()).map_err(|_| overflow())?)
+        let digits = digits.trim_start_matches('0');
+        if digits.len() > 12 {
+            return Err(Error::Validation(format!(
+                "'{shown}' is beyond the largest amount FeeDesk handles (999,999,999,999.99 yuan)"
+            )));
+        }
+        let fen = format!("{digits}{frac:0<2}")
+            .parse::<i64>()
+            .map_err(|_| not_amount())?;
+        Money::from_fen(if negative { -fen } else { fen })
     }
+}
+
+/// The digits of a whole part written plain (`1234`) or grouped by commas in threes
+/// (`1,234,567`); `None` for anything else (`1,50`, `12,34,567`, `1e2`).
+fn grouped_digits(whole: &str) -> Option<String> {
+    if !whole.contains(',') {
+        return whole
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| whole.to_string());
+    }
+    let mut groups = whole.split(',');
+    let first = groups.next()?;
+    if first.is_empty() || first.len() > 3 || !first.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut out = first.to_string();
+    for g in groups {
+        if g.len() != 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        out.push_str(g);
+    }
+    Some(out)
 }
 
 impl fmt::Display for Money {
@@ -202,6 +248,44 @@ mod tests {
         );
         assert!("1.234".parse::<Money>().is_err());
         assert!("abc".parse::<Money>().is_err());
+        assert_eq!(m("1,234,567.89").fen(), 123_456_789);
+        assert_eq!(m("-¥1,000").fen(), -100_000);
+        assert_eq!(m("+5").fen(), 500);
+        assert_eq!(m(".5").fen(), 50);
+        for bad in [
+            "1,50",
+            "1,5",
+            "12,34,567",
+            ",123",
+            "1,234,",
+            "1,,234",
+            "1e2",
+            "1E2",
+            "0x10",
+            "1 000",
+            "NaN",
+            "inf",
+            "",
+            "-",
+            ".",
+            "1.2.3",
+            "--1",
+            "1,234.5,6",
+        ] {
+            let err = bad.parse::<Money>().unwrap_err().to_string();
+            assert!(err.contains("not an amount"), "{bad}: {err}");
+        }
+        let err = "1000000000000".parse::<Money>().unwrap_err().to_string();
+        assert!(err.contains("beyond the largest amount"), "{err}");
+        let err = "99999999999999999999999999999999"
+            .parse::<Money>()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("beyond the largest amount"), "{err}");
+        assert_eq!(m("999,999,999,999.99").fen(), MAX_FEN);
+        assert_eq!(m("000012.50").fen(), 1250);
+        let long = "9".repeat(10_000);
+        assert!(long.parse::<Money>().unwrap_err().to_string().len() < 300);
         // i64::MIN fen is beyond the range, not a panic.
         assert!("-92233720368547758.08".parse::<Money>().is_err());
         assert!(Money::from_fen(i64::MIN).is_err());

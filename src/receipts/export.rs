@@ -70,6 +70,13 @@ pub async fn export_zip(
             "file",
         ])
         .map_err(csv_fail)?;
+    // Names and fee items come from outside: no cell of the manifest may run as a formula.
+    let inert = |fields: &[&str]| -> Vec<String> {
+        fields
+            .iter()
+            .map(|f| crate::text::inert_csv_cell(f).into_owned())
+            .collect()
+    };
     for r in &receipts {
         let pdf = receipt_pdf(desk, &r.number).await?;
         let name = format!("{}.pdf", r.number);
@@ -77,7 +84,7 @@ pub async fn export_zip(
         zip.write_all(&pdf).map_err(|e| Error::io(out, e))?;
         let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf));
         manifest
-            .write_record([
+            .write_record(inert(&[
                 r.number.as_str(),
                 &r.status,
                 &r.store,
@@ -92,7 +99,7 @@ pub async fn export_zip(
                 r.reversed_by.as_deref().unwrap_or(""),
                 &sha,
                 &name,
-            ])
+            ]))
             .map_err(csv_fail)?;
     }
     let manifest = manifest

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use super::statement::{Packing, StatementFormat, StatementTotals, detect, read_statement};
 use crate::audit::{self, Entry};
 use crate::billing::{CollectionAccount, find_account};
-use crate::channels::bills::MAX_BILL_BYTES;
+use crate::channels::bills::{MAX_BILL_BYTES, MAX_BILL_IN_MEMORY};
 use crate::progress::{CancelToken, Progress, ProgressFn};
 use crate::{Error, FeeDesk, Result};
 
@@ -82,6 +82,25 @@ impl<R: Read> Read for Tee<'_, R> {
                 total: self.total,
             });
         }
+        Ok(n)
+    }
+}
+
+/// A decompressing reader that refuses to yield more than `left` bytes in all.
+struct Unpacked<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for Unpacked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "the statement unpacks to larger than {} MB",
+                MAX_BILL_BYTES >> 20
+            ))
+        })?;
         Ok(n)
     }
 }
@@ -219,7 +238,11 @@ fn read_file(
             (format, parse(format, reader, cancel, path)?)
         }
         Packing::Gzip => {
-            let decoder = flate2::read::MultiGzDecoder::new(rest);
+            // Counted after unpacking: a few MB of gzip can unpack to gigabytes.
+            let decoder = Unpacked {
+                inner: flate2::read::MultiGzDecoder::new(rest),
+                left: MAX_BILL_BYTES,
+            };
             let mut reader = BufReader::with_capacity(1 << 20, decoder);
             let inner = reader
                 .fill_buf()
@@ -230,11 +253,25 @@ fn read_file(
             (format, parse(format, reader, cancel, path)?)
         }
         Packing::Zip => {
-            let mut bytes = head.to_vec();
+            let too_large = || {
+                Error::TooLarge(format!(
+                    "{}: a zipped statement larger than {} MB is refused; unzip it and import the CSV inside",
+                    path.display(),
+                    MAX_BILL_IN_MEMORY >> 20
+                ))
+            };
+            if total.is_some_and(|n| n > MAX_BILL_IN_MEMORY) {
+                return Err(too_large());
+            }
+            let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize + 1);
+            bytes.extend_from_slice(head);
             (&mut tee)
-                .take(MAX_BILL_BYTES)
+                .take(MAX_BILL_IN_MEMORY + 1)
                 .read_to_end(&mut bytes)
                 .map_err(|e| io_or_cancel(path, e, cancel))?;
+            if bytes.len() as u64 > MAX_BILL_IN_MEMORY {
+                return Err(too_large());
+            }
             let csv = crate::channels::alipay::business_detail_csv(&bytes)
                 .map_err(|e| Error::ImportFormat(e.to_string()))?;
             let format = StatementFormat::AlipayDetail;
@@ -270,6 +307,7 @@ fn parse(
         Error::Io(m) if m.contains("larger than") => {
             Error::TooLarge(format!("{}: {m}", path.display()))
         }
+        Error::TooLarge(m) => Error::TooLarge(format!("{}: {m}", path.display())),
         other => other,
     })
 }

@@ -6,7 +6,7 @@
 //! WeChat Pay writes them with five decimals and a day's fee is only rounded to the fen once,
 //! when it is totalled.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
@@ -177,18 +177,30 @@ pub(crate) fn bad_line(line_no: u64, what: impl std::fmt::Display) -> Error {
     Error::ImportFormat(format!("line {line_no}: {what}"))
 }
 
+/// The longest line a statement may have: real lines are a few hundred bytes, and a line is
+/// read whole before it is split.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
 /// Reads the next line (without its `\r\n`) into `buf`; `false` at the end of the file.
+/// A line longer than [`MAX_LINE_BYTES`] is refused, not buffered.
 pub(crate) fn next_line(
     reader: &mut impl BufRead,
     buf: &mut Vec<u8>,
     line_no: u64,
 ) -> Result<bool> {
     buf.clear();
-    let n = reader
+    let n = (&mut *reader)
+        .take(MAX_LINE_BYTES as u64 + 1)
         .read_until(b'\n', buf)
         .map_err(|e| Error::Io(format!("line {line_no}: the file could not be read ({e})")))?;
     if n == 0 {
         return Ok(false);
+    }
+    if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+        return Err(Error::TooLarge(format!(
+            "line {line_no} is longer than {} KB (statement lines are a few hundred bytes); this is not a channel statement, or it is damaged: download it again",
+            MAX_LINE_BYTES >> 10
+        )));
     }
     while matches!(buf.last(), Some(b'\n' | b'\r')) {
         buf.pop();

@@ -62,11 +62,32 @@ pub fn payment_link(policy: &Policy, bill_id: i64) -> String {
     }
 }
 
+/// Fills `{name}` placeholders in one pass over the template: a value is copied as it is,
+/// never searched again, so a member named `{payment_link}` stays that name. An unknown
+/// `{word}` is left as written.
 fn fill(template: &str, vars: &[(&str, String)]) -> String {
-    let mut out = template.to_string();
-    for (name, value) in vars {
-        out = out.replace(&format!("{{{name}}}"), value);
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            vars.iter()
+                .find(|(name, _)| *name == &after[..close])
+                .map(|(_, value)| (close, value))
+        });
+        match value {
+            Some((close, value)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -211,6 +232,45 @@ mod tests {
         assert!(r.body.contains("https://pay.example.cn/b/42"), "{}", r.body);
         assert!(r.body.contains("¥3000.00") && r.body.contains("021-5555"));
         assert!(!r.body.contains('{'), "{}", r.body);
+    }
+
+    #[test]
+    fn placeholders_inside_names_are_never_expanded() {
+        let policy = Policy {
+            payment_link: Some("https://pay.example.cn/b/{bill}".into()),
+            contact_phone: Some("021-5555".into()),
+            ..Policy::default_policy()
+        };
+        let r = render(
+            &policy,
+            Tone::Gentle,
+            &BillFacts {
+                bill_id: 42,
+                member: "{payment_link}{amount}".into(),
+                guardian: Some("{guardian}{phone}{member".into()),
+                fee: "学费{fee}".into(),
+                amount: "3000.00".into(),
+                due_date: "2026-09-10".into(),
+                days_overdue: 7,
+                store: "{store}".into(),
+            },
+        );
+        assert!(
+            r.body.starts_with(
+                "{guardian}{phone}{member您好：{payment_link}{amount}的学费{fee}（¥3000.00）"
+            ),
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            r.subject,
+            "【{store}】{payment_link}{amount}的学费{fee}缴费提醒"
+        );
+        assert_eq!(r.body.matches("https://pay.example.cn/b/42").count(), 1);
+        assert_eq!(
+            fill("{a} {b} {c} {", &[("a", "{b}".into()), ("b", "x".into())]),
+            "{b} x {c} {"
+        );
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub async fn export_monthly_report(
 }
 
 /// [`export_monthly_report`] with the chains' anchor (audit log and receipts, signed with the
-/// key in the OS keyring: `audit::anchor`) on a sheet right after the summary, so that the
+/// key in the OS keyring: `anchor`) on a sheet right after the summary, so that the
 /// month's report on paper or in a mailbox can later prove the books were not cut short or
 /// re-chained (`feedesk audit verify --anchor`). Without a keyring the report is written
 /// without it.
@@ -104,7 +104,7 @@ pub async fn export_monthly_report_anchored(
     progress: ProgressFn<'_>,
     cancel: &CancelToken,
 ) -> Result<MonthlyReport> {
-    let anchor = crate::audit::anchor::make(desk, secrets).await.ok();
+    let anchor = crate::anchor::make(desk, secrets).await.ok();
     export(
         desk,
         month,
@@ -120,7 +120,7 @@ pub async fn export_monthly_report_anchored(
 /// The anchor as a sheet: each field on its row, and the anchor file's JSON to copy out.
 fn anchor_sheet(
     book: &mut Workbook,
-    anchor: &crate::audit::anchor::Anchor,
+    anchor: &crate::anchor::Anchor,
     fail: &impl Fn(rust_xlsxwriter::XlsxError) -> Error,
 ) -> Result<()> {
     let ws = book.add_worksheet();
@@ -158,7 +158,7 @@ async fn export(
     out: &Path,
     progress: ProgressFn<'_>,
     cancel: &CancelToken,
-    anchor: Option<&crate::audit::anchor::Anchor>,
+    anchor: Option<&crate::anchor::Anchor>,
 ) -> Result<MonthlyReport> {
     let (first, last) = parse_month(month)?;
     let today = local_date(desk.clock().now());

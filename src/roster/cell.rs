@@ -16,6 +16,9 @@ pub enum Cell {
     DateTime(NaiveDateTime),
     /// A spreadsheet error value such as `#N/A`.
     Error(String),
+    /// A formula with no calculated value saved (files written by scripts, not by a
+    /// spreadsheet application): there is no value to read, and it is not an empty cell.
+    Uncalculated,
 }
 
 impl Cell {
@@ -52,6 +55,7 @@ impl Cell {
                 }
             }
             Cell::Error(e) => e.clone(),
+            Cell::Uncalculated => String::new(),
         }
     }
 

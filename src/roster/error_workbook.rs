@@ -35,9 +35,16 @@ pub fn write(
     for e in errors {
         by_row.entry(e.row).or_default().push(e);
     }
-    let width = header_cells
-        .len()
-        .max(columns.iter().map(|c| c.index + 1).max().unwrap_or(0));
+    // The header as kept (bounded by the importer) and every mapped column: never the whole
+    // width of a sheet with one cell far to the right.
+    let width = header_cells.len().max(
+        columns
+            .iter()
+            .filter(|c| c.field.is_some())
+            .map(|c| c.index + 1)
+            .max()
+            .unwrap_or(0),
+    );
     let col_of = |header: &str| columns.iter().find(|c| c.header == header).map(|c| c.index);
 
     let bold = Format::new()

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 pub use header::{Column, Field, MapOverride};
 pub use undo::{UndoReport, undo_batch};
-pub use validate::RowError;
+pub use validate::{ClassMerge, RowError};
 
 use crate::org::{self, UnitKind};
 use crate::progress::{CancelToken, ProgressFn};
@@ -92,6 +92,9 @@ pub struct ImportReport {
     /// Rows rejected because of problems.
     pub rejected: u64,
     pub classes_created: u64,
+    /// Class names taken as one class because they differ only in bracket style, width,
+    /// spacing or letter case (`三年级(2)班` and `三年级（2）班`).
+    pub class_merges: Vec<ClassMerge>,
     pub committed: bool,
     pub dry_run: bool,
     pub errors: Vec<RowError>,
@@ -242,6 +245,7 @@ pub async fn import_roster(
         blank: parsed.blank,
         rejected,
         classes_created: totals.classes_created,
+        class_merges: parsed.class_merges,
         committed: !req.dry_run && !refused,
         dry_run: req.dry_run,
         errors: parsed.errors,

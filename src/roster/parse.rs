@@ -5,10 +5,11 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::bounds;
 use super::cell::Cell;
 use super::header::{self, Column, Field, MapOverride};
 use super::source::{Book, RosterFile};
-use super::validate::{Candidate, RowError, StoreScope, Validator};
+use super::validate::{Candidate, ClassMerge, RowError, StoreScope, Validator};
 use crate::progress::{CancelToken, Progress, ProgressFn};
 use crate::text::normalize;
 use crate::{Error, Result};
@@ -30,6 +31,7 @@ pub struct Parsed {
     pub header_row: u32,
     pub header_cells: Vec<Cell>,
     pub columns: Vec<Column>,
+    pub class_merges: Vec<ClassMerge>,
     pub errors: Vec<RowError>,
     /// The original cells of every row with a problem, for the error workbook.
     pub error_rows: Vec<(u32, Vec<Cell>)>,
@@ -156,6 +158,9 @@ struct Body<'a> {
     errors: Vec<RowError>,
     error_rows: Vec<(u32, Vec<Cell>)>,
     last_row: u32,
+    /// Columns of a row kept for the error workbook: through the last mapped column, and the
+    /// headed ones up to a bound (a cell far to the right must not make every kept row huge).
+    kept_columns: usize,
     non_blank: u64,
     expected: Option<u64>,
 }
@@ -175,6 +180,14 @@ impl<'a> Body<'a> {
             return Ok(None);
         };
         check_columns(sheet, &columns, ctx)?;
+        let last_mapped = columns
+            .iter()
+            .filter(|c| c.field.is_some())
+            .map(|c| c.index + 1)
+            .max()
+            .unwrap_or(0);
+        let last_headed = columns.iter().map(|c| c.index + 1).max().unwrap_or(0);
+        let kept_columns = last_mapped.max(last_headed.min(bounds::MAX_KEPT_COLUMNS));
         let mut body = Body {
             header_row,
             header_cells: Vec::new(),
@@ -190,6 +203,7 @@ impl<'a> Body<'a> {
             errors: Vec::new(),
             error_rows: Vec::new(),
             last_row: header_row,
+            kept_columns,
             non_blank: 0,
             // The sheet's declared size, less the rows above the data: an estimate for progress.
             expected: (rows_hint > 0)
@@ -197,6 +211,8 @@ impl<'a> Body<'a> {
         };
         for (row, cells) in top {
             if row == header_row {
+                let mut cells = cells;
+                cells.truncate(kept_columns);
                 body.header_cells = cells;
             } else if row > header_row {
                 body.row(row, cells, progress, cancel, sink)?;
@@ -247,6 +263,9 @@ impl<'a> Body<'a> {
             Err(mut e) => {
                 self.rejected_any.store(true, Ordering::SeqCst);
                 self.errors.append(&mut e);
+                let mut cells = cells;
+                cells.truncate(self.kept_columns);
+                cells.shrink_to_fit();
                 self.error_rows.push((row, cells));
             }
         }
@@ -268,11 +287,13 @@ impl<'a> Body<'a> {
             total: Some(self.non_blank),
         });
         let rows_read = u64::from(self.last_row.saturating_sub(self.header_row));
+        let (columns, class_merges) = self.validator.finish();
         Ok(Parsed {
             sheet: sheet.to_string(),
             header_row: self.header_row,
             header_cells: self.header_cells,
-            columns: self.validator.into_columns(),
+            columns,
+            class_merges,
             errors: self.errors,
             error_rows: self.error_rows,
             rows_read,

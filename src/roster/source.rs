@@ -26,6 +26,9 @@ pub enum Format {
     Csv,
 }
 
+/// The most rows a declared sheet size may make the importer reserve room for.
+const ROWS_HINT_CAP: usize = 200_000;
+
 /// Called with each row that holds at least one cell: its 1-based sheet row number and cells.
 pub type RowVisitor<'a> = dyn FnMut(u32, Vec<Cell>) -> Result<ControlFlow<()>> + 'a;
 
@@ -43,6 +46,9 @@ impl RosterFile {
         let format = detect_format(path)?;
         if matches!(format, Format::Xlsx | Format::Xlsb | Format::Ods) {
             bounds::check_zip_ratio(path, len)?;
+        }
+        if format == Format::Xlsx {
+            bounds::check_shared_strings(path)?;
         }
         Ok(RosterFile {
             path: path.to_path_buf(),
@@ -121,7 +127,8 @@ impl Book {
                 .map(|r| rows(r.dimensions())),
             _ => None,
         }
-        .map(|n| n.min(bounds::MAX_CELLS as usize))
+        // Only a hint for sizing: a sheet may declare far more rows than it holds.
+        .map(|n| n.min(ROWS_HINT_CAP))
     }
 
     /// Visits every non-empty row of `sheet` in order until the visitor breaks.
@@ -136,8 +143,16 @@ impl Book {
                 bounds::check_cells(sheet, reader.dimensions().len())?;
                 stream(sheet, visit, || {
                     reader
-                        .next_cell()
-                        .map(|c| c.map(|c| (c.get_position(), Cell::from(c.get_value().clone()))))
+                        .next_cell_with_formula_metadata()
+                        .map(|c| {
+                            c.map(|c| {
+                                let cell = match (c.value, c.formula) {
+                                    (calamine::DataRef::Empty, Some(_)) => Cell::Uncalculated,
+                                    (value, _) => Cell::from(value),
+                                };
+                                (c.pos, cell)
+                            })
+                        })
                         .map_err(|e| bad(&e))
                 })
             }
@@ -266,6 +281,60 @@ fn sniff_delimiter(text: &str) -> u8 {
     best.0
 }
 
+/// Most line breaks one CSV field may hold: a note or an address typed over a few lines is
+/// fine, a field running over more is a stray quote swallowing the rows after it.
+pub const MAX_FIELD_LINE_BREAKS: usize = 5;
+/// Longest CSV field, in characters: what one spreadsheet cell can hold.
+pub const MAX_FIELD_CHARS: usize = 32_767;
+/// Most fields in one CSV record: the columns a spreadsheet has.
+pub const MAX_FIELDS: usize = 16_384;
+
+/// Refuses a CSV record whose fields cannot be real cells: one that runs over many lines (a
+/// stray quote), one longer than a cell holds, or a record wider than a sheet.
+fn check_csv_record(path: &Path, row: u32, line: u32, record: &csv::StringRecord) -> Result<()> {
+    if record.len() > MAX_FIELDS {
+        return Err(Error::ImportFormat(format!(
+            "{} row {row} has {} fields, more than the {MAX_FIELDS} columns a sheet holds; the file is not a roster, or its delimiter was not recognised: save it again as CSV UTF-8 or .xlsx",
+            path.display(),
+            record.len()
+        )));
+    }
+    for (i, field) in record.iter().enumerate() {
+        let column = crate::columns::column_letter_of(i);
+        let breaks = field.matches('\n').count();
+        if breaks > MAX_FIELD_LINE_BREAKS {
+            return Err(Error::ImportFormat(format!(
+                "{} row {row} (line {line}), column {column}: a quote (\") opens a field that runs over {} lines and swallows the rows after it; remove the stray quote from the field beginning '{}' (or close it) and import again; nothing was imported",
+                path.display(),
+                breaks + 1,
+                crate::text::clip(field)
+            )));
+        }
+        if field.len() > MAX_FIELD_CHARS && field.chars().count() > MAX_FIELD_CHARS {
+            return Err(Error::ImportFormat(format!(
+                "{} row {row}, column {column}: the field beginning '{}' is {} characters long, more than the {MAX_FIELD_CHARS} a cell holds; check for a stray quote, or shorten it",
+                path.display(),
+                crate::text::clip(field),
+                field.chars().count()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a CSV file whose records are far fewer than its lines: line breaks inside quoted
+/// fields took more than half of them, which real rosters never do and stray quotes do.
+fn check_csv_lines(path: &Path, text: &str, records: u64, inner_breaks: u32) -> Result<()> {
+    let lines = text.trim_end_matches(['\r', '\n']).matches('\n').count() as u64 + 1;
+    if lines > 10 && u64::from(inner_breaks) * 2 > lines {
+        return Err(Error::ImportFormat(format!(
+            "{} has {lines} lines but only {records} records: line breaks inside quoted fields take {inner_breaks} of the lines, so quotes (\") are probably unbalanced; check the quotes and import again; nothing was imported",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
     let mut bytes = Vec::new();
     File::open(path)
@@ -284,6 +353,7 @@ fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
     let (mut line, mut counted_to) = (1u32, 0usize);
     // Line breaks inside quoted fields so far: they do not start a new row in Excel.
     let mut inner_breaks: u32 = 0;
+    let mut records: u64 = 0;
     loop {
         let more = reader.read_record(&mut record).map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -293,8 +363,9 @@ fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
             ))
         })?;
         if !more {
-            return Ok(());
+            return check_csv_lines(path, &text, records, inner_breaks);
         }
+        records += 1;
         // The csv crate miscounts lines after CRLF; count the newlines before the record.
         let mut byte = record
             .position()
@@ -312,6 +383,7 @@ fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
         // The row a person sees when Excel opens the file: physical line, less the line breaks
         // inside quoted fields of earlier records (blank lines do count: Excel shows them).
         let row = line - inner_breaks;
+        check_csv_record(path, row, line, &record)?;
         inner_breaks += record
             .iter()
             .map(|f| f.matches('\n').count() as u32)

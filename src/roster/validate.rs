@@ -1,7 +1,7 @@
 //! Checking every roster row and turning it into a clean candidate member, or into precise
 //! problems, each pinned to the sheet row and column a person sees.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rustc_hash::FxHashMap;
 
@@ -13,7 +13,7 @@ use super::header::{Column, Field};
 use super::id_number::{self, IdProblem};
 use super::normalize;
 use crate::org::{Unit, UnitKind};
-use crate::text::{match_key, normalize, normalize_name};
+use crate::text::{class_key, clip, match_key, normalize, normalize_name};
 
 /// One problem in one row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,6 +29,19 @@ pub struct RowError {
     pub code: &'static str,
     /// What is wrong and what to do, for a person.
     pub message: String,
+}
+
+/// Class names in a file taken as one class (they differ only in bracket style, width,
+/// spacing or letter case): listed by dry runs and imports so nothing is merged unseen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ClassMerge {
+    /// The store's code.
+    pub store: String,
+    /// The class they are taken as: the term's class, or the first spelling in the file.
+    pub class: String,
+    /// The other spellings read.
+    pub names: Vec<String>,
 }
 
 /// A valid row: the member as it should be after import.
@@ -92,6 +105,11 @@ pub struct Validator<'a> {
     /// Classes of the import's term: (store id, class name) exists.
     classes: &'a HashSet<(i64, String)>,
     create_classes: bool,
+    /// Every class known by (store id, [`class_key`]): the term's classes, and with
+    /// `create_classes` the names first seen in the file, under the name they are kept as.
+    class_names: FxHashMap<(i64, String), String>,
+    /// Names read that were taken as another spelling of a class: (store id, class) -> names.
+    merged: BTreeMap<(i64, String), BTreeSet<String>>,
     seen_members: FxHashMap<(i64, String), u32>,
     /// Valid ID numbers seen (always 18 ASCII bytes), with their row and member number.
     seen_ids: FxHashMap<[u8; 18], (u32, String)>,
@@ -105,19 +123,65 @@ impl<'a> Validator<'a> {
         create_classes: bool,
         expected_rows: usize,
     ) -> Self {
+        let mut sorted: Vec<&(i64, String)> = classes.iter().collect();
+        sorted.sort();
+        let mut class_names = FxHashMap::default();
+        for (unit, name) in sorted {
+            // Two near-identical classes already in the term: the first by name is matched.
+            class_names
+                .entry((*unit, class_key(name)))
+                .or_insert_with(|| name.clone());
+        }
         Validator {
             columns,
             stores,
             classes,
             create_classes,
+            class_names,
+            merged: BTreeMap::new(),
             seen_members: FxHashMap::with_capacity_and_hasher(expected_rows, Default::default()),
             seen_ids: FxHashMap::with_capacity_and_hasher(expected_rows, Default::default()),
         }
     }
 
-    /// The column mapping, given back when validation is done.
-    pub fn into_columns(self) -> Vec<Column> {
-        self.columns
+    /// The column mapping and the class names merged, given back when validation is done.
+    pub fn finish(self) -> (Vec<Column>, Vec<ClassMerge>) {
+        let merges = self
+            .merged
+            .iter()
+            .map(|((unit, class), names)| ClassMerge {
+                store: self.store_code(*unit),
+                class: class.clone(),
+                names: names.iter().cloned().collect(),
+            })
+            .collect();
+        (self.columns, merges)
+    }
+
+    /// The class a name read in the file means at `unit_id`: the term's class (or one the file
+    /// named first, when creating) spelled differently, the name itself when new, or `None`
+    /// when unknown and not to be created.
+    fn resolve_class(&mut self, unit_id: i64, name: &str) -> Option<String> {
+        if self.classes.contains(&(unit_id, name.to_string())) {
+            return Some(name.to_string());
+        }
+        let key = (unit_id, class_key(name));
+        match self.class_names.get(&key) {
+            Some(known) if known == name => Some(known.clone()),
+            Some(known) => {
+                let known = known.clone();
+                self.merged
+                    .entry((unit_id, known.clone()))
+                    .or_default()
+                    .insert(name.to_string());
+                Some(known)
+            }
+            None if self.create_classes => {
+                self.class_names.insert(key, name.to_string());
+                Some(name.to_string())
+            }
+            None => None,
+        }
     }
 
     /// Validates one non-blank row.
@@ -138,24 +202,59 @@ impl<'a> Validator<'a> {
                 .iter()
                 .find(|c| c.field == Some(field))
                 .and_then(|c| cells.get(c.index))
-                .filter(|c| !c.is_blank() && !matches!(c, Cell::Error(_)))
+                .filter(|c| !c.is_blank() && !matches!(c, Cell::Error(_) | Cell::Uncalculated))
+        };
+        // A formula never calculated is reported as that, not as a missing value.
+        let uncalculated = |field: Field| {
+            columns
+                .iter()
+                .find(|c| c.field == Some(field))
+                .and_then(|c| cells.get(c.index))
+                .is_some_and(|c| matches!(c, Cell::Uncalculated))
         };
         // A spreadsheet error value (#N/A, #REF!) is never data: name it, then treat the cell
         // as empty (so a required field also reports what is missing).
         for column in columns.iter() {
-            if let (Some(field), Some(Cell::Error(e))) = (column.field, cells.get(column.index)) {
-                err(
+            let Some(field) = column.field else {
+                continue;
+            };
+            match cells.get(column.index) {
+                Some(Cell::Error(e)) => err(
                     field,
                     "cell_error",
                     format!(
-                        "the cell holds the spreadsheet error {e}, not a value; fix the formula or type the value"
+                        "the cell holds the spreadsheet error {}, not a value; fix the formula or type the value",
+                        clip(e)
                     ),
-                );
+                ),
+                Some(Cell::Uncalculated) => err(
+                    field,
+                    "formula_not_calculated",
+                    format!(
+                        "the cell ({}{row}) holds a formula that was never calculated: open and save the file in Excel or WPS, or paste values",
+                        crate::columns::column_letter_of(column.index)
+                    ),
+                ),
+                Some(Cell::Text(t)) => {
+                    if let Some(c) = crate::text::forbidden_char(t) {
+                        err(
+                            field,
+                            "control_character",
+                            format!(
+                                "the cell ({}{row}) holds the invisible control character U+{:04X}, which cannot be shown, printed or sent; retype the value",
+                                crate::columns::column_letter_of(column.index),
+                                c as u32
+                            ),
+                        );
+                    }
+                }
+                _ => {}
             }
         }
 
         let member_no = cell(Field::MemberNo).map(|c| normalize(&c.text()));
         match &member_no {
+            None if uncalculated(Field::MemberNo) => {}
             None => err(
                 Field::MemberNo,
                 "required",
@@ -164,21 +263,23 @@ impl<'a> Validator<'a> {
             Some(no) if no.chars().count() > 32 => err(
                 Field::MemberNo,
                 "too_long",
-                format!("member number '{no}' is longer than 32 characters"),
+                format!("member number '{}' is longer than 32 characters", clip(no)),
             ),
             _ => {}
         }
         let name = cell(Field::Name).map(|c| normalize_name(&c.text()));
         match &name {
+            None if uncalculated(Field::Name) => {}
             None => err(Field::Name, "required", "name is missing".into()),
             Some(n) if n.chars().count() > 50 => err(
                 Field::Name,
                 "too_long",
-                format!("name '{n}' is longer than 50 characters"),
+                format!("name '{}' is longer than 50 characters", clip(n)),
             ),
             _ => {}
         }
         let guardian_phone = match cell(Field::GuardianPhone) {
+            None if uncalculated(Field::GuardianPhone) => None,
             None => {
                 err(Field::GuardianPhone, "required", "guardian phone is missing; reminders and receipts need it".into());
                 None
@@ -186,22 +287,31 @@ impl<'a> Validator<'a> {
             Some(c) => normalize::phone(c).or_else(|| {
                 err(Field::GuardianPhone, "phone_invalid", format!(
                     "'{}' is not a mainland mobile number: 11 digits starting with 13-19 (spaces, dashes and +86 are fine)",
-                    c.text()
+                    clip(&c.text())
                 ));
                 None
             }),
         };
         let guardian_email = match cell(Field::GuardianEmail) {
             None => None,
-            Some(c) => crate::reminders::contacts::check_email(&c.text()).or_else(|| {
+            Some(c) => crate::org::check_email(&c.text()).or_else(|| {
                 err(Field::GuardianEmail, "email_invalid", format!(
                     "'{}' is not an email address (name@example.cn); fix it or leave the cell empty",
-                    c.text()
+                    clip(&c.text())
                 ));
                 None
             }),
         };
         let guardian_name = cell(Field::GuardianName).map(|c| normalize_name(&c.text()));
+        if let Some(g) = &guardian_name
+            && g.chars().count() > 50
+        {
+            err(
+                Field::GuardianName,
+                "too_long",
+                format!("guardian name '{}' is longer than 50 characters", clip(g)),
+            );
+        }
         let id_number = match cell(Field::IdNumber) {
             None => None,
             Some(c) => match check_id(c) {
@@ -220,7 +330,7 @@ impl<'a> Validator<'a> {
                     "date_invalid",
                     format!(
                         "'{}' is not a date; write it like 2026-09-01, 2026/9/1 or 2026年9月1日",
-                        c.text()
+                        clip(&c.text())
                     ),
                 );
                 None
@@ -234,7 +344,7 @@ impl<'a> Validator<'a> {
                     "status_invalid",
                     format!(
                         "'{}' is not a status; use 在读/active or 退学/withdrawn",
-                        c.text()
+                        clip(&c.text())
                     ),
                 );
                 None
@@ -263,17 +373,38 @@ impl<'a> Validator<'a> {
             .filter(|(i, c)| !classes[..*i].contains(c))
             .map(|(_, c)| c.clone())
             .collect();
-        if let Some(unit_id) = unit_id
-            && !self.create_classes
-        {
+        let mut resolved: Vec<String> = Vec::with_capacity(classes.len());
+        let mut unknown: Vec<String> = Vec::new();
+        if let Some(unit_id) = unit_id {
             for class in &classes {
-                if !self.classes.contains(&(unit_id, class.clone())) {
+                match self.resolve_class(unit_id, class) {
+                    Some(c) if resolved.contains(&c) => {}
+                    Some(c) => resolved.push(c),
+                    None => unknown.push(class.clone()),
+                }
+            }
+        }
+        let classes = resolved;
+        let columns = &self.columns;
+        let mut err = |field: Field, code: &'static str, message: String| {
+            errors.push(RowError {
+                row,
+                column: header_of(columns, field),
+                field: Some(field),
+                code,
+                message,
+            })
+        };
+        if let Some(unit_id) = unit_id {
+            for class in &unknown {
+                {
                     let store = self.store_code(unit_id);
                     err(
                         Field::Class,
                         "unknown_class",
                         format!(
-                            "{store} has no class '{class}' in this term; add it first or import with --create-classes"
+                            "{store} has no class '{}' in this term; add it first or import with --create-classes",
+                            clip(class)
                         ),
                     );
                 }
@@ -365,14 +496,18 @@ impl<'a> Validator<'a> {
                 Some([_, _, ..]) => {
                     return Err((
                         "ambiguous_store",
-                        format!("several units are named '{text}'; use the store code instead"),
+                        format!(
+                            "several units are named '{}'; use the store code instead",
+                            clip(&text)
+                        ),
                     ));
                 }
                 _ => {
                     return Err((
                         "unknown_store",
                         format!(
-                            "no store '{text}'; use a store code or name from `feedesk org list`"
+                            "no store '{}'; use a store code or name from `feedesk org list`",
+                            clip(&text)
                         ),
                     ));
                 }
@@ -417,7 +552,7 @@ fn header_of(columns: &[Column], field: Field) -> String {
 /// Validates an identity number cell. A number cell cannot hold 18 digits: Excel keeps 15
 /// significant digits and silently zeroes the rest, so such a value is refused, not guessed.
 fn check_id(cell: &Cell) -> Result<String, (&'static str, String)> {
-    let raw = cell.text();
+    let raw = clip(&cell.text());
     let lost = |raw: &str| {
         (
             "id_number_lost_digits",
@@ -445,6 +580,7 @@ fn check_id(cell: &Cell) -> Result<String, (&'static str, String)> {
         Ok(()) => return Ok(id),
         Err(p) => p,
     };
+    let id = clip(&id);
     let message = match problem {
         IdProblem::OldFifteenDigit => {
             format!("{id} is an old 15-digit ID number; enter the 18-digit number")

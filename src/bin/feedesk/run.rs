@@ -200,7 +200,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
             }
         }
         Command::Audit(AuditCommand::Verify { anchor: Some(file) }) => {
-            use feedesk::audit::anchor;
+            use feedesk::anchor;
             let secrets = feedesk::secrets::SecretStore::from_env();
             let check = anchor::verify(desk, &secrets, &anchor::read(&file)?).await?;
             if json {
@@ -222,7 +222,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
         }
         Command::Audit(AuditCommand::Anchor { out }) => {
             let secrets = feedesk::secrets::SecretStore::from_env();
-            let anchor = feedesk::audit::anchor::write(desk, &secrets, &out).await?;
+            let anchor = feedesk::anchor::write(desk, &secrets, &out).await?;
             if json {
                 output::json(&anchor)?;
             } else {
@@ -330,7 +330,7 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
             // deleted or a history re-chained since. Without a keyring the backup still stands.
             let anchor_file = std::path::PathBuf::from(format!("{}.anchor.json", out.display()));
             let secrets = feedesk::secrets::SecretStore::from_env();
-            let anchored = feedesk::audit::anchor::write(desk, &secrets, &anchor_file).await;
+            let anchored = feedesk::anchor::write(desk, &secrets, &anchor_file).await;
             if json {
                 output::json(&json!({
                     "backup": out,
@@ -553,6 +553,14 @@ fn print_import(r: &ImportReport) {
             String::new()
         }
     );
+    for m in &r.class_merges {
+        say!(
+            "Class {} {} also written as: {}",
+            m.store,
+            m.class,
+            m.names.join(" | ")
+        );
+    }
     if !r.errors.is_empty() {
         let rows = r
             .errors

@@ -5,7 +5,7 @@
 
 use std::io::{Cursor, Read};
 
-use crate::channels::bills::MAX_BILL_BYTES;
+use crate::channels::bills::MAX_BILL_IN_MEMORY as MAX_BILL_BYTES;
 use crate::{Error, Result};
 
 /// One CSV taken out of a bill zip, bytes untouched (GBK).

@@ -8,9 +8,10 @@ use serde::de::DeserializeOwned;
 
 use super::AlipayConfig;
 use super::sign::{sign_params, split_answer};
+use crate::channels::bills::MAX_BILL_IN_MEMORY;
 use crate::channels::crypto::{self, fen_to_yuan, yuan_to_fen};
 use crate::channels::wechatpay::check_out_no;
-use crate::channels::{http_client, transport_error};
+use crate::channels::{MAX_ANSWER_BYTES, http_client, read_capped, transport_error};
 use crate::clock::{Clock, SystemClock};
 use crate::{Error, Result};
 
@@ -463,7 +464,9 @@ impl AlipayClient {
             .await
             .map_err(|e| transport_error(&e))?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
+        let body = read_capped(response, MAX_BILL_IN_MEMORY)
+            .await
+            .map_err(|e| e.channel("Alipay's bill download"))?;
         if !(200..300).contains(&status) {
             return Err(Error::Channel(format!(
                 "Alipay's bill download answered HTTP {status}; the link is valid for 30 \
@@ -480,7 +483,7 @@ impl AlipayClient {
                  expired, ask for a new one"
             )));
         }
-        Ok(body.to_vec())
+        Ok(body)
     }
 
     /// The business-detail bill of `date`: link, then the zip as delivered.
@@ -528,7 +531,10 @@ impl AlipayClient {
             .await
             .map_err(|e| transport_error(&e))?;
         let status = response.status().as_u16();
-        let body = response.text().await.map_err(|e| transport_error(&e))?;
+        let body = read_capped(response, MAX_ANSWER_BYTES)
+            .await
+            .map_err(|e| e.channel("Alipay's answer"))?;
+        let body = String::from_utf8_lossy(&body).into_owned();
         if !(200..300).contains(&status) {
             return Err(Error::Channel(format!(
                 "Alipay's gateway answered HTTP {status}"

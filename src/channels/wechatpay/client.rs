@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use super::model::*;
 use super::sign::{Authorization, SignedHeaders};
 use super::{PlatformCertificate, WechatConfig, decrypt_certificates};
-use crate::channels::bills::{gunzip, is_gzip, sha1_hex};
-use crate::channels::{crypto, http_client, transport_error};
+use crate::channels::bills::{MAX_BILL_IN_MEMORY, gunzip, is_gzip, sha1_hex};
+use crate::channels::{MAX_ANSWER_BYTES, crypto, http_client, read_capped, transport_error};
 use crate::clock::{Clock, SystemClock};
 use crate::{Error, Result};
 
@@ -324,9 +324,11 @@ impl WechatClient {
             .map_err(|e| transport_error(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
+        let body = read_capped(response, MAX_BILL_IN_MEMORY)
+            .await
+            .map_err(|e| e.channel("WeChat Pay's bill download"))?;
         if (200..300).contains(&status) {
-            return Ok(body.to_vec());
+            return Ok(body);
         }
         let text = String::from_utf8_lossy(&body).into_owned();
         let signed = self.verify(status, &headers, &text, self.clock.now())?;
@@ -383,7 +385,10 @@ impl WechatClient {
         let response = request.send().await.map_err(|e| transport_error(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.text().await.map_err(|e| transport_error(&e))?;
+        let body = read_capped(response, MAX_ANSWER_BYTES)
+            .await
+            .map_err(|e| e.channel("WeChat Pay's answer"))?;
+        let body = String::from_utf8_lossy(&body).into_owned();
         let signed = self.verify(status, &headers, &body, self.clock.now())?;
         Ok(Reply {
             status,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::sign::{aliyun_percent_encode, dingtalk_signature};
-use super::{Outgoing, SendFailure, Sent, http_client, http_failure, status_failure};
+use super::{Outgoing, SendFailure, Sent, http_failure, read_answer, status_failure};
 use crate::reminders::channel::ReminderChannel;
 use crate::reminders::notify::ChannelConfig;
 use crate::secrets::Sensitive;
@@ -64,7 +64,7 @@ impl RobotSender {
         };
         Ok(RobotSender {
             channel,
-            http: http_client(endpoint, timeout)?,
+            http: crate::http::client(endpoint, timeout)?,
             endpoint: endpoint.clone(),
             token,
             sign_secret,
@@ -112,7 +112,7 @@ impl RobotSender {
                 name,
             ));
         }
-        let bytes = response.bytes().await.map_err(|e| http_failure(e, name))?;
+        let bytes = read_answer(response, name).await?;
         let answer: Answer = serde_json::from_slice(&bytes).map_err(|_| {
             SendFailure::Uncertain(format!(
                 "{name}'s answer could not be read; the message may have been posted"
