@@ -377,11 +377,13 @@ async fn record_on(
     touched.dedup();
     execute_each(
         &mut tx,
-        "UPDATE bills SET gross_fen = ?, due_fen = ?, paid_fen = ?, status = ?,
-                closed_at = CASE WHEN ?4 = 'paid' THEN ? ELSE closed_at END
-         WHERE id = ?",
+        "UPDATE bills SET discount_fen = ?1, gross_fen = ?2, due_fen = ?3, paid_fen = ?4,
+                status = ?5, closed_at = CASE WHEN ?5 = 'paid' THEN ?6 ELSE closed_at END
+         WHERE id = ?7",
         touched.iter().filter_map(|id| bills.get(id)).map(|b| {
             [
+                // An early-bird bill repriced at payment recomputes its discount.
+                Bind::Int(b.discount_fen),
                 Bind::Int(b.gross_fen),
                 Bind::Int(b.due_fen),
                 Bind::Int(b.paid_fen),

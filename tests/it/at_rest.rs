@@ -243,3 +243,113 @@ async fn an_anchor_catches_a_deleted_tail_and_a_re_chained_history() {
         c.problems
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_writes_an_anchor_that_the_cli_verifies() {
+    const KEYRING: &str = "cn.feedesk.app.test.anchor-cli";
+    let Some(secrets) = channels_support::keyring_or_skip(KEYRING, "anchor cli").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_feedesk"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env("FEEDESK_KEYRING_SERVICE", KEYRING)
+            .env_remove("FEEDESK_DATA_DIR")
+            .output()
+            .unwrap()
+    };
+    let out = cli(&["init", "--name", "星火教育"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let backup = dir.path().join("book.sqlite");
+    let out = cli(&["backup", "--out", backup.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let anchor = dir.path().join("book.sqlite.anchor.json");
+    assert!(anchor.exists(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = cli(&["audit", "verify", "--anchor", anchor.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Intact"));
+    // A forged anchor: refused with a non-zero exit and the reason.
+    let text = std::fs::read_to_string(&anchor).unwrap();
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, text.replace("\"entries\": 1", "\"entries\": 9")).unwrap();
+    let out = cli(&["audit", "verify", "--anchor", forged.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("signature"));
+    // Tidy the keyring.
+    let desk = FeeDesk::open(&data).await.unwrap();
+    let key: String = sqlx::query_scalar("SELECT anchor_key_ref FROM book_identity")
+        .fetch_one(desk.db().pool())
+        .await
+        .unwrap();
+    secrets
+        .delete(&feedesk::secrets::SecretRef::parse(&key).unwrap())
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_monthly_report_carries_the_chains_anchor_after_its_summary() {
+    use calamine::{Data, Reader, open_workbook_auto};
+    use feedesk::progress::{CancelToken, ignore_progress};
+    const KEYRING: &str = "cn.feedesk.app.test.anchor-report";
+    let Some(secrets) = channels_support::keyring_or_skip(KEYRING, "anchor report").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let desk = open(&dir.path().join("data"), TestClock::at(default_time())).await;
+    institution(&desk).await;
+    let out = dir.path().join("月报.xlsx");
+    let r = feedesk::reports::export_monthly_report_anchored(
+        &desk,
+        &secrets,
+        "2026-09",
+        "HQ",
+        &out,
+        &ignore_progress,
+        &CancelToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.sheets[1],
+        feedesk::reports::ANCHOR_SHEET,
+        "{:?}",
+        r.sheets
+    );
+    let mut book = open_workbook_auto(&out).unwrap();
+    let sheet = book
+        .worksheet_range(feedesk::reports::ANCHOR_SHEET)
+        .unwrap();
+    let Some(Data::String(json)) = sheet.get_value((7, 1)) else {
+        panic!("no anchor JSON: {:?}", sheet.get_value((7, 1)));
+    };
+    let anchor: feedesk::anchor::Anchor = serde_json::from_str(json).unwrap();
+    let check = feedesk::anchor::verify(&desk, &secrets, &anchor)
+        .await
+        .unwrap();
+    assert!(check.ok(), "{:?}", check.problems);
+    let key: String = sqlx::query_scalar("SELECT anchor_key_ref FROM book_identity")
+        .fetch_one(desk.db().pool())
+        .await
+        .unwrap();
+    secrets
+        .delete(&feedesk::secrets::SecretRef::parse(&key).unwrap())
+        .await
+        .unwrap();
+}

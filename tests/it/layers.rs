@@ -22,7 +22,7 @@ const CAPABILITIES: &[(&str, &[&str])] = &[
     ("roster", &["org"]),
     ("reminders", &["org", "billing", "collection"]),
     ("collection", &["billing", "channels", "receipts"]),
-    ("reports", &["org", "billing"]),
+    ("reports", &["org", "billing", "anchor"]),
     (
         "reconcile",
         &[

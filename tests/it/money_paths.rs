@@ -656,6 +656,11 @@ async fn an_early_bird_price_follows_the_day_the_bill_is_paid_not_the_day_it_was
         .await
         .unwrap();
     assert_eq!(paid.status, "paid");
+    let s3 = bill(&desk, s3.id).await;
+    assert_eq!(
+        (s3.gross, s3.discount, s3.amount_due),
+        (m("2800.00"), m("280.00"), m("2520.00"))
+    );
 
     // Paid on 09-01: the late price; the early price is refused as short.
     clock.set(chrono::Utc.with_ymd_and_hms(2026, 8, 31, 16, 0, 0).unwrap());

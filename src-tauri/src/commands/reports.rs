@@ -31,8 +31,16 @@ pub async fn report_monthly_export(
     };
     let cancel = state.start_job(&job_id)?;
     let progress = emitter(&app, REPORT_PROGRESS_EVENT, &job_id);
-    let result =
-        reports::export_monthly_report(desk, &month, &unit, &out, &progress, &cancel).await;
+    let result = reports::export_monthly_report_anchored(
+        desk,
+        state.secrets(),
+        &month,
+        &unit,
+        &out,
+        &progress,
+        &cancel,
+    )
+    .await;
     state.finish_job(&job_id);
     Ok(Some(result?))
 }
