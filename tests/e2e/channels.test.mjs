@@ -124,7 +124,7 @@ async function openCollect() {
   await session.byTestId("collect-dialog");
   const order = await session.byTestId("collect-order", 30000);
   const orderNo = await order.attribute("data-order-no");
-  assert.match(orderNo, /^FD\d{10}A\d{3}$/);
+  assert.match(orderNo, /^FD[0-9A-F]{8}\d{10}A\d{3}$/);
   // The QR code is an image drawn from the core's SVG, and it loaded.
   await waitFor(
     () =>
