@@ -266,3 +266,27 @@ async fn a_formula_never_calculated_is_reported_as_such() {
     );
     assert!(message.contains("open and save the file in Excel or WPS, or paste values"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn control_characters_are_refused_in_names_typed_by_hand() {
+    let env = ready().await;
+    let desk = env.desk().await;
+    let err = feedesk::org::add_class(&desk, "XH", TERM, "三班\u{0}")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("U+0000"), "{err}");
+    let err = feedesk::org::add_unit(
+        &desk,
+        "EAST",
+        feedesk::org::UnitKind::Store,
+        "NEW",
+        "新\u{202E}校区",
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("U+202E"), "{err}");
+    let err = feedesk::billing::add_fee(&desk, "HQ", "学费\u{7}")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("U+0007"), "{err}");
+}
