@@ -18,6 +18,7 @@ mod plan;
 pub mod source;
 mod undo;
 pub mod validate;
+mod xls_scan;
 
 use std::collections::HashSet;
 use std::io::Read;

@@ -50,6 +50,9 @@ impl RosterFile {
         if format == Format::Xlsx {
             bounds::check_shared_strings(path)?;
         }
+        if format == Format::Xls {
+            super::xls_scan::check_xls(path)?;
+        }
         Ok(RosterFile {
             path: path.to_path_buf(),
             format,
