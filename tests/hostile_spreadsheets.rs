@@ -403,3 +403,42 @@ async fn a_sound_xls_container_passes_the_scan() {
         "{line}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_million_bad_rows_are_counted_not_all_kept() {
+    let env = ready().await;
+    let file = env.path("bad.csv");
+    let rows = 1_000_000u64;
+    std::fs::write(
+        &file,
+        csv_roster((1..=rows).map(|i| format!("S{i:07},x,1"))),
+    )
+    .unwrap();
+    let errors = env.path("errors.xlsx");
+    let (out, peak) = run_measured(
+        &env.data_dir(),
+        &import_args(
+            file.to_str().unwrap(),
+            &["--errors-out", errors.to_str().unwrap(), "--json"],
+        ),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    within_bound(peak);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rejected"], rows, "every bad row is counted");
+    let listed = report["errors"].as_array().unwrap();
+    let last = listed.last().unwrap();
+    assert_eq!(last["code"], "too_many_problems");
+    assert!(
+        last["message"]
+            .as_str()
+            .unwrap()
+            .contains("1000000 rows have problems; only the first 20000"),
+        "{last}"
+    );
+}

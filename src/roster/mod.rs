@@ -227,7 +227,7 @@ pub async fn import_roster(
         }
         None => None,
     };
-    let rejected = parsed.error_rows.len() as u64;
+    let rejected = parsed.rejected;
     let refused = all_or_nothing && rejected > 0;
     let batch_id = match writer {
         Some(w) if !refused && totals.changes_anything() => {
