@@ -343,8 +343,16 @@ fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
     File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| Error::io(path, e))?;
-    let text = decode_text(path, &bytes)?;
-    drop(bytes);
+    // UTF-8 (the common case) becomes the text in place, without a second copy of the file.
+    let text = match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..'\u{feff}'.len_utf8());
+            }
+            text
+        }
+        Err(e) => decode_text(path, e.as_bytes())?,
+    };
     let sheet = csv_sheet_name(path);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
