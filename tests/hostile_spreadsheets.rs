@@ -63,6 +63,8 @@ async fn rejected_rows_with_a_far_cell_stay_small() {
         sheet.write_string(r, 2, "12345").unwrap();
         sheet.write_string(r, 16_383, "far").unwrap();
     }
+    // A row holding nothing but the far cell is a row with problems, not a blank one.
+    sheet.write_string(rows + 1, 16_383, "only far").unwrap();
     book.save(&plain).unwrap();
     // Without its <dimension> the sheet declares no size to refuse it by.
     let file = env.path("far.xlsx");
@@ -91,13 +93,14 @@ async fn rejected_rows_with_a_far_cell_stay_small() {
     );
     within_bound(peak);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["rejected"], u64::from(rows));
+    assert_eq!(report["rejected"], u64::from(rows) + 1);
+    assert_eq!(report["blank"], 0);
     // The error workbook holds the mapped columns, not 16,384 of them.
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(&errors).unwrap();
     let range = calamine::Reader::worksheet_range_at(&mut book, 0)
         .unwrap()
         .unwrap();
-    assert_eq!(range.get_size(), (rows as usize + 1, 5));
+    assert_eq!(range.get_size(), (rows as usize + 2, 5));
 }
 
 /// Writes a CSV roster: the header, then `rows` of (member no, name, phone).

@@ -111,6 +111,7 @@ fn parse_sheet(
     let mut body: Option<Body<'_>> = None;
     let mut no_header = false;
     let rows_hint = book.row_count_hint(sheet).unwrap_or(0);
+    let column_limit = book.column_limit();
     book.read_rows(sheet, &mut |row, cells| {
         if let Some(body) = body.as_mut() {
             body.row(row, cells, progress, cancel, sink)?;
@@ -130,6 +131,7 @@ fn parse_sheet(
             sink,
         )? {
             Some(b) => {
+                column_limit.store(b.kept_columns, std::sync::atomic::Ordering::Relaxed);
                 body = Some(b);
                 Ok(ControlFlow::Continue(()))
             }
