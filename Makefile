@@ -3,9 +3,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-# System packages the desktop build and the e2e tests need (Debian 12 / Ubuntu 22.04+ names).
-APT_PACKAGES := build-essential pkg-config curl file libssl-dev \
-  libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb xauth librsvg2-dev libxdo-dev \
+# System packages the desktop build and the tests need (Debian 12 / Ubuntu 22.04+ names): the
+# one list, used by developers and by CI (.ci/run calls `make deps-apt`).
+APT_PACKAGES := build-essential pkg-config curl ca-certificates file xz-utils git python3 \
+  libssl-dev libwebkit2gtk-4.1-dev webkit2gtk-driver xvfb xauth librsvg2-dev libxdo-dev \
   libayatana-appindicator3-dev gnome-keyring dbus-x11 libsecret-1-dev fonts-noto-cjk \
   poppler-utils python3-aiosmtpd
 
@@ -20,11 +21,12 @@ TEST_BUILD := TAURI_CONFIG="$$(cat src-tauri/tauri.conf.test.json)"
 DESKTOP_FEATURES := --features feedesk-desktop/custom-protocol
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help deps deps-apt deps-driver ui run test e2e bundle bench bench-desktop
+.PHONY: help deps deps-apt deps-driver ui run test lint e2e bundle bench bench-desktop
 
 help:
 	@echo "make run     build the UI and open the FeeDesk desktop app"
-	@echo "make test    core tests (cargo test --workspace), then the desktop e2e tests"
+	@echo "make test    lint, core tests (cargo test --workspace), then the desktop e2e tests"
+	@echo "make lint    cargo fmt --check, clippy with warnings as errors, the UI type check"
 	@echo "make e2e     build the app (debug) and drive its real window under Xvfb"
 	@echo "make bundle  build the .deb installer (target/release/bundle/deb/)"
 	@echo "make bench   roster import, billing, receipts, reconciliation and reminders benchmarks"
@@ -67,9 +69,15 @@ run:
 
 # The core tests run inside a private D-Bus session with a real, unlocked GNOME Keyring, so the
 # channel-secret tests use the real Secret Service (tests/keyring-session.sh).
-test: deps ui
+test: deps ui lint
 	$(TEST_BUILD) tests/keyring-session.sh cargo test --workspace $(DESKTOP_FEATURES)
 	$(MAKE) --no-print-directory e2e
+
+# Formatting, clippy on every target with warnings as errors, and the UI's TypeScript check.
+lint: ui/node_modules/.package-lock.json
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cd ui && npm run --silent typecheck
 
 # The e2e tests run inside their own private D-Bus session and GNOME Keyring too (run.sh wraps
 # itself in tests/keyring-session.sh), with the payment sandbox served by the debug CLI

@@ -101,6 +101,11 @@ impl FeeDesk {
     pub fn clock(&self) -> &dyn Clock {
         self.clock.as_ref()
     }
+
+    /// The clock, shared (for clients that keep it).
+    pub fn shared_clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
 }
 
 /// The local OS user, until FeeDesk has its own users and roles.
@@ -111,9 +116,55 @@ pub fn local_actor() -> String {
     format!("local:{user}")
 }
 
+/// The environment variable that overrides the data folder (tests and the e2e runs point it
+/// at a temp folder, so they never touch a user's data). The CLI's `--data-dir` reads it too.
+pub const DATA_DIR_ENV: &str = "FEEDESK_DATA_DIR";
+
 /// The default data folder: the platform's per-user data directory.
 pub fn default_data_dir() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("feedesk")
+}
+
+/// The data folder a window opens: [`DATA_DIR_ENV`] when set and not empty, else the
+/// platform's per-user data directory (`~/.local/share/feedesk` on Linux).
+pub fn data_dir() -> Result<PathBuf> {
+    resolve_data_dir(
+        std::env::var_os(DATA_DIR_ENV).map(PathBuf::from),
+        dirs::data_dir(),
+    )
+}
+
+fn resolve_data_dir(from_env: Option<PathBuf>, platform: Option<PathBuf>) -> Result<PathBuf> {
+    match (from_env, platform) {
+        (Some(dir), _) if !dir.as_os_str().is_empty() => Ok(dir),
+        (_, Some(base)) => Ok(base.join("feedesk")),
+        _ => Err(crate::Error::Internal(format!(
+            "no data folder: set {DATA_DIR_ENV} or a platform data directory"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod data_dir_tests {
+    use super::*;
+
+    #[test]
+    fn env_override_wins() {
+        let dir = resolve_data_dir(Some("/tmp/x".into()), Some("/home/u/.local/share".into()));
+        assert_eq!(dir.unwrap(), PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn empty_env_falls_back_to_platform() {
+        let dir = resolve_data_dir(Some("".into()), Some("/home/u/.local/share".into()));
+        assert_eq!(dir.unwrap(), PathBuf::from("/home/u/.local/share/feedesk"));
+    }
+
+    #[test]
+    fn no_folder_is_an_internal_error() {
+        let err = resolve_data_dir(None, None).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::Internal);
+    }
 }

@@ -103,15 +103,26 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::Database(db) if db.message().contains("append-only") => {
                 Error::Conflict("audit and ledger records are append-only".into())
             }
-            sqlx::Error::PoolTimedOut => {
-                Error::Storage("the database is busy; try again in a moment".into())
+            sqlx::Error::Database(db) if is_busy(db.code().as_deref()) => {
+                Error::Storage(BUSY.into())
             }
+            sqlx::Error::PoolTimedOut => Error::Storage(BUSY.into()),
             sqlx::Error::Io(e) => {
                 Error::Storage(format!("the database file could not be used: {e}"))
             }
             _ => Error::Storage(format!("database failure ({})", sqlx_kind(&err))),
         }
     }
+}
+
+/// What a writer that waited out the busy timeout is told.
+const BUSY: &str = "another FeeDesk is busy writing to this book; try again in a moment";
+
+/// SQLITE_BUSY (5) or SQLITE_LOCKED (6), with or without their extended codes (e.g. 517
+/// BUSY_SNAPSHOT, 262 LOCKED_SHAREDCACHE): sqlx gives the extended code as text.
+fn is_busy(code: Option<&str>) -> bool {
+    code.and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 fn sqlx_kind(err: &sqlx::Error) -> &'static str {

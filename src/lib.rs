@@ -4,6 +4,8 @@
 //! Crate map, one module per capability:
 //! - [`error`]: the crate's error type and the stable [`ErrorCode`] every surface branches on.
 //! - [`clock`]: the injectable clock, so tests and dry runs control time.
+//! - [`columns`]: spreadsheet column letters, as Excel and WPS show them.
+//! - [`http`]: the one HTTPS client builder and bounded answer reads.
 //! - [`money`]: yuan as decimals, fen at the edges, exact allocation.
 //! - [`db`]: the SQLite store: pragmas, migrations, backups, write transactions.
 //! - [`audit`]: the append-only, hash-chained audit log every change writes to.
@@ -13,6 +15,7 @@
 //! - [`billing`]: collection accounts, fee items and plans, bills, payments, refunds, dashboard money.
 //! - [`collection`]: QR-code orders at the channels for bills, settling them once, channel refunds.
 //! - [`receipts`]: e-receipts issued with each payment: gap-free numbers, a hash chain, PDFs.
+//! - [`anchor`]: the audit and receipt chain heads signed with a key in the OS keyring.
 //! - [`reminders`]: tiered overdue reminders through an outbox, real senders, the follow-up list.
 //! - [`ledger`]: each unit's double-entry books: journal, trial balance, verification.
 //! - [`secrets`]: channel secrets in the OS keyring; [`secrets::Sensitive`] values never print.
@@ -23,27 +26,38 @@
 //! - [`reports`]: the monthly report workbook and its charts.
 //! - [`demo`]: the sample institution `feedesk demo` builds.
 
+// Modules by layer (docs/architecture.md, "Layers"; tests/it/layers.rs keeps them): a module
+// imports only from its own layer's allowed list or below.
+
+// Foundation: no capability.
 pub mod audit;
-pub mod billing;
-pub mod channels;
 pub mod clock;
-pub mod collection;
+pub mod columns;
 pub mod db;
-pub mod demo;
 pub mod desk;
 pub mod error;
 pub mod fault;
-pub mod ledger;
+pub mod http;
 pub mod money;
-pub mod org;
 pub mod progress;
-pub mod receipts;
-pub mod reconcile;
-pub mod reminders;
-pub mod reports;
-pub mod roster;
 pub mod secrets;
 pub mod text;
+
+// Capabilities, lowest first.
+pub mod org;
+pub mod ledger;
+pub mod receipts;
+pub mod anchor;
+pub mod billing;
+pub mod channels;
+pub mod roster;
+pub mod reminders;
+pub mod collection;
+pub mod reports;
+pub mod reconcile;
+
+// The sample institution, built through every capability.
+pub mod demo;
 
 pub use desk::FeeDesk;
 pub use error::{Error, ErrorCode, Result};

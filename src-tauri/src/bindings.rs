@@ -1,7 +1,7 @@
 //! The TypeScript bindings of every IPC type, as committed in `ui/src/ipc/bindings/`.
 //!
 //! `tests/bindings.rs` renders them and fails when the committed files are stale;
-//! `UPDATE_BINDINGS=1 cargo test -p feedesk-desktop --test bindings` rewrites them.
+//! `UPDATE_BINDINGS=1 cargo test -p feedesk-desktop --test shell bindings` rewrites them.
 
 use std::path::Path;
 
@@ -103,24 +103,23 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     feedesk::reminders::ChannelConfig::export_all(&cfg)?;
     feedesk::reminders::SmtpSecurity::export_all(&cfg)?;
     feedesk::reminders::Hold::export_all(&cfg)?;
+    feedesk::channels::accounts::ChannelAccount::export_all(&cfg)?;
+    feedesk::channels::accounts::AccountTest::export_all(&cfg)?;
     // The shell's own argument and result types.
     crate::error::IpcError::export_all(&cfg)?;
     crate::commands::app::AppInfo::export_all(&cfg)?;
     crate::commands::members::MemberQuery::export_all(&cfg)?;
     crate::commands::roster::RosterRequest::export_all(&cfg)?;
     crate::commands::roster::ColumnOverride::export_all(&cfg)?;
-    crate::commands::roster::ImportProgress::export_all(&cfg)?;
+    crate::commands::job_progress::JobProgress::export_all(&cfg)?;
     crate::commands::fees::PlanForm::export_all(&cfg)?;
     crate::commands::bills::PaymentForm::export_all(&cfg)?;
     crate::commands::bills::RefundForm::export_all(&cfg)?;
-    crate::commands::channels::ChannelAccountInfo::export_all(&cfg)?;
     crate::commands::channels::ChannelKeysForm::export_all(&cfg)?;
     crate::commands::channels::ChannelAccountForm::export_all(&cfg)?;
     crate::commands::channels::ChannelConfigureForm::export_all(&cfg)?;
-    crate::commands::channels::AccountTestResult::export_all(&cfg)?;
     crate::commands::collection::CollectView::export_all(&cfg)?;
     crate::commands::receipts::ReceiptView::export_all(&cfg)?;
     crate::commands::reconciliation::ReconPeriod::export_all(&cfg)?;
-    crate::commands::reports::ReportProgress::export_all(&cfg)?;
     Ok(())
 }

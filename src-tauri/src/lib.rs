@@ -8,7 +8,6 @@
 pub mod bindings;
 pub mod commands;
 pub mod error;
-pub mod paths;
 pub mod state;
 
 use tauri::Manager;
@@ -18,16 +17,17 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
-            let desk = paths::data_dir().and_then(|dir| {
-                tauri::async_runtime::block_on(feedesk::FeeDesk::open(&dir)).map_err(Into::into)
-            });
+            let desk = feedesk::desk::data_dir()
+                .and_then(|dir| tauri::async_runtime::block_on(feedesk::FeeDesk::open(&dir)))
+                .map_err(error::IpcError::from);
             if let Err(error) = &desk {
                 eprintln!("FeeDesk could not open its data folder: {error}");
             }
             app.manage(state::AppState::new(desk));
             // Every order left open (the app was closed or killed with a QR code on screen)
-            // is queried and settled, in the background.
-            commands::collection::sync_at_startup(app.handle());
+            // is queried and settled, in the background, at start-up and then on a timer
+            // while the window is open (a code in the class's QR workbook may be paid any time).
+            commands::collection::sync_on_timer(app.handle());
             // Reminders run while the app is open, as `feedesk remind run` does from cron.
             commands::reminders::schedule(app.handle());
             Ok(())

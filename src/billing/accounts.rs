@@ -6,6 +6,7 @@ use serde_json::json;
 use sqlx::SqliteConnection;
 
 use crate::audit::{self, Entry};
+use crate::ledger::Place;
 use crate::org::find_unit;
 use crate::text::normalize;
 use crate::{Error, FeeDesk, Result};
@@ -30,6 +31,15 @@ impl Channel {
         Channel::OfflineCash,
         Channel::OfflineBank,
     ];
+
+    /// Where the books keep this channel's money.
+    pub fn ledger_place(self) -> Place {
+        match self {
+            Channel::OfflineCash => Place::Cash,
+            Channel::OfflineBank => Place::Bank,
+            Channel::Wechat | Channel::Alipay | Channel::Unionpay => Place::ChannelClearing,
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -131,6 +141,14 @@ pub(crate) async fn insert_account(
     if name.chars().all(|c| c.is_ascii_digit()) {
         return Err(Error::Validation(
             "an account name cannot be only digits (digits name accounts by id)".into(),
+        ));
+    }
+    if channel == Channel::Unionpay {
+        return Err(Error::Validation(
+            "refused: FeeDesk cannot collect through UnionPay yet (it has no UnionPay client), so \
+             nothing could ever be paid into this account; record UnionPay transfers in a bank \
+             account (offline-bank) with their reference"
+                .into(),
         ));
     }
     let unit = find_unit(desk, unit_code).await?;

@@ -375,7 +375,9 @@ pub async fn get_bill(desk: &FeeDesk, bill_id: i64) -> Result<BillDetail> {
     .fetch_optional(desk.db().pool())
     .await?
     .ok_or_else(|| Error::NotFound(format!("no bill {bill_id}; `feedesk bill list` shows them")))?;
-    let payments: Vec<(i64, i64, i64, String, String, Option<String>, String)> = sqlx::query_as(
+    // (id, amount, refunded, account, channel, reference, received at)
+    type PaymentRow = (i64, i64, i64, String, String, Option<String>, String);
+    let payments: Vec<PaymentRow> = sqlx::query_as(
         "SELECT p.id, p.amount_fen, p.refunded_fen, a.name, a.channel, p.reference, p.received_at
          FROM payments p JOIN collection_accounts a ON a.id = p.account_id
          WHERE p.bill_id = ? ORDER BY p.id",

@@ -27,8 +27,11 @@ pub use dashboard::{
 pub(crate) use dashboard::{BUCKETS as AGING_BUCKETS, bucket as aging_bucket};
 pub use fees::{FeeItem, add_fee, find_fee, list_fees};
 pub use issue::{IssueReport, KeptBill, PreviewBill, UnitBills, issue_plan, preview_issue};
-pub(crate) use payments::record_channel_payment;
-pub use payments::{PaymentRequest, PaymentResult, record_payment, record_payments};
+pub use payments::{
+    PaymentRequest, PaymentResult, record_cash_fallback, record_payment, record_payments,
+};
+pub(crate) use payments::{payable_on, record_channel_payment};
 pub use plans::{Plan, PlanRequest, PlanTarget, add_plan, get_plan, list_plans};
 pub use refunds::{RefundRequest, RefundResult, refund};
+pub(crate) use refunds::{RefundRoute, refund_by};
 pub use rule::{AmountRule, Discount, DiscountValue};

@@ -170,6 +170,7 @@ pub async fn add_plan(desk: &FeeDesk, req: &PlanRequest) -> Result<Plan> {
 
     let mut tx = desk.db().write().await?;
     let account = designated_account(&mut tx, &all, &req.account, plan_unit.id).await?;
+    payable_into(&rule, &account)?;
     let mut discount_rows = Vec::with_capacity(discounts.len());
     for d in &discounts {
         let member_id = discount_member(&mut tx, &all, d, plan_unit.id).await?;
@@ -272,6 +273,30 @@ async fn designated_account(
         )));
     }
     Ok(account)
+}
+
+/// Refuses a plan no one could pay: a self-declared amount is chosen by the payer at the
+/// counter (a QR order has a fixed amount), and a payment into a channel account arrives only
+/// through a QR order; UnionPay has no client in FeeDesk, so nothing arrives there at all.
+fn payable_into(rule: &AmountRule, account: &CollectionAccount) -> Result<()> {
+    match account.channel {
+        super::Channel::Unionpay => Err(Error::Validation(format!(
+            "refused: '{}' is a UnionPay account, and FeeDesk cannot collect through UnionPay yet, \
+             so this plan could never be paid; collect into a bank account (UnionPay transfers \
+             are recorded there with their reference) or a WeChat Pay / Alipay account",
+            account.name
+        ))),
+        super::Channel::Wechat | super::Channel::Alipay if rule.declared_range().is_some() => {
+            Err(Error::Validation(format!(
+                "refused: a self-declared amount is chosen by the payer at the counter, but '{}' is \
+                 a {} account whose payments arrive only through a QR code for a fixed amount, so \
+                 this plan could never be paid; collect it into a cash or bank account",
+                account.name,
+                account.channel.as_str()
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn discount_member(

@@ -39,8 +39,29 @@ pub struct RefundResult {
     pub refundable: Money,
 }
 
-/// Records a refund.
+/// How the money went back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RefundRoute {
+    /// Recorded by a person: only payments into cash and bank accounts. A channel payment's
+    /// money goes back only through its channel (which moves it); a refund by hand would credit
+    /// the channel's clearing account although the channel never paid anything back.
+    ByHand,
+    /// The channel confirmed it paid the money back (the collection module).
+    Channel,
+}
+
+/// Records a refund by hand of a cash or bank payment. A payment that came through a channel
+/// is refused: its money goes back through the channel (`collection::refund_via_channel`).
 pub async fn refund(desk: &FeeDesk, req: &RefundRequest) -> Result<RefundResult> {
+    refund_by(desk, req, RefundRoute::ByHand).await
+}
+
+/// Records a refund the way it went back.
+pub(crate) async fn refund_by(
+    desk: &FeeDesk,
+    req: &RefundRequest,
+    route: RefundRoute,
+) -> Result<RefundResult> {
     let reason = normalize(&req.reason);
     if reason.is_empty() {
         return Err(Error::Validation(
@@ -82,6 +103,22 @@ pub async fn refund(desk: &FeeDesk, req: &RefundRequest) -> Result<RefundResult>
         .into_iter()
         .next()
         .ok_or_else(|| Error::Internal(format!("payment {} without account", req.payment_id)))?;
+    if route == RefundRoute::ByHand && !account.channel.is_offline() {
+        return Err(Error::Validation(format!(
+            "refused: payment {} came in through the {} account '{}'; the money goes back only \
+             through the channel (refund it through the channel: `feedesk refund --via-channel`), \
+             which records the refund once the channel has paid it",
+            req.payment_id,
+            account.channel.as_str(),
+            account.name
+        )));
+    }
+    if route == RefundRoute::Channel && account.channel.is_offline() {
+        return Err(Error::Internal(format!(
+            "a channel confirmed a refund of payment {}, which went into '{}', not a channel account",
+            req.payment_id, account.name
+        )));
+    }
     let now = desk.now_text();
     let refund_id: i64 = sqlx::query_scalar(
         "INSERT INTO refunds (payment_id, amount_fen, reason, refunded_at, actor) VALUES (?, ?, ?, ?, ?) RETURNING id",

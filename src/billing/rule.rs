@@ -4,9 +4,11 @@
 //! - `split:100` — 100.00 split equally, exact to the fen by largest remainder; members are
 //!   ordered by store code then member number and the leftover fen go to the first ones
 //!   (100.00 / 3 = 33.34, 33.33, 33.33).
-//! - `tiers:2026-08-15=2800,2026-08-31=2900,3000` — dated price tiers (early bird): a bill
-//!   issued on or before 2026-08-15 charges 2800.00, up to 2026-08-31 2900.00, later 3000.00.
-//!   The day counts in the institution's time zone; the price is fixed when the bill is issued.
+//! - `tiers:2026-08-15=2800,2026-08-31=2900,3000` — dated price tiers (early bird): paid on or
+//!   before 2026-08-15 it costs 2800.00, up to 2026-08-31 2900.00, later 3000.00. The price is
+//!   that of the day the bill is first paid (the day a QR order is opened, for a channel), in
+//!   the institution's time zone: bills are issued at the last price (what is owed when paid
+//!   late, and what reminders chase) and brought down at payment.
 //! - `declared:50-500` — self-declared (自主申报, donations and AA splits): the payer chooses
 //!   the amount within [50.00, 500.00] when paying, in one payment; the bill is due the minimum
 //!   until then.
@@ -150,8 +152,9 @@ impl fmt::Display for AmountRule {
 }
 
 impl AmountRule {
-    /// What each of `members` members (in the documented order) is charged before discounts,
-    /// for bills issued on `today`.
+    /// What each of `members` members (in the documented order) is charged before discounts
+    /// when the bills are issued (`today`): a tier rule issues at its last price, and the
+    /// payment day prices it ([`AmountRule::price_on`]).
     pub fn gross(&self, members: usize, today: NaiveDate) -> Result<Vec<Money>> {
         Ok(match self {
             AmountRule::Fixed(m) => vec![*m; members],
@@ -161,7 +164,10 @@ impl AmountRule {
                 }
                 allocate(*total, members)?
             }
-            AmountRule::Tiers { .. } => vec![self.price_on(today); members],
+            AmountRule::Tiers { after, .. } => {
+                let _ = today;
+                vec![*after; members]
+            }
             AmountRule::Declared { min, .. } => vec![*min; members],
         })
     }
@@ -176,6 +182,24 @@ impl AmountRule {
                 .map_or(*after, |(_, m)| *m),
             AmountRule::Declared { min, .. } => *min,
         }
+    }
+
+    /// A tier rule's prices as people read them on a bill: "¥2,800 until 8/31, then ¥3,000"
+    /// (`None` for other rules).
+    pub fn schedule(&self) -> Option<String> {
+        let AmountRule::Tiers { tiers, after } = self else {
+            return None;
+        };
+        let price = |m: Money| {
+            let text = crate::receipts::yuan_figures(m);
+            text.strip_suffix(".00").map(str::to_string).unwrap_or(text)
+        };
+        let mut parts: Vec<String> = tiers
+            .iter()
+            .map(|(day, m)| format!("{} until {}", price(*m), day.format("%-m/%-d")))
+            .collect();
+        parts.push(format!("then {}", price(*after)));
+        Some(parts.join(", "))
     }
 
     /// The self-declared range, for declared rules.
@@ -343,6 +367,23 @@ mod tests {
             let err = text.parse::<AmountRule>().unwrap_err().to_string();
             assert!(err.contains("fixed:AMOUNT"), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn a_tier_schedule_reads_as_on_the_bill() {
+        let tiers: AmountRule = "tiers:2026-08-31=2800,3000".parse().unwrap();
+        assert_eq!(
+            tiers.schedule().as_deref(),
+            Some("¥2,800 until 8/31, then ¥3,000")
+        );
+        let two: AmountRule = "tiers:2026-08-15=2800.50,2026-08-31=2900,3000"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            two.schedule().as_deref(),
+            Some("¥2,800.50 until 8/15, ¥2,900 until 8/31, then ¥3,000")
+        );
+        assert_eq!(AmountRule::Fixed(m("1")).schedule(), None);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Channel accounts: a WeChat Pay merchant or an Alipay app behind a collection account. The
 //! ids and base URL go to the database (`channel_settings`); the keys go, as one item, to the
 //! OS keyring, named by `collection_accounts.secret_ref`. Nothing secret is ever written to the
-//! database, the audit log or a message; once saved, a secret shows only as its last 4
-//! characters.
+//! database, the audit log or a message; once saved, a secret shows only as a fingerprint
+//! (the first 8 hex digits of a SHA-256), never any of its characters.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -12,7 +12,7 @@ use super::alipay::{self, AlipayClient, AlipayConfig};
 use super::crypto;
 use super::wechatpay::{self, ApiV3Key, PlatformKeys, WechatClient, WechatConfig};
 use crate::audit::{self, Entry};
-use crate::billing::{Channel, CollectionAccount, find_account, insert_account};
+use crate::billing::{Channel, CollectionAccount, find_account, insert_account, list_accounts};
 use crate::secrets::{SecretRef, SecretStore, Sensitive};
 use crate::{Error, FeeDesk, Result};
 
@@ -59,7 +59,7 @@ pub struct ChannelAccount {
     pub cert_serial: Option<String>,
     pub platform_key_id: Option<String>,
     pub base_url: Option<String>,
-    /// The last 4 characters of the secret, the only part ever shown ("····1a2b").
+    /// A fingerprint of the secret (first 8 hex digits of a SHA-256), the only thing ever shown.
     pub secret_hint: Option<String>,
 }
 
@@ -93,15 +93,15 @@ fn check_id(what: &str, text: &str, max: usize) -> Result<String> {
     }
 }
 
-/// The public half's fingerprint: 4 characters that identify a key without revealing it.
+/// The public half's fingerprint: the first 8 hex digits of the SHA-256 of its DER, which
+/// identify a key without revealing anything of it.
 fn key_hint(key: &Sensitive<rsa::RsaPrivateKey>) -> String {
     use rsa::pkcs8::EncodePublicKey;
     let der = rsa::RsaPublicKey::from(key.expose())
         .to_public_key_der()
         .map(|d| d.as_bytes().to_vec())
         .unwrap_or_default();
-    let hex = hex::encode(Sha256::digest(der));
-    hex[hex.len() - 4..].to_string()
+    hex::encode(Sha256::digest(der))[..8].to_string()
 }
 
 struct Prepared {
@@ -263,6 +263,7 @@ async fn insert(
 
 #[derive(sqlx::FromRow)]
 struct SettingsRow {
+    account_id: i64,
     secret_ref: Option<String>,
     merchant_id: Option<String>,
     appid: Option<String>,
@@ -274,8 +275,8 @@ struct SettingsRow {
 
 async fn settings(desk: &FeeDesk, account_id: i64) -> Result<SettingsRow> {
     Ok(sqlx::query_as(
-        "SELECT a.secret_ref, s.merchant_id, s.appid, s.cert_serial, s.platform_key_id,
-                s.base_url, s.secret_hint
+        "SELECT a.id AS account_id, a.secret_ref, s.merchant_id, s.appid, s.cert_serial,
+                s.platform_key_id, s.base_url, s.secret_hint
            FROM collection_accounts a LEFT JOIN channel_settings s ON s.account_id = a.id
           WHERE a.id = ?",
     )
@@ -284,20 +285,49 @@ async fn settings(desk: &FeeDesk, account_id: i64) -> Result<SettingsRow> {
     .await?)
 }
 
+impl ChannelAccount {
+    fn new(account: CollectionAccount, s: SettingsRow) -> Self {
+        ChannelAccount {
+            account,
+            configured: s.secret_ref.is_some() && s.merchant_id.is_some(),
+            merchant_id: s.merchant_id,
+            appid: s.appid,
+            cert_serial: s.cert_serial,
+            platform_key_id: s.platform_key_id,
+            base_url: s.base_url,
+            secret_hint: s.secret_hint,
+        }
+    }
+}
+
 /// The account `text` (id or name) with its channel settings.
 pub async fn channel_account(desk: &FeeDesk, text: &str) -> Result<ChannelAccount> {
     let account = find_account(desk, text).await?;
     let s = settings(desk, account.id).await?;
-    Ok(ChannelAccount {
-        account,
-        configured: s.secret_ref.is_some() && s.merchant_id.is_some(),
-        merchant_id: s.merchant_id,
-        appid: s.appid,
-        cert_serial: s.cert_serial,
-        platform_key_id: s.platform_key_id,
-        base_url: s.base_url,
-        secret_hint: s.secret_hint,
-    })
+    Ok(ChannelAccount::new(account, s))
+}
+
+/// Every WeChat Pay and Alipay account with its channel settings, in the accounts' order: two
+/// queries, however many accounts.
+pub async fn list_channel_accounts(desk: &FeeDesk) -> Result<Vec<ChannelAccount>> {
+    let rows: Vec<SettingsRow> = sqlx::query_as(
+        "SELECT a.id AS account_id, a.secret_ref, s.merchant_id, s.appid, s.cert_serial,
+                s.platform_key_id, s.base_url, s.secret_hint
+           FROM collection_accounts a LEFT JOIN channel_settings s ON s.account_id = a.id
+          WHERE a.channel IN ('wechat', 'alipay')",
+    )
+    .fetch_all(desk.db().pool())
+    .await?;
+    let mut settings: std::collections::HashMap<i64, SettingsRow> =
+        rows.into_iter().map(|r| (r.account_id, r)).collect();
+    Ok(list_accounts(desk)
+        .await?
+        .into_iter()
+        .filter_map(|account| {
+            let s = settings.remove(&account.id)?;
+            Some(ChannelAccount::new(account, s))
+        })
+        .collect())
 }
 
 /// A ready client for a configured account.
@@ -359,12 +389,17 @@ pub async fn client(
             let Some(alipay_public) = bundle.alipay_public_key else {
                 return Err(not_configured());
             };
-            ChannelClient::Alipay(AlipayClient::new(AlipayConfig {
-                app_id: merchant_id,
-                private_key,
-                alipay_public_key: crypto::public_key(&alipay_public)?,
-                base_url,
-            })?)
+            ChannelClient::Alipay(
+                AlipayClient::new(AlipayConfig {
+                    app_id: merchant_id,
+                    private_key,
+                    alipay_public_key: crypto::public_key(&alipay_public)?,
+                    base_url,
+                })?
+                // Request timestamps from the book's clock: the order's absolute time_expire is
+                // written from it too.
+                .with_clock(desk.shared_clock()),
+            )
         }
         _ => return Err(not_configured()),
     };

@@ -79,7 +79,9 @@ pub async fn collect(desk: &FeeDesk, secrets: &SecretStore, bill_id: i64) -> Res
             plan.account, plan.channel
         )));
     }
-    let amount = bill.outstanding.fen();
+    // An early-bird bill costs what it costs today.
+    let amount =
+        billing::payable_on(desk, bill_id, crate::clock::local_date(desk.clock().now())).await?;
 
     // A retry returns the open order; a stale one is settled or closed first.
     let existing = {
@@ -110,13 +112,22 @@ pub async fn collect(desk: &FeeDesk, secrets: &SecretStore, bill_id: i64) -> Res
                 return shown(&order_by_no(desk, &order.out_trade_no).await?, true);
             }
         }
-        if let Outcome::Paid(_) | Outcome::Unapplied =
-            check_order(desk, secrets, &order, true).await?
-        {
-            return Err(Error::Conflict(format!(
-                "bill {bill_id}'s earlier order {} was paid meanwhile; it is recorded — check the bill",
-                order.out_trade_no
-            )));
+        match check_order(desk, secrets, &order, true).await? {
+            Outcome::Paid(_) | Outcome::Unapplied => {
+                return Err(Error::Conflict(format!(
+                    "bill {bill_id}'s earlier order {} was paid meanwhile; it is recorded — check the bill",
+                    order.out_trade_no
+                )));
+            }
+            // A second code while the first can still be paid invites paying twice.
+            Outcome::StillOpen => {
+                return Err(Error::Conflict(format!(
+                    "bill {bill_id}'s earlier QR code (order {}) could not be closed at the channel \
+                     and can still be paid until {}; show that code again, or collect after it expires",
+                    order.out_trade_no, order.expires_at
+                )));
+            }
+            Outcome::Closed => {}
         }
     }
 
@@ -128,12 +139,18 @@ pub async fn collect(desk: &FeeDesk, secrets: &SecretStore, bill_id: i64) -> Res
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let out_trade_no = {
         let mut tx = desk.db().write().await?;
+        let prefix: String =
+            sqlx::query_scalar("SELECT order_prefix FROM book_identity WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
         let attempt: i64 =
             sqlx::query_scalar("SELECT count(*) + 1 FROM channel_orders WHERE bill_id = ?")
                 .bind(bill_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        let no = format!("FD{bill_id:010}A{attempt:03}");
+        // The book's random prefix: no other book (another data folder, a restored backup)
+        // ever asks a channel about this number.
+        let no = format!("FD{prefix}{bill_id:010}A{attempt:03}");
         // Another collect for this bill (a second window, a double click) got here first.
         if let Some(other) = open_order_of(&mut tx, bill_id).await? {
             return Err(Error::Conflict(format!(
@@ -193,6 +210,14 @@ async fn open_at_channel(
                 subject: what.chars().take(120).collect(),
                 total_fen: amount,
                 timeout_express: Some(format!("{ORDER_MINUTES}m")),
+                // For a precreated code, timeout_express starts at the scan: the absolute end
+                // keeps a late scan from paying after FeeDesk has given the order up.
+                time_expire: Some(
+                    expires
+                        .with_timezone(&crate::clock::LOCAL_OFFSET)
+                        .format("%Y-%m-%d %H:%M:%S")
+                        .to_string(),
+                ),
             })
             .await
         }

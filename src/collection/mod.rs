@@ -22,6 +22,7 @@ pub use orders::{ChannelOrder, list_orders};
 pub use qr::{qr_png, qr_svg};
 pub use refund::refund_via_channel;
 pub use sync::{SyncReport, check_order_now, close_order, sync_orders};
+pub(crate) use sync::{confirm_paid, sync_all};
 
 /// How long a QR code stays payable.
 pub const ORDER_MINUTES: i64 = 120;

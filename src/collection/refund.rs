@@ -7,7 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::billing::{self, RefundRequest, RefundResult};
+use crate::billing::{self, RefundRequest, RefundResult, RefundRoute};
 use crate::channels::accounts::{ChannelClient, client};
 use crate::channels::alipay::AlipayRefundRequest;
 use crate::channels::wechatpay::{RefundRequest as WechatRefund, RefundStatus};
@@ -69,40 +69,44 @@ pub async fn refund_via_channel(
             .await?;
     if already_recorded.is_some() {
         // Done before (or a conflicting reuse of the key): the billing core answers either way.
-        return billing::refund(desk, req).await;
+        return billing::refund_by(desk, req, RefundRoute::Channel).await;
     }
     let (paid, refunded): (i64, i64) =
         sqlx::query_as("SELECT amount_fen, refunded_fen FROM payments WHERE id = ?")
             .bind(req.payment_id)
             .fetch_one(desk.db().pool())
             .await?;
+    if req.amount.fen() <= 0 || req.amount.fen() > paid - refunded {
+        // The billing core words the refusal (above what is left, or not above zero).
+        return billing::refund_by(desk, req, RefundRoute::Channel).await;
+    }
+    let out_refund_no = refund_no(&req.key);
+    let now = desk.now_text();
+    let mut tx = desk.db().write().await?;
+    // Under the write lock: what is left to refund counts the refunds the channel is still
+    // processing (asked, not yet recorded), so two refunds asked at once never both pass.
+    let (paid, refunded): (i64, i64) =
+        sqlx::query_as("SELECT amount_fen, refunded_fen FROM payments WHERE id = ?")
+            .bind(req.payment_id)
+            .fetch_one(&mut *tx)
+            .await?;
     let pending: i64 = sqlx::query_scalar(
         "SELECT coalesce(sum(amount_fen), 0) FROM channel_refunds
          WHERE order_id = ? AND status = 'pending' AND out_refund_no <> ?",
     )
     .bind(order_id)
-    .bind(refund_no(&req.key))
-    .fetch_one(desk.db().pool())
+    .bind(&out_refund_no)
+    .fetch_one(&mut *tx)
     .await?;
-    if req.amount.fen() <= 0 || req.amount.fen() > paid - refunded {
-        // The billing core words the refusal (above what is left, or not above zero).
-        return billing::refund(desk, req).await;
-    }
     if req.amount.fen() > paid - refunded - pending {
-        // Within what the books have left, but not once the refunds the channel is still
-        // processing are counted: refuse here (the billing core does not know of them and
-        // would record the refund without the channel).
         return Err(Error::Validation(format!(
             "refused: {} is more than the {} left to refund on payment {}: {} is still being refunded through the channel (`feedesk orders sync` finishes it)",
             req.amount,
-            crate::money::Money::from_fen(paid - refunded - pending)?,
+            crate::money::Money::from_fen((paid - refunded - pending).max(0))?,
             req.payment_id,
             crate::money::Money::from_fen(pending)?
         )));
     }
-    let out_refund_no = refund_no(&req.key);
-    let now = desk.now_text();
-    let mut tx = desk.db().write().await?;
     sqlx::query(
         "INSERT INTO channel_refunds (order_id, out_refund_no, key, amount_fen, reason, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (out_refund_no) DO NOTHING",
@@ -202,7 +206,17 @@ async fn ask(
                 if status.is_some() {
                     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 }
-                status = c.query_refund(&row.out_refund_no).await?.map(|r| r.status);
+                let answer = c.query_refund(&row.out_refund_no).await?;
+                if let Some(r) = &answer
+                    && r.amount.refund != row.amount_fen
+                {
+                    return Ok(Standing::Failed(format!(
+                        "WeChat Pay reports {} refunded, not the {} asked; nothing was recorded — check it at WeChat Pay",
+                        crate::money::Money::from_fen(r.amount.refund)?,
+                        crate::money::Money::from_fen(row.amount_fen)?
+                    )));
+                }
+                status = answer.map(|r| r.status);
                 if status.is_none() && !request {
                     return Ok(Standing::Failed("the channel has no such refund".into()));
                 }
@@ -224,6 +238,15 @@ async fn ask(
                     .query_refund(&row.out_trade_no, &row.out_refund_no)
                     .await?
                 {
+                    // The amount Alipay says it refunded must be the amount asked: a forged or
+                    // confused answer never books another amount.
+                    Some(q) if q.is_success() && q.refund_fen != row.amount_fen => {
+                        return Ok(Standing::Failed(format!(
+                            "Alipay reports {} refunded, not the {} asked; nothing was recorded — check it at Alipay",
+                            crate::money::Money::from_fen(q.refund_fen)?,
+                            crate::money::Money::from_fen(row.amount_fen)?
+                        )));
+                    }
                     Some(q) if q.is_success() => return Ok(Standing::Done),
                     None if !request => {
                         return Ok(Standing::Failed("the channel has no such refund".into()));
@@ -241,7 +264,7 @@ async fn ask(
 
 /// Records a refund the channel completed, and marks it done.
 async fn record(desk: &FeeDesk, row: &RefundRow) -> Result<RefundResult> {
-    let result = billing::refund(
+    let result = billing::refund_by(
         desk,
         &RefundRequest {
             payment_id: row.payment_id,
@@ -249,6 +272,7 @@ async fn record(desk: &FeeDesk, row: &RefundRow) -> Result<RefundResult> {
             reason: row.reason.clone(),
             key: row.key.clone(),
         },
+        RefundRoute::Channel,
     )
     .await?;
     let mut tx = desk.db().write().await?;
@@ -269,7 +293,10 @@ pub(crate) async fn finish_pending_refunds(
     desk: &FeeDesk,
     secrets: &SecretStore,
 ) -> Result<(u64, u64, Vec<String>)> {
-    let rows: Vec<(i64, String, String, i64, String, String, i64, i64, i64)> = sqlx::query_as(
+    // The refund's (id, out_refund_no, key, amount, reason) and its order's (out_trade_no,
+    // amount, account, payment).
+    type PendingRow = (i64, String, String, i64, String, String, i64, i64, i64);
+    let rows: Vec<PendingRow> = sqlx::query_as(
         "SELECT r.id, r.out_refund_no, r.key, r.amount_fen, r.reason, o.out_trade_no, o.amount_fen,
                 o.account_id, o.payment_id
          FROM channel_refunds r JOIN channel_orders o ON o.id = r.order_id

@@ -98,13 +98,44 @@ async fn look(order: &OrderRow, channel: &ChannelClient) -> Result<Seen> {
     }
 }
 
-/// Closes an unpaid order at the channel; `false` when the channel says it is too late (paid).
-async fn close(order: &OrderRow, channel: &ChannelClient) -> Result<bool> {
+/// What closing an order at the channel achieved.
+enum Closing {
+    /// The channel confirms it closed: nobody can pay it.
+    Closed,
+    /// Too late: the payer has paid (or is paying).
+    TooLate,
+    /// The channel has no trade to close yet: Alipay creates one only when someone scans the
+    /// code, and the code stays payable until its time_expire; WeChat Pay answers a close of
+    /// an order it never received like any other. Nothing proves it cannot still be paid.
+    NoTrade,
+}
+
+/// Closes an unpaid order at the channel, and believes it closed only when the channel says so
+/// in a verified answer.
+async fn close(order: &OrderRow, channel: &ChannelClient) -> Result<Closing> {
     Ok(match channel {
-        ChannelClient::Wechat(c) => c.close(&order.out_trade_no).await? == CloseOutcome::Closed,
-        ChannelClient::Alipay(c) => {
-            c.close(&order.out_trade_no).await? != AlipayCloseOutcome::NotClosable
+        ChannelClient::Wechat(c) => {
+            if c.close(&order.out_trade_no).await? == CloseOutcome::AlreadyPaid {
+                return Ok(Closing::TooLate);
+            }
+            // The 204 proves nothing about the order: ask for it.
+            match c.query(&order.out_trade_no).await? {
+                Some(t) if t.trade_state == TradeState::Closed => Closing::Closed,
+                Some(t) if t.trade_state.is_paid() => Closing::TooLate,
+                Some(t) => {
+                    return Err(Error::Channel(format!(
+                        "WeChat Pay took the close of order {} but still reports it {:?}; it is checked again at the next sync",
+                        order.out_trade_no, t.trade_state
+                    )));
+                }
+                None => Closing::NoTrade,
+            }
         }
+        ChannelClient::Alipay(c) => match c.close(&order.out_trade_no).await? {
+            AlipayCloseOutcome::Closed => Closing::Closed,
+            AlipayCloseOutcome::NotClosable => Closing::TooLate,
+            AlipayCloseOutcome::NeverScanned => Closing::NoTrade,
+        },
     })
 }
 
@@ -118,7 +149,12 @@ async fn settle(desk: &FeeDesk, order: &OrderRow, transaction_id: &str) -> Resul
         reference: Some(transaction_id.to_string()),
         key: format!("order:{}", order.out_trade_no),
     };
-    match billing::record_channel_payment(desk, &req).await {
+    // The payer was offered the order's amount on the day it was opened: that day prices an
+    // early-bird tier, even when the money arrives after midnight.
+    let opened = chrono::DateTime::parse_from_rfc3339(&order.created_at)
+        .map(|t| crate::clock::local_date(t.with_timezone(&chrono::Utc)))
+        .unwrap_or_else(|_| crate::clock::local_date(desk.clock().now()));
+    match billing::record_channel_payment(desk, &req, opened).await {
         Ok(paid) => {
             crate::fault::point("collect.after_payment_before_order");
             finish(
@@ -180,9 +216,21 @@ pub(crate) async fn check_order(
         finish(desk, order.id, "closed", None, None, Some(note)).await?;
         return Ok(Outcome::Closed);
     }
-    if close(order, &channel).await? {
-        finish(desk, order.id, "closed", None, None, None).await?;
-        return Ok(Outcome::Closed);
+    match close(order, &channel).await? {
+        Closing::Closed => {
+            finish(desk, order.id, "closed", None, None, None).await?;
+            return Ok(Outcome::Closed);
+        }
+        // Nobody has scanned the code yet: it stays payable until it expires (its time_expire
+        // at the channel), so the order stays open here and is asked about at every sync; once
+        // expired with still no trade, nobody can pay it any more.
+        Closing::NoTrade if expired => {
+            let note = "the channel never had a trade for it; closed when its code expired";
+            finish(desk, order.id, "closed", None, None, Some(note)).await?;
+            return Ok(Outcome::Closed);
+        }
+        Closing::NoTrade => return Ok(Outcome::StillOpen),
+        Closing::TooLate => {}
     }
     // Too late to close: the payer has just paid. Record it.
     match look(order, &channel).await? {
@@ -221,9 +269,72 @@ pub async fn close_order(
     super::orders::order_by_no(desk, order_no).await?.try_into()
 }
 
+/// Asks the channel behind `account` whether order `out_trade_no` was paid, as transaction
+/// `transaction_id`, for exactly `fen`: the only proof a line of an imported statement (a file
+/// anyone could have edited) is allowed to book money on. Every answer is signed and checked
+/// against the account's merchant (the clients refuse anything else).
+pub(crate) async fn confirm_paid(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    account: &str,
+    out_trade_no: &str,
+    transaction_id: &str,
+    fen: i64,
+) -> Result<()> {
+    let (_, channel) = client(desk, secrets, account).await?;
+    let unconfirmed = |why: String| {
+        Error::Conflict(format!(
+            "refused: the channel does not confirm order {out_trade_no} as paid ({why}); nothing was recorded — \
+             check the statement file against the channel's own"
+        ))
+    };
+    let (paid, id, total) = match channel {
+        ChannelClient::Wechat(c) => match c.query(out_trade_no).await? {
+            Some(t) => (
+                t.trade_state.is_paid(),
+                t.transaction_id.clone(),
+                t.confirm_total(fen).err(),
+            ),
+            None => return Err(unconfirmed("it has no such order".into())),
+        },
+        ChannelClient::Alipay(c) => match c.query(out_trade_no).await? {
+            Some(t) => (
+                t.status.is_paid(),
+                t.trade_no.clone(),
+                t.confirm_total(fen).err(),
+            ),
+            None => return Err(unconfirmed("it has no such trade".into())),
+        },
+    };
+    if !paid {
+        return Err(unconfirmed("it is not paid".into()));
+    }
+    if id.as_deref() != Some(transaction_id) {
+        return Err(unconfirmed(format!(
+            "its transaction is {}, the statement says {transaction_id}",
+            id.as_deref().unwrap_or("none")
+        )));
+    }
+    if let Some(e) = total {
+        return Err(unconfirmed(e.to_string()));
+    }
+    Ok(())
+}
+
 /// Checks every open order and every refund still being processed.
 pub async fn sync_orders(desk: &FeeDesk, secrets: &SecretStore) -> Result<SyncReport> {
+    Ok(sync_all(desk, secrets).await?.0)
+}
+
+/// [`sync_orders`], and the bills whose open order could not be checked now (the channel did
+/// not answer, or not believably): a reminder run holds those bills back, since the parent
+/// may have paid.
+pub(crate) async fn sync_all(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+) -> Result<(SyncReport, Vec<i64>)> {
     let mut report = SyncReport::default();
+    let mut unchecked = vec![];
     for order in open_orders(desk).await? {
         report.checked += 1;
         match check_order(desk, secrets, &order, false).await {
@@ -233,6 +344,7 @@ pub async fn sync_orders(desk: &FeeDesk, secrets: &SecretStore) -> Result<SyncRe
             Ok(Outcome::Unapplied) => report.unapplied += 1,
             Err(e) => {
                 report.still_open += 1;
+                unchecked.push(order.bill_id);
                 report
                     .problems
                     .push(format!("order {}: {e}", order.out_trade_no));
@@ -243,5 +355,5 @@ pub async fn sync_orders(desk: &FeeDesk, secrets: &SecretStore) -> Result<SyncRe
     report.refunds_done = done;
     report.refunds_pending = pending;
     report.problems.extend(problems);
-    Ok(report)
+    Ok((report, unchecked))
 }

@@ -21,6 +21,38 @@ pub async fn backup_to(db: &Db, target: &Path) -> Result<()> {
         .bind(target_text)
         .execute(db.pool())
         .await?;
+    // A copy of the book is as private as the book.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(target, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(target, e))?;
+    }
+    forget_home(target).await
+}
+
+/// A backup belongs to no folder: whoever restores it opens it as a book seen for the first
+/// time, which takes a fresh order-number prefix (orders made after the backup was taken are
+/// not in it, and their numbers must never be used again).
+async fn forget_home(target: &Path) -> Result<()> {
+    use sqlx::ConnectOptions;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(target)
+        .connect()
+        .await
+        .map_err(|e| Error::Storage(format!("cannot open the backup {}: {e}", target.display())))?;
+    let has_identity: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'book_identity'",
+    )
+    .fetch_optional(&mut conn)
+    .await?;
+    if has_identity.is_some() {
+        sqlx::query("UPDATE book_identity SET home = NULL")
+            .execute(&mut conn)
+            .await?;
+    }
+    use sqlx::Connection;
+    conn.close().await?;
     Ok(())
 }
 

@@ -22,8 +22,41 @@ pub use backup::backup_to;
 /// The embedded, forward-only migrations.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// How long a writer waits for another before giving up with "another FeeDesk is busy".
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// File name of the database inside the data folder.
 pub const DB_FILE: &str = "feedesk.sqlite";
+
+/// Keeps the book from other local users (it holds phones and ID numbers): on Unix the data
+/// folder is `0700` and the database file `0600`, created so before SQLite first opens it
+/// (SQLite gives its `-wal` and `-shm` files the database file's mode). A file from an older
+/// FeeDesk is tightened the same way. Elsewhere the user's profile folder already keeps others
+/// out.
+pub fn private_files(data_dir: &Path, db_file: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(data_dir, e))?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(db_file)
+            .map_err(|e| Error::io(db_file, e))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", db_file.display()));
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| Error::io(&file, e))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (data_dir, db_file);
+    Ok(())
+}
 
 /// A write transaction (`BEGIN IMMEDIATE`).
 pub type WriteTx = Transaction<'static, Sqlite>;
@@ -42,6 +75,7 @@ impl Db {
         std::fs::create_dir_all(data_dir).map_err(|e| Error::io(data_dir, e))?;
         let path = data_dir.join(DB_FILE);
         let existed = path.exists();
+        private_files(data_dir, &path)?;
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(|e| Error::Internal(e.to_string()))?
             .filename(&path)
@@ -49,7 +83,9 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30))
+            // A writer waits this long for another (a second window, the CLI from cron) and is
+            // then told plainly that another FeeDesk is busy writing.
+            .busy_timeout(BUSY_TIMEOUT)
             // 64 MB of page cache per connection, so a big import does not spill mid-transaction.
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory")
@@ -58,6 +94,7 @@ impl Db {
             .pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(5))
             .connect_with(options)
             .await
             .map_err(|e| Error::Storage(format!("cannot open {}: {e}", path.display())))?;
@@ -66,8 +103,48 @@ impl Db {
             backup::backup_before_migrate(&db).await?;
         }
         MIGRATOR.run(&db.pool).await?;
+        db.settle_identity(data_dir).await?;
         db.checkpoint().await?;
         Ok(db)
+    }
+
+    /// Gives the book a fresh order-number prefix when it is opened from a folder other than
+    /// the one it was last opened from (a copied data folder), or for the first time (a new
+    /// book, or one restored from a backup, whose copy carries no home): two books never ask a
+    /// channel about the same order numbers.
+    async fn settle_identity(&self, data_dir: &Path) -> Result<()> {
+        let home = std::fs::canonicalize(data_dir)
+            .unwrap_or_else(|_| data_dir.to_path_buf())
+            .to_string_lossy()
+            .into_owned();
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT home FROM book_identity WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        if stored.as_deref() == Some(home.as_str()) {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE book_identity SET order_prefix = upper(hex(randomblob(4))), home = ?,
+                    changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = 1 AND home IS NOT ?",
+        )
+        .bind(&home)
+        .bind(&home)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The book's channel order-number prefix (8 characters, `[0-9A-F]`).
+    pub async fn order_prefix(&self) -> Result<String> {
+        Ok(
+            sqlx::query_scalar("SELECT order_prefix FROM book_identity WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Copies the write-ahead log into the database file and empties it.

@@ -147,25 +147,24 @@ async fn collect_some(
     report.paid = sync.paid;
     // A family cancels the exam: part of the fee goes back through WeChat Pay.
     let paid_orders = collection::list_orders(desk, None).await?;
-    if let Some(order) = paid_orders
+    if let Some(payment_id) = paid_orders
         .iter()
         .rev()
         .find(|o| o.status == "paid" && o.channel == "wechat")
+        .and_then(|o| o.payment_id)
     {
-        if let Some(payment_id) = order.payment_id {
-            collection::refund_via_channel(
-                desk,
-                secrets,
-                &RefundRequest {
-                    payment_id,
-                    amount: Money::from_fen(8_000)?,
-                    reason: "考级取消，退还部分报名费".into(),
-                    key: format!("demo-channel-refund-{payment_id}"),
-                },
-            )
-            .await?;
-            report.refunded_via_channel += 1;
-        }
+        collection::refund_via_channel(
+            desk,
+            secrets,
+            &RefundRequest {
+                payment_id,
+                amount: Money::from_fen(8_000)?,
+                reason: "考级取消，退还部分报名费".into(),
+                key: format!("demo-channel-refund-{payment_id}"),
+            },
+        )
+        .await?;
+        report.refunded_via_channel += 1;
     }
     Ok(report)
 }

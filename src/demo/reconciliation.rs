@@ -239,8 +239,10 @@ pub async fn build(desk: &FeeDesk, channels_skipped: Option<&str>) -> Result<Dem
         .iter()
         .find(|i| i.out_trade_no.as_deref() == Some("POS-DEMO-0001"))
     {
+        // An explanation asks no channel: the keyring is not touched.
         reconcile::resolve_item(
             desk,
+            &crate::secrets::SecretStore::from_env(),
             &ResolveRequest {
                 item_id: item.id,
                 action: Resolution::Explain,

@@ -19,7 +19,6 @@ use serde::Serialize;
 use sqlx::SqliteConnection;
 
 use crate::Result;
-use crate::billing::Channel;
 
 /// What an account is, which decides the side its balance normally sits on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,13 +51,25 @@ impl AccountKind {
     }
 }
 
+/// Where a collection account's money sits, as the books see it: the books need only this, not
+/// the payment channel the money came through (so the ledger does not depend on billing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// Notes and coins in a drawer: 库存现金.
+    Cash,
+    /// A bank account: 银行存款.
+    Bank,
+    /// Money held by a payment channel until it settles to the bank: 渠道清算.
+    ChannelClearing,
+}
+
 /// A ledger account, by meaning.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LedgerCode {
     /// Where the money of a collection account sits: cash, bank or channel clearing.
     Money {
         account_id: i64,
-        channel: Channel,
+        place: Place,
         name: String,
     },
     Receivable,
@@ -80,14 +91,12 @@ impl LedgerCode {
     pub fn code(&self) -> String {
         match self {
             LedgerCode::Money {
-                account_id,
-                channel,
-                ..
+                account_id, place, ..
             } => {
-                let prefix = match channel {
-                    Channel::OfflineCash => "1001",
-                    Channel::OfflineBank => "1002",
-                    Channel::Wechat | Channel::Alipay | Channel::Unionpay => "1012",
+                let prefix = match place {
+                    Place::Cash => "1001",
+                    Place::Bank => "1002",
+                    Place::ChannelClearing => "1012",
                 };
                 format!("{prefix}.{account_id}")
             }
@@ -103,11 +112,11 @@ impl LedgerCode {
     /// The account's name in the books.
     pub fn name(&self) -> String {
         match self {
-            LedgerCode::Money { channel, name, .. } => {
-                let what = match channel {
-                    Channel::OfflineCash => "库存现金",
-                    Channel::OfflineBank => "银行存款",
-                    Channel::Wechat | Channel::Alipay | Channel::Unionpay => "渠道清算",
+            LedgerCode::Money { place, name, .. } => {
+                let what = match place {
+                    Place::Cash => "库存现金",
+                    Place::Bank => "银行存款",
+                    Place::ChannelClearing => "渠道清算",
                 };
                 format!("{what} · {name}")
             }

@@ -10,7 +10,7 @@ mod journal;
 mod trial_balance;
 mod verify;
 
-pub use chart::{AccountKind, Chart, LedgerCode};
+pub use chart::{AccountKind, Chart, LedgerCode, Place};
 pub use journal::{Journal, Line, Posting};
 pub use trial_balance::{TrialBalance, TrialLine, trial_balance};
 pub use verify::{LedgerCheck, verify};

@@ -39,7 +39,7 @@ pub async fn verify(desk: &FeeDesk) -> Result<LedgerCheck> {
             .await?,
         problems: vec![],
     };
-    let queries: [(&str, &str); 10] = [
+    let queries: [(&str, &str); 13] = [
         (
             "journal entry {} does not balance or does not match its total",
             "SELECT e.id FROM journal_entries e
@@ -74,6 +74,27 @@ pub async fn verify(desk: &FeeDesk) -> Result<LedgerCheck> {
             "the amount refunded on payment {} disagrees with its refunds",
             "SELECT p.id FROM payments p
              WHERE p.refunded_fen <> coalesce((SELECT sum(amount_fen) FROM refunds WHERE payment_id = p.id), 0)",
+        ),
+        (
+            "refund {} was recorded by hand, but its payment came through a channel: the channel never paid it back (or it was paid back twice)",
+            "SELECT r.id FROM refunds r
+             JOIN payments p ON p.id = r.payment_id
+             JOIN collection_accounts ca ON ca.id = p.account_id
+             WHERE ca.channel IN ('wechat', 'alipay', 'unionpay')
+               AND NOT EXISTS (SELECT 1 FROM channel_refunds cr WHERE cr.refund_id = r.id)",
+        ),
+        (
+            "payment {} has more refunded and still being refunded through the channel than was paid: a refund is recorded twice",
+            "SELECT p.id FROM payments p
+             WHERE p.refunded_fen + coalesce((SELECT sum(cr.amount_fen) FROM channel_refunds cr
+                                             JOIN channel_orders o ON o.id = cr.order_id
+                                             WHERE o.payment_id = p.id AND cr.status = 'pending'), 0)
+                   > p.amount_fen",
+        ),
+        (
+            "refund {} is recorded for more than one channel refund",
+            "SELECT refund_id FROM channel_refunds WHERE refund_id IS NOT NULL
+             GROUP BY refund_id HAVING count(*) > 1",
         ),
         (
             "the status of bill {} disagrees with its amounts",

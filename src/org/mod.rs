@@ -2,12 +2,14 @@
 //! books), its terms, the classes each store runs in a term, and the members of each store.
 
 mod classes;
+mod email;
 mod members;
 mod overview;
 mod terms;
 mod units;
 
 pub use classes::{Class, add_class, find_class, list_classes};
+pub use email::check_email;
 pub use members::{
     Member, MemberFilter, MemberPage, list_members, mask_id_number, mask_phone, member_page,
 };

@@ -34,6 +34,7 @@ pub(crate) use archive::{archive_after_commit, archive_oldest};
 pub use content::{ReceiptContent, ReceiptKind};
 pub use export::{ExportReport, export_zip};
 pub use font::{FONT_ENV, FONT_PACKAGE};
+pub(crate) use render::yuan_figures;
 pub use render::{Paper, render_pdf};
 pub use search::{
     Receipt, ReceiptDetail, ReceiptFilter, ReceiptPage, get_receipt, list_receipts, receipt_detail,

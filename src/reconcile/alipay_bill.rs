@@ -91,6 +91,15 @@ pub(crate) fn read(
         let text = text.trim_start_matches('\u{feff}');
         match stage {
             Stage::Preamble | Stage::Header if text.starts_with('#') => {
+                // `#账号：[20880000000000010156]`: whose bill this is.
+                if let Some(rest) = text.strip_prefix("#账号：")
+                    && totals.merchant_id.is_none()
+                {
+                    let account = rest.trim().trim_start_matches('[').trim_end_matches(']');
+                    if !account.is_empty() {
+                        totals.merchant_id = Some(account.trim().to_string());
+                    }
+                }
                 if text.contains("业务明细列表") && !text.contains("结束") {
                     stage = Stage::Header;
                 }

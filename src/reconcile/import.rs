@@ -320,6 +320,55 @@ fn extension(packing: Packing, format: StatementFormat) -> &'static str {
     }
 }
 
+/// An Alipay statement names its Alipay account (`#账号：[...]`), which is not the app id the
+/// account is configured with: the first statement teaches it (a bill downloaded through the
+/// API is the account's own; so is, by trust, the first one imported), and from then on a
+/// file of another Alipay account is refused. A file that names none is refused too.
+async fn alipay_account_matches(
+    desk: &FeeDesk,
+    account: &CollectionAccount,
+    file_name: &str,
+    theirs: Option<&str>,
+) -> Result<()> {
+    let known: Option<Option<String>> =
+        sqlx::query_scalar("SELECT statement_account FROM channel_settings WHERE account_id = ?")
+            .bind(account.id)
+            .fetch_optional(desk.db().pool())
+            .await?;
+    let Some(known) = known else {
+        // No channel keys configured: nothing to compare with.
+        return Ok(());
+    };
+    let Some(theirs) = theirs else {
+        return Err(Error::Validation(format!(
+            "{file_name} does not say which Alipay account it is the bill of (no #账号 line); \
+             download the bill through '{}' instead",
+            account.name
+        )));
+    };
+    match known {
+        Some(ours) if ours != theirs => Err(Error::Validation(format!(
+            "{file_name} is the bill of Alipay account {theirs}; '{}' is Alipay account {ours}; \
+             import it into the account it belongs to",
+            account.name
+        ))),
+        Some(_) => Ok(()),
+        None => {
+            let mut tx = desk.db().write().await?;
+            sqlx::query(
+                "UPDATE channel_settings SET statement_account = ?
+                 WHERE account_id = ? AND statement_account IS NULL",
+            )
+            .bind(theirs)
+            .bind(account.id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn record(
     desk: &FeeDesk,
@@ -352,6 +401,9 @@ async fn record(
             "{file_name} is the statement of merchant {theirs}; '{}' is merchant {ours}",
             account.name
         )));
+    }
+    if format != StatementFormat::WechatTrade {
+        alipay_account_matches(desk, account, file_name, totals.merchant_id.as_deref()).await?;
     }
     let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
     let existing: Option<(i64, i64, String)> = sqlx::query_as(

@@ -9,6 +9,7 @@ use super::matching::MatchClass;
 use crate::audit::{self, Entry};
 use crate::billing::{self, PaymentRequest};
 use crate::money::Money;
+use crate::secrets::SecretStore;
 use crate::text::normalize;
 use crate::{Error, FeeDesk, Result};
 
@@ -207,7 +208,12 @@ pub struct ResolveRequest {
 }
 
 /// Resolves an item (see [`Resolution`]); returns it as it now stands.
-pub async fn resolve_item(desk: &FeeDesk, req: &ResolveRequest) -> Result<ReconItem> {
+/// `record` asks the channel first (through `secrets`) and books only what it confirms.
+pub async fn resolve_item(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    req: &ResolveRequest,
+) -> Result<ReconItem> {
     let note = normalize(&req.note);
     if note.is_empty() {
         return Err(Error::Validation(
@@ -228,7 +234,7 @@ pub async fn resolve_item(desk: &FeeDesk, req: &ResolveRequest) -> Result<ReconI
     }
     let mut recorded = None;
     if req.action == Resolution::Record {
-        recorded = Some(record_missing(desk, &before, req.bill_id).await?);
+        recorded = Some(record_missing(desk, secrets, &before, req.bill_id).await?);
     }
     let status = if req.action == Resolution::FollowUp {
         "follow_up"
@@ -271,7 +277,12 @@ pub async fn resolve_item(desk: &FeeDesk, req: &ResolveRequest) -> Result<ReconI
 
 /// Records the payment a channel-only line shows, through the billing core's rules and books:
 /// into the bill of our order with that number (settling the order), or into `bill_id`.
-async fn record_missing(desk: &FeeDesk, item: &ReconItem, bill_id: Option<i64>) -> Result<i64> {
+async fn record_missing(
+    desk: &FeeDesk,
+    secrets: &SecretStore,
+    item: &ReconItem,
+    bill_id: Option<i64>,
+) -> Result<i64> {
     if item.class != "channel_only" || item.kind != "payment" {
         return Err(Error::Validation(format!(
             "only a channel-only payment can be recorded; item {} is {} — explain it or open a follow-up",
@@ -306,6 +317,26 @@ async fn record_missing(desk: &FeeDesk, item: &ReconItem, bill_id: Option<i64>) 
             )));
         }
     };
+    // A statement is a file: before it books money, the channel itself must say (signed) that
+    // this order was paid, as this transaction, for this amount.
+    let Some(out_trade_no) = item.out_trade_no.as_deref() else {
+        return Err(Error::Validation(format!(
+            "item {} has no order number to ask the channel about; it cannot be recorded",
+            item.id
+        )));
+    };
+    crate::collection::confirm_paid(
+        desk,
+        secrets,
+        &item.account,
+        out_trade_no,
+        &transaction_id,
+        fen,
+    )
+    .await?;
+    // The statement's day is the day the money was paid: it prices an early-bird tier.
+    let price_day = chrono::NaiveDate::parse_from_str(&item.day, "%Y-%m-%d")
+        .unwrap_or_else(|_| crate::clock::local_date(desk.clock().now()));
     let paid = billing::record_channel_payment(
         desk,
         &PaymentRequest {
@@ -315,6 +346,7 @@ async fn record_missing(desk: &FeeDesk, item: &ReconItem, bill_id: Option<i64>) 
             reference: Some(transaction_id.clone()),
             key,
         },
+        price_day,
     )
     .await?;
     if let Some((order_id, _, status)) = order

@@ -497,7 +497,7 @@ async fn post_fees(
         if delta != 0 {
             let money = LedgerCode::Money {
                 account_id: account.id,
-                channel: account.channel,
+                place: account.channel.ledger_place(),
                 name: account.name.clone(),
             };
             let lines = if delta > 0 {

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::channel::ReminderChannel;
 use crate::audit::{self, Entry};
+pub use crate::org::check_email;
 use crate::text::normalize;
 use crate::{Error, FeeDesk, Result};
 
@@ -35,19 +36,6 @@ async fn member_id(desk: &FeeDesk, member: &str) -> Result<(i64, String)> {
             found.len()
         ))),
     }
-}
-
-/// An email address, lightly checked: something@domain.tld, no spaces.
-pub fn check_email(text: &str) -> Option<String> {
-    let t = normalize(text).to_ascii_lowercase();
-    let (local, domain) = t.split_once('@')?;
-    let ok = !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !t.contains(char::is_whitespace)
-        && t.matches('@').count() == 1;
-    ok.then_some(t)
 }
 
 /// Parses `email,sms` into personal channels.

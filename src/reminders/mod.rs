@@ -25,7 +25,7 @@ pub use contacts::{Hold, list_holds, set_contact, set_pause, set_stop};
 pub use due::{DuePlan, PlannedEscalation, PlannedGroup, PlannedMessage};
 pub use followup::{FollowUp, FollowUpEvent, FollowUpUpdate, list_followups, update_followup};
 pub use notify::{
-    ChannelConfig, ChannelSetup, NotifyChannel, SmtpSecurity, add_notify_channel,
+    ChannelConfig, ChannelSetup, NotifyChannel, SmtpSecurity, add_notify_channel, is_loopback_host,
     list_notify_channels,
 };
 pub use outbox::{LogFilter, OutboxRow, approve, log, resolve};

@@ -25,6 +25,28 @@ pub enum SmtpSecurity {
     None,
 }
 
+/// Whether `host` is this machine (`localhost`, `127.0.0.0/8`, `::1`): the only place an SMTP
+/// password may travel without TLS.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim().trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses SMTP without TLS to any host but this machine.
+pub(crate) fn check_plain_smtp(security: SmtpSecurity, host: &str) -> Result<()> {
+    if security == SmtpSecurity::None && !is_loopback_host(host) {
+        return Err(Error::Validation(format!(
+            "refused: SMTP without encryption would send the password and every message in clear \
+             text to {host}; use starttls (port 587) or tls (port 465). Without encryption only a \
+             relay on this machine (localhost, 127.0.0.1) is allowed"
+        )));
+    }
+    Ok(())
+}
+
 impl SmtpSecurity {
     pub fn parse(text: &str) -> Result<SmtpSecurity> {
         match text.trim().to_ascii_lowercase().as_str() {
@@ -199,6 +221,7 @@ pub async fn add_notify_channel(
                     "an email channel needs --smtp-host and --smtp-port".into(),
                 ));
             }
+            check_plain_smtp(security, &host)?;
             let from = normalize(&from);
             from.parse::<lettre::message::Mailbox>().map_err(|_| {
                 Error::Validation(format!(

@@ -165,9 +165,14 @@ struct Ready {
 
 /// Runs once: queue what is due, then send what may go now.
 pub async fn run(desk: &FeeDesk, secrets: &SecretStore, options: &RunOptions) -> Result<RunReport> {
+    // First ask the channels about every open QR order: a parent who paid from a code (the
+    // class's QR workbook, a code left open) is recorded now, and so never chased. A bill
+    // whose open order could not be checked is held back from this run.
+    let (_, held) = crate::collection::sync_all(desk, secrets).await?;
     let now = desk.clock().now();
     let became_uncertain = outbox::recover_stale(desk).await? as u32;
-    let plan = plan_due(desk, now).await?;
+    let mut plan = plan_due(desk, now).await?;
+    hold_back(&mut plan, &held);
     let queued = outbox::queue(desk, &plan, options.approve).await?;
     if options.approve {
         outbox::approve(desk, None).await?;
@@ -181,7 +186,7 @@ pub async fn run(desk: &FeeDesk, secrets: &SecretStore, options: &RunOptions) ->
             c.queued += 1;
         }
     }
-    send_ready(desk, secrets, options, now, &mut counts).await?;
+    send_ready(desk, secrets, options, now, &held, &mut counts).await?;
     let waiting: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT tier, channel, count(*) FROM reminder_outbox
          WHERE status = 'pending' AND approved_at IS NULL GROUP BY tier, channel",
@@ -219,24 +224,44 @@ pub async fn run(desk: &FeeDesk, secrets: &SecretStore, options: &RunOptions) ->
     })
 }
 
+/// Leaves the bills in `held` out of what this run queues.
+fn hold_back(plan: &mut DuePlan, held: &[i64]) {
+    if held.is_empty() {
+        return;
+    }
+    plan.messages.retain(|m| !held.contains(&m.bill_id));
+    plan.escalations.retain(|e| !held.contains(&e.bill_id));
+    for g in &mut plan.groups {
+        g.bill_ids.retain(|id| !held.contains(id));
+    }
+    plan.groups.retain(|g| !g.bill_ids.is_empty());
+}
+
 async fn send_ready(
     desk: &FeeDesk,
     secrets: &SecretStore,
     options: &RunOptions,
     now: DateTime<Utc>,
+    held: &[i64],
     counts: &mut BTreeMap<(u32, ReminderChannel), Counts>,
 ) -> Result<()> {
     let now_text = desk.now_text();
+    let held_json = serde_json::to_string(held).map_err(|e| Error::Internal(e.to_string()))?;
     let ready: Vec<Ready> = sqlx::query_as(
-        "SELECT id, tier, channel, class_id, quiet_start, quiet_end FROM reminder_outbox
+        "SELECT id, tier, channel, class_id, quiet_start, quiet_end FROM reminder_outbox o
          WHERE channel <> 'call'
            AND ((status = 'pending' AND approved_at IS NOT NULL)
              OR (status = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?
                  AND attempts < ?))
+           AND NOT EXISTS (SELECT 1 FROM json_each(?) h
+                           WHERE h.value = o.bill_id
+                              OR h.value IN (SELECT g.bill_id FROM reminder_outbox_bills g
+                                             WHERE g.outbox_id = o.id))
          ORDER BY id",
     )
     .bind(&now_text)
     .bind(MAX_ATTEMPTS)
+    .bind(&held_json)
     .fetch_all(desk.db().pool())
     .await?;
     if ready.is_empty() {

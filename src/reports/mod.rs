@@ -7,4 +7,6 @@ pub mod facts;
 pub mod monthly;
 pub mod sheet;
 
-pub use monthly::{MonthlyReport, export_monthly_report};
+pub use monthly::{
+    ANCHOR_SHEET, MonthlyReport, export_monthly_report, export_monthly_report_anchored,
+};

@@ -87,6 +87,79 @@ pub async fn export_monthly_report(
     progress: ProgressFn<'_>,
     cancel: &CancelToken,
 ) -> Result<MonthlyReport> {
+    export(desk, month, unit_code, out, progress, cancel, None).await
+}
+
+/// [`export_monthly_report`] with the chains' anchor (audit log and receipts, signed with the
+/// key in the OS keyring: `anchor`) on a sheet right after the summary, so that the
+/// month's report on paper or in a mailbox can later prove the books were not cut short or
+/// re-chained (`feedesk audit verify --anchor`). Without a keyring the report is written
+/// without it.
+pub async fn export_monthly_report_anchored(
+    desk: &FeeDesk,
+    secrets: &crate::secrets::SecretStore,
+    month: &str,
+    unit_code: &str,
+    out: &Path,
+    progress: ProgressFn<'_>,
+    cancel: &CancelToken,
+) -> Result<MonthlyReport> {
+    let anchor = crate::anchor::make(desk, secrets).await.ok();
+    export(
+        desk,
+        month,
+        unit_code,
+        out,
+        progress,
+        cancel,
+        anchor.as_ref(),
+    )
+    .await
+}
+
+/// The anchor as a sheet: each field on its row, and the anchor file's JSON to copy out.
+fn anchor_sheet(
+    book: &mut Workbook,
+    anchor: &crate::anchor::Anchor,
+    fail: &impl Fn(rust_xlsxwriter::XlsxError) -> Error,
+) -> Result<()> {
+    let ws = book.add_worksheet();
+    ws.set_name(ANCHOR_SHEET).map_err(fail)?;
+    let json = serde_json::to_string(anchor).map_err(|e| Error::Internal(e.to_string()))?;
+    let rows = [
+        ("校验锚点 (chain anchor)", String::new()),
+        ("生成时间 made at", anchor.made_at.clone()),
+        (
+            "审计日志条数 audit entries",
+            anchor.audit.entries.to_string(),
+        ),
+        ("审计日志链头 audit head", anchor.audit.head.clone()),
+        ("电子收据张数 receipts", anchor.receipts.entries.to_string()),
+        ("电子收据链头 receipt head", anchor.receipts.head.clone()),
+        ("签名 signature", anchor.signature.clone()),
+        ("锚点文件 anchor file (feedesk audit verify --anchor)", json),
+    ];
+    for (r, (label, value)) in rows.iter().enumerate() {
+        ws.write_string(r as u32, 0, *label).map_err(fail)?;
+        ws.write_string(r as u32, 1, value).map_err(fail)?;
+    }
+    ws.set_column_width(0, 44).map_err(fail)?;
+    ws.set_column_width(1, 70).map_err(fail)?;
+    Ok(())
+}
+
+/// The name of the anchor sheet.
+pub const ANCHOR_SHEET: &str = "校验锚点";
+
+async fn export(
+    desk: &FeeDesk,
+    month: &str,
+    unit_code: &str,
+    out: &Path,
+    progress: ProgressFn<'_>,
+    cancel: &CancelToken,
+    anchor: Option<&crate::anchor::Anchor>,
+) -> Result<MonthlyReport> {
     let (first, last) = parse_month(month)?;
     let today = local_date(desk.clock().now());
     let as_of = last.min(today);
@@ -121,6 +194,10 @@ pub async fn export_monthly_report(
     let mut names = vec!["合并汇总".to_string()];
     let total = sheets.len() as u64 + 1;
     let mut charts_drawn = write_sheet(&mut book, &ctx, root, "合并汇总", true, &fail)?;
+    if let Some(anchor) = anchor {
+        anchor_sheet(&mut book, anchor, &fail)?;
+        names.push(ANCHOR_SHEET.to_string());
+    }
     progress(Progress {
         phase: "sheets",
         done: 1,

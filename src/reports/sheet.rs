@@ -45,19 +45,7 @@ fn width_of(text: &str) -> usize {
     text.chars().map(|c| if is_cjk(c) { 2 } else { 1 }).sum()
 }
 
-/// Spreadsheet column letters: 0 -> A, 27 -> AB.
-pub fn column_letter(mut col: u16) -> String {
-    let mut out = Vec::new();
-    loop {
-        out.push(b'A' + (col % 26) as u8);
-        if col < 26 {
-            break;
-        }
-        col = col / 26 - 1;
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
-}
+pub use crate::columns::column_letter;
 
 /// Fen as a spreadsheet number (yuan).
 pub fn yuan_number(fen: i64) -> f64 {

@@ -105,10 +105,10 @@ pub struct ImportReport {
 
 /// Imports a roster. File-level problems are errors; row problems are in the report.
 ///
-/// Reading and writing overlap: a scoped thread reads and validates the sheet and hands valid
-/// rows on in chunks, while this task plans each chunk against the database and writes it into
-/// one open transaction. The transaction commits only when the whole file has been read and
-/// the mode allows it; otherwise it is rolled back, so nothing is ever half-imported.
+/// The whole sheet is read and validated first, without the write lock (a slow or big file
+/// never holds up another writer); then, under the lock, each chunk of valid rows is planned
+/// against the database and written into one open transaction. The transaction commits only
+/// when the mode allows it; otherwise it is rolled back, so nothing is ever half-imported.
 /// Needs tokio's multi-threaded runtime (the CLI's and the desktop's).
 pub async fn import_roster(
     desk: &FeeDesk,
@@ -143,12 +143,6 @@ pub async fn import_roster(
 
     let file = source::RosterFile::open(&req.file)?;
     let file_sha256 = sha256_file(&req.file)?;
-    // Take the write lock before reading the classes and members the plan compares against,
-    // so that no other writer can change them in between.
-    let mut writer = match req.dry_run {
-        true => None,
-        false => Some(commit::Writer::begin(desk, scope.id, term_id, req.mode.as_str()).await?),
-    };
     let term_classes: HashSet<(i64, String)> = match term_id {
         Some(t) => sqlx::query_as("SELECT unit_id, name FROM classes WHERE term_id = ?")
             .bind(t)
@@ -158,7 +152,6 @@ pub async fn import_roster(
             .collect(),
         None => HashSet::new(),
     };
-    let mut planner = plan::Planner::load(desk, &store_ids, term_id, &term_classes).await?;
     let rejected_any = AtomicBool::new(false);
     let ctx = parse::Context {
         stores: &stores,
@@ -170,47 +163,41 @@ pub async fn import_roster(
     };
     let all_or_nothing = req.mode == ImportMode::All;
 
-    let runtime = tokio::runtime::Handle::current();
-    let (parsed, totals) = tokio::task::block_in_place(|| {
-        std::thread::scope(|threads| {
-            let (chunks_tx, chunks_rx) = tokio::sync::mpsc::channel::<Vec<validate::Candidate>>(2);
-            let reader = threads.spawn(|| {
-                let mut sink =
-                    move |chunk| chunks_tx.blocking_send(chunk).map_err(|_| Error::Cancelled);
-                parse::parse(
-                    &file,
-                    req.sheet.as_deref(),
-                    &ctx,
-                    progress,
-                    cancel,
-                    &mut sink,
-                )
-            });
-            let written = runtime.block_on(async {
-                let mut chunks_rx = chunks_rx;
-                let mut totals = plan::Totals::default();
-                while let Some(chunk) = chunks_rx.recv().await {
-                    let plan = planner.plan(chunk);
-                    totals.add(&plan);
-                    // Once a row is rejected in all-or-nothing mode nothing will be committed:
-                    // keep counting, stop writing.
-                    let doomed = all_or_nothing && rejected_any.load(Ordering::SeqCst);
-                    if let Some(w) = writer.as_mut().filter(|_| !doomed) {
-                        w.write(&plan, progress, cancel).await?;
-                    }
-                }
-                Ok::<_, Error>(totals)
-            });
-            let read = reader
-                .join()
-                .map_err(|_| Error::Internal("the roster reader stopped unexpectedly".into()));
-            match (written, read) {
-                (Err(e), _) => Err(e),
-                (_, Err(e)) | (_, Ok(Err(e))) => Err(e),
-                (Ok(totals), Ok(Ok(parsed))) => Ok((parsed, totals)),
-            }
-        })
+    // Read and check the whole file first, without the write lock: a big or slow sheet never
+    // holds up another FeeDesk (or the window) that wants to write meanwhile.
+    let mut chunks: Vec<Vec<validate::Candidate>> = vec![];
+    let parsed = tokio::task::block_in_place(|| {
+        let mut sink = |chunk| {
+            chunks.push(chunk);
+            Ok(())
+        };
+        parse::parse(
+            &file,
+            req.sheet.as_deref(),
+            &ctx,
+            progress,
+            cancel,
+            &mut sink,
+        )
     })?;
+    // Then take the write lock before reading the classes and members the plan compares
+    // against, so that no other writer can change them in between, and write.
+    let mut writer = match req.dry_run {
+        true => None,
+        false => Some(commit::Writer::begin(desk, scope.id, term_id, req.mode.as_str()).await?),
+    };
+    let mut planner = plan::Planner::load(desk, &store_ids, term_id, &term_classes).await?;
+    let mut totals = plan::Totals::default();
+    for chunk in chunks {
+        let plan = planner.plan(chunk);
+        totals.add(&plan);
+        // Once a row is rejected in all-or-nothing mode nothing will be committed: keep
+        // counting, stop writing.
+        let doomed = all_or_nothing && rejected_any.load(Ordering::SeqCst);
+        if let Some(w) = writer.as_mut().filter(|_| !doomed) {
+            w.write(&plan, progress, cancel).await?;
+        }
+    }
 
     // The error workbook is written before anything is committed: if it cannot be written,
     // the import fails whole rather than committing rows the user cannot see the report of.

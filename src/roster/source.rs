@@ -323,7 +323,7 @@ fn check_csv_record(path: &Path, row: u32, line: u32, record: &csv::StringRecord
         )));
     }
     for (i, field) in record.iter().enumerate() {
-        let column = crate::reports::sheet::column_letter(u16::try_from(i).unwrap_or(u16::MAX));
+        let column = crate::columns::column_letter_of(i);
         let breaks = field.matches('\n').count();
         if breaks > MAX_FIELD_LINE_BREAKS {
             return Err(Error::ImportFormat(format!(

@@ -237,9 +237,7 @@ impl<'a> Validator<'a> {
                     "formula_not_calculated",
                     format!(
                         "the cell ({}{row}) holds a formula that was never calculated: open and save the file in Excel or WPS, or paste values",
-                        crate::reports::sheet::column_letter(
-                            u16::try_from(column.index).unwrap_or(u16::MAX)
-                        )
+                        crate::columns::column_letter_of(column.index)
                     ),
                 ),
                 Some(Cell::Text(t)) => {
@@ -249,9 +247,7 @@ impl<'a> Validator<'a> {
                             "control_character",
                             format!(
                                 "the cell ({}{row}) holds the invisible control character U+{:04X}, which cannot be shown, printed or sent; retype the value",
-                                crate::reports::sheet::column_letter(
-                                    u16::try_from(column.index).unwrap_or(u16::MAX)
-                                ),
+                                crate::columns::column_letter_of(column.index),
                                 c as u32
                             ),
                         );
@@ -303,7 +299,7 @@ impl<'a> Validator<'a> {
         };
         let guardian_email = match cell(Field::GuardianEmail) {
             None => None,
-            Some(c) => crate::reminders::contacts::check_email(&c.text()).or_else(|| {
+            Some(c) => crate::org::check_email(&c.text()).or_else(|| {
                 err(Field::GuardianEmail, "email_invalid", format!(
                     "'{}' is not an email address (name@example.cn); fix it or leave the cell empty",
                     clip(&c.text())

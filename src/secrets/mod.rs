@@ -4,12 +4,14 @@
 //! available FeeDesk says so and refuses ([`ErrorCode::Keyring`](crate::ErrorCode::Keyring)); it
 //! never falls back to a file. Secret values travel as [`Sensitive`], which never prints.
 
+mod key_file;
 mod sensitive;
 
 use std::fmt;
 
 use rsa::rand_core::{OsRng, RngCore};
 
+pub use key_file::{MAX_KEY_FILE, read_key_file};
 pub use sensitive::Sensitive;
 
 use crate::{Error, Result};

@@ -1,7 +1,7 @@
 // Payment channels through the real window, against the real OS keyring and the real sandbox:
 // Settings → Channel accounts adds a WeChat Pay and an Alipay account from the sandbox's key
 // files (the window sends only the picked paths; the keys go to the keyring and show only as
-// "configured ····xxxx"), tests both connections; a store's class is billed into each account;
+// "configured · fingerprint xxxxxxxx"), tests both connections; a store's class is billed into each account;
 // on the Bills page a QR code is shown for a bill, the sandbox payer pays it (its control API),
 // and the dialog turns paid and the bill is paid once; an unpaid QR dialog closed by the
 // cashier closes its order at the channel; a payment is refunded through its channel; the
@@ -245,7 +245,7 @@ describe("payment channels", () => {
     assert.equal(await result.attribute("data-imported"), "3");
   });
 
-  test("settings: WeChat Pay and Alipay accounts from key files, shown only as configured ····xxxx, connections tested", async () => {
+  test("settings: WeChat Pay and Alipay accounts from key files, shown only as a fingerprint, connections tested", async () => {
     const keys = sandbox.keys;
     const ids = sandbox.ids;
     await go("settings");
@@ -265,15 +265,15 @@ describe("payment channels", () => {
     await session.fill("channel-base-url", sandbox.wechat_base_url);
     await session.click("channel-add-submit");
     await session.byTestId("channel-added", 30000);
-    const wechatHint = readFileSync(join(keys, "wechat/apiv3_key.txt"), "utf8").trim().slice(-4);
+    const wechatHint = createHash("sha256").update(readFileSync(join(keys, "wechat/apiv3_key.txt"), "utf8").trim()).digest("hex").slice(0, 8);
     const wechatRow = await accountRow(WECHAT);
     assert.equal(await wechatRow.attribute("data-configured"), "true");
     assert.equal(await wechatRow.attribute("data-hint"), wechatHint);
     const wechatId = await wechatRow.attribute("data-account-id");
-    assert.equal(await session.text(`channel-keys-${wechatId}`), `已配置 ····${wechatHint}`);
+    assert.equal(await session.text(`channel-keys-${wechatId}`), `已配置 · 指纹 ${wechatHint}`);
     assert.match(await wechatRow.text(), new RegExp(sandbox.wechat_base_url.replace(/[.]/g, "\\.")));
 
-    // Alipay: the hint is the last 4 hex digits of the app public key's SHA-256 fingerprint.
+    // Alipay: the hint is the first 8 hex digits of the app public key's SHA-256 fingerprint.
     await session.choose("channel-add-channel", "alipay");
     await session.choose("channel-add-unit", "CX");
     await session.fill("channel-add-name", ALIPAY);
@@ -284,12 +284,12 @@ describe("payment channels", () => {
     await session.click("channel-add-submit");
     await waitFor(async () => (await session.text("channel-added")).includes(ALIPAY), { what: "alipay added" });
     const der = createPublicKey(createPrivateKey(readFileSync(join(keys, "alipay/app_private_key.pem")))).export({ type: "spki", format: "der" });
-    const alipayHint = createHash("sha256").update(der).digest("hex").slice(-4);
+    const alipayHint = createHash("sha256").update(der).digest("hex").slice(0, 8);
     const alipayRow = await accountRow(ALIPAY);
     assert.equal(await alipayRow.attribute("data-configured"), "true");
     assert.equal(await alipayRow.attribute("data-hint"), alipayHint);
     const alipayId = await alipayRow.attribute("data-account-id");
-    assert.equal(await session.text(`channel-keys-${alipayId}`), `已配置 ····${alipayHint}`);
+    assert.equal(await session.text(`channel-keys-${alipayId}`), `已配置 · 指纹 ${alipayHint}`);
 
     // No secret reaches the window: neither key's text is anywhere in the page.
     const page = await session.execute(`return document.documentElement.outerHTML`);
@@ -350,14 +350,14 @@ describe("payment channels", () => {
     await session.fill("configure-channel-base-url", sandbox.wechat_base_url);
     await session.click("configure-channel-add-submit");
 
-    const hint = readFileSync(join(keys, "wechat/apiv3_key.txt"), "utf8").trim().slice(-4);
+    const hint = createHash("sha256").update(readFileSync(join(keys, "wechat/apiv3_key.txt"), "utf8").trim()).digest("hex").slice(0, 8);
     await waitFor(async () => (await (await accountRow(WECHAT_LATER)).attribute("data-configured")) === "true", {
       what: "account configured",
       timeoutMs: 30000,
     });
     await waitFor(async () => (await count(`[data-testid="channel-configure-form-${id}"]`)) === 0, { what: "form closed" });
     assert.equal(await (await accountRow(WECHAT_LATER)).attribute("data-hint"), hint);
-    assert.equal(await session.text(`channel-keys-${id}`), `已配置 ····${hint}`);
+    assert.equal(await session.text(`channel-keys-${id}`), `已配置 · 指纹 ${hint}`);
     assert.equal(await session.text(`channel-configure-${id}`), "更换密钥");
     const page = await session.execute(`return document.documentElement.outerHTML`);
     assert.ok(!page.includes(readFileSync(join(keys, "wechat/apiv3_key.txt"), "utf8").trim()), "the APIv3 key is not in the page");

@@ -62,3 +62,22 @@ export function maxAmount(amounts: string[]): string {
   }
   return fromFen(best);
 }
+
+/** An early-bird rule ("tiers:2026-08-31=2800,3000") as its steps: [{ price, day }, ...,
+ * { price }] (day as "8/31"); null for any other rule. The bill shows it as "¥2,800 until 8/31,
+ * then ¥3,000": the price is that of the day the bill is paid. */
+export function tierSteps(rule: string): { price: string; day?: string }[] | null {
+  const m = /^tiers:(.+)$/.exec(rule.trim());
+  if (!m) return null;
+  const parts = m[1].split(",");
+  const steps: { price: string; day?: string }[] = [];
+  for (const [i, part] of parts.entries()) {
+    const last = i === parts.length - 1;
+    const dated = /^(\d{4})-(\d{2})-(\d{2})=(.+)$/.exec(part.trim());
+    if (last !== !dated) return null;
+    const amount = dated ? dated[4] : part.trim();
+    const shown = formatMoney(amount).replace(/\.00$/, "");
+    steps.push(dated ? { price: shown, day: `${Number(dated[2])}/${Number(dated[3])}` } : { price: shown });
+  }
+  return steps;
+}

@@ -3,54 +3,20 @@
 //! No secret ever crosses IPC. The user picks each key file in the native dialog
 //! ([`channel_key_pick`]); the window sends back only the path, which this side checks was
 //! picked, reads from disk and hands to the core, which puts the keys in the OS keyring. Once
-//! saved, a secret shows only as its last 4 characters (`secret_hint`).
+//! saved, a secret shows only as its fingerprint (`secret_hint`).
 
 use std::path::Path;
 
-use feedesk::billing::{self, Channel, CollectionAccount};
-use feedesk::channels::accounts::{self, AlipaySetup, ChannelAccount, ChannelSetup, WechatSetup};
+use feedesk::channels::accounts::{
+    self, AccountTest, AlipaySetup, ChannelAccount, ChannelSetup, WechatSetup,
+};
 use feedesk::secrets::Sensitive;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tauri::{AppHandle, State};
-use tauri_plugin_dialog::DialogExt;
 
-use crate::commands::roster::check_picked;
+use crate::commands::open_dialog::{check_picked, pick_file};
 use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
-
-/// The largest key file read (a PEM key is a few KB).
-pub const MAX_KEY_FILE: u64 = 64 * 1024;
-
-/// A channel account as the Settings page lists it: never its secrets, only whether they are
-/// configured and their last 4 characters.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct ChannelAccountInfo {
-    #[serde(flatten)]
-    pub account: CollectionAccount,
-    pub configured: bool,
-    pub merchant_id: Option<String>,
-    pub appid: Option<String>,
-    pub cert_serial: Option<String>,
-    pub platform_key_id: Option<String>,
-    pub base_url: Option<String>,
-    /// The last 4 characters of the secret, the only part ever shown ("····1a2b").
-    pub secret_hint: Option<String>,
-}
-
-impl From<ChannelAccount> for ChannelAccountInfo {
-    fn from(a: ChannelAccount) -> Self {
-        Self {
-            account: a.account,
-            configured: a.configured,
-            merchant_id: a.merchant_id,
-            appid: a.appid,
-            cert_serial: a.cert_serial,
-            platform_key_id: a.platform_key_id,
-            base_url: a.base_url,
-            secret_hint: a.secret_hint,
-        }
-    }
-}
 
 /// A channel's ids and key files as the form sends them. Key files are paths the user picked
 /// with [`channel_key_pick`]; their contents are read here, never sent by the window.
@@ -97,16 +63,6 @@ pub struct ChannelConfigureForm {
     pub keys: ChannelKeysForm,
 }
 
-/// What "Test connection" found.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct AccountTestResult {
-    pub account: String,
-    pub channel: String,
-    pub base_url: String,
-    pub ok: bool,
-    pub detail: String,
-}
-
 /// Reads a key file the user picked. Errors name the file, never its content.
 fn read_key(state: &AppState, file: &str, what: &str) -> Result<Sensitive<String>, IpcError> {
     let file = file.trim();
@@ -117,16 +73,7 @@ fn read_key(state: &AppState, file: &str, what: &str) -> Result<Sensitive<String
         ));
     }
     check_picked(state, file)?;
-    let path = Path::new(file);
-    let meta = std::fs::metadata(path).map_err(|e| feedesk::Error::io(path, e))?;
-    if !meta.is_file() || meta.len() > MAX_KEY_FILE {
-        return Err(IpcError::new(
-            ErrorCode::Validation,
-            format!("{file} cannot be {what}: it is not a small text file"),
-        ));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| feedesk::Error::io(path, e))?;
-    Ok(Sensitive::new(text))
+    Ok(feedesk::secrets::read_key_file(Path::new(file), what)?)
 }
 
 fn base_url(text: Option<String>) -> Option<String> {
@@ -182,16 +129,8 @@ fn setup(state: &AppState, keys: ChannelKeysForm) -> Result<ChannelSetup, IpcErr
 #[tauri::command]
 pub async fn channel_account_list(
     state: State<'_, AppState>,
-) -> Result<Vec<ChannelAccountInfo>, IpcError> {
-    let desk = state.desk()?;
-    let mut out = vec![];
-    for account in billing::list_accounts(desk).await? {
-        if matches!(account.channel, Channel::Wechat | Channel::Alipay) {
-            let full = accounts::channel_account(desk, &account.id.to_string()).await?;
-            out.push(full.into());
-        }
-    }
-    Ok(out)
+) -> Result<Vec<ChannelAccount>, IpcError> {
+    Ok(accounts::list_channel_accounts(state.desk()?).await?)
 }
 
 /// Asks for a key file in the native dialog; `None` when the user cancels. Only files picked
@@ -202,21 +141,15 @@ pub async fn channel_key_pick(
     state: State<'_, AppState>,
     title: String,
 ) -> Result<Option<String>, IpcError> {
-    let picked = app
-        .dialog()
-        .file()
-        .set_title(title)
-        .add_filter("PEM / key / text", &["pem", "key", "txt", "crt", "cer"])
-        .add_filter("*", &["*"])
-        .blocking_pick_file();
-    let Some(picked) = picked else {
-        return Ok(None);
-    };
-    let path = picked
-        .into_path()
-        .map_err(|e| IpcError::new(ErrorCode::Io, format!("the chosen file has no path: {e}")))?;
-    state.allow_file(&path);
-    Ok(Some(path.display().to_string()))
+    pick_file(
+        &app,
+        &state,
+        title,
+        &[
+            ("PEM / key / text", &["pem", "key", "txt", "crt", "cer"]),
+            ("*", &["*"]),
+        ],
+    )
 }
 
 /// Adds a WeChat Pay or Alipay account: its keys go to the OS keyring (refused, with nothing
@@ -225,12 +158,12 @@ pub async fn channel_key_pick(
 pub async fn channel_account_add(
     state: State<'_, AppState>,
     form: ChannelAccountForm,
-) -> Result<ChannelAccountInfo, IpcError> {
+) -> Result<ChannelAccount, IpcError> {
     let desk = state.desk()?;
     let setup = setup(&state, form.keys)?;
     let added =
         accounts::add_channel_account(desk, state.secrets(), &form.unit, &form.name, setup).await?;
-    Ok(added.into())
+    Ok(added)
 }
 
 /// Configures, or replaces, the keys of an existing WeChat Pay or Alipay account (one added
@@ -240,12 +173,12 @@ pub async fn channel_account_add(
 pub async fn channel_account_configure(
     state: State<'_, AppState>,
     form: ChannelConfigureForm,
-) -> Result<ChannelAccountInfo, IpcError> {
+) -> Result<ChannelAccount, IpcError> {
     let desk = state.desk()?;
     let setup = setup(&state, form.keys)?;
     let configured =
         accounts::configure_channel_account(desk, state.secrets(), &form.account, setup).await?;
-    Ok(configured.into())
+    Ok(configured)
 }
 
 /// Tests an account end to end without moving money (its keys from the keyring, a signed query
@@ -254,15 +187,8 @@ pub async fn channel_account_configure(
 pub async fn channel_account_test(
     state: State<'_, AppState>,
     account: String,
-) -> Result<AccountTestResult, IpcError> {
-    let report = accounts::test_account(state.desk()?, state.secrets(), &account).await?;
-    Ok(AccountTestResult {
-        account: report.account,
-        channel: report.channel,
-        base_url: report.base_url,
-        ok: report.ok,
-        detail: report.detail,
-    })
+) -> Result<AccountTest, IpcError> {
+    Ok(accounts::test_account(state.desk()?, state.secrets(), &account).await?)
 }
 
 #[cfg(test)]
@@ -288,7 +214,11 @@ mod tests {
             "0123456789abcdef0123456789abcdef"
         );
         let big = dir.path().join("big.pem");
-        std::fs::write(&big, vec![b'a'; MAX_KEY_FILE as usize + 1]).unwrap();
+        std::fs::write(
+            &big,
+            vec![b'a'; feedesk::secrets::MAX_KEY_FILE as usize + 1],
+        )
+        .unwrap();
         state.allow_file(&big);
         let err = read_key(&state, &big.display().to_string(), "a key").unwrap_err();
         assert_eq!(err.code, ErrorCode::Validation);

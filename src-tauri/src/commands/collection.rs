@@ -103,39 +103,51 @@ pub async fn qr_export_class(
     ))
 }
 
-/// Start-up: queries every unresolved order and refund in the background and settles what the
-/// channels say is done; tells the window (`orders-synced`) when something changed.
-pub fn sync_at_startup(app: &AppHandle) {
+/// How often open orders are synced while the window is open: a parent who pays from a code
+/// printed in the class's QR workbook is recorded within this time, not at the next start.
+const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Queries every unresolved order and refund in the background at start-up, then every
+/// [`SYNC_EVERY`] while the app is open, and settles what the channels say is done; tells the
+/// window (`orders-synced`) when something changed.
+pub fn sync_on_timer(app: &AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let state = app.state::<AppState>();
-        let Ok(desk) = state.desk() else {
-            return;
-        };
-        match collection::sync_orders(desk, state.secrets()).await {
-            Ok(report) => {
-                if report.checked > 0 || report.refunds_done + report.refunds_pending > 0 {
-                    eprintln!(
-                        "FeeDesk start-up sync: {} order(s) checked, {} paid, {} closed, {} still open, {} unapplied; {} refund(s) done, {} pending",
-                        report.checked,
-                        report.paid,
-                        report.closed,
-                        report.still_open,
-                        report.unapplied,
-                        report.refunds_done,
-                        report.refunds_pending
-                    );
-                }
-                for problem in &report.problems {
-                    eprintln!("FeeDesk start-up sync: {problem}");
-                }
-                if changed(&report) {
-                    let _ = app.emit(SYNC_EVENT, report);
-                }
-            }
-            Err(error) => eprintln!("FeeDesk start-up sync failed: {error}"),
+        loop {
+            sync_once(&app).await;
+            tokio::time::sleep(SYNC_EVERY).await;
         }
     });
+}
+
+async fn sync_once(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let Ok(desk) = state.desk() else {
+        return;
+    };
+    match collection::sync_orders(desk, state.secrets()).await {
+        Ok(report) => {
+            if changed(&report) || report.refunds_pending > 0 {
+                eprintln!(
+                    "FeeDesk order sync: {} order(s) checked, {} paid, {} closed, {} still open, {} unapplied; {} refund(s) done, {} pending",
+                    report.checked,
+                    report.paid,
+                    report.closed,
+                    report.still_open,
+                    report.unapplied,
+                    report.refunds_done,
+                    report.refunds_pending
+                );
+            }
+            for problem in &report.problems {
+                eprintln!("FeeDesk order sync: {problem}");
+            }
+            if changed(&report) {
+                let _ = app.emit(SYNC_EVENT, report);
+            }
+        }
+        Err(error) => eprintln!("FeeDesk order sync failed: {error}"),
+    }
 }
 
 fn changed(report: &SyncReport) -> bool {

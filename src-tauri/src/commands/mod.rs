@@ -18,6 +18,8 @@ pub mod reconciliation;
 pub mod reminders;
 pub mod reports;
 pub mod roster;
+pub mod job_progress;
+mod open_dialog;
 mod save_dialog;
 
 mod names;

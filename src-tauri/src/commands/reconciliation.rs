@@ -11,9 +11,8 @@ use feedesk::reconcile::{
 };
 use serde::Deserialize;
 use tauri::{AppHandle, State};
-use tauri_plugin_dialog::DialogExt;
 
-use crate::commands::roster::check_picked;
+use crate::commands::open_dialog::{check_picked, pick_file};
 use crate::commands::save_dialog::save_path;
 use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
@@ -48,20 +47,12 @@ pub async fn statement_pick_file(
     state: State<'_, AppState>,
     title: String,
 ) -> Result<Option<String>, IpcError> {
-    let picked = app
-        .dialog()
-        .file()
-        .set_title(title)
-        .add_filter("对账单 / Statements", &["csv", "zip", "gz"])
-        .blocking_pick_file();
-    let Some(picked) = picked else {
-        return Ok(None);
-    };
-    let path = picked
-        .into_path()
-        .map_err(|e| IpcError::new(ErrorCode::Io, format!("the chosen file has no path: {e}")))?;
-    state.allow_file(&path);
-    Ok(Some(path.display().to_string()))
+    pick_file(
+        &app,
+        &state,
+        title,
+        &[("对账单 / Statements", &["csv", "zip", "gz"])],
+    )
 }
 
 /// Imports a picked statement file into `account` (once: the same file again changes nothing).
@@ -142,7 +133,7 @@ pub async fn reconcile_resolve(
         note,
         bill_id,
     };
-    Ok(reconcile::resolve_item(state.desk()?, &request).await?)
+    Ok(reconcile::resolve_item(state.desk()?, state.secrets(), &request).await?)
 }
 
 /// Runs and writes the reconciliation workbook where the user chooses.

@@ -116,7 +116,7 @@ pub async fn followup_update(
 /// Not under the e2e tests (`FEEDESK_E2E=1`): they drive every run themselves and assert what
 /// each one sent.
 pub fn schedule(app: &AppHandle) {
-    if std::env::var("FEEDESK_E2E").as_deref() == Ok("1") {
+    if crate::commands::app::e2e_hooks() {
         return;
     }
     let app = app.clone();

@@ -1,25 +1,16 @@
 //! Reports: the monthly report workbook of a month and subtree, written where the user chooses,
 //! with progress events (`report-progress`) and cancellation (`job_cancel`).
 
-use feedesk::progress::Progress;
 use feedesk::reports::{self, MonthlyReport};
-use serde::Serialize;
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, State};
 
+use crate::commands::job_progress::emitter;
 use crate::commands::save_dialog::save_path;
 use crate::error::IpcError;
 use crate::state::AppState;
 
 /// The event carrying a report's progress.
 pub const REPORT_PROGRESS_EVENT: &str = "report-progress";
-
-/// How far a report has come: sheets written of the sheets to write.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct ReportProgress {
-    pub job_id: String,
-    pub done: u64,
-    pub total: Option<u64>,
-}
 
 /// Writes the monthly report of `unit`'s subtree for `month` (`YYYY-MM`). `None` when the user
 /// cancels the save dialog.
@@ -39,18 +30,17 @@ pub async fn report_monthly_export(
         return Ok(None);
     };
     let cancel = state.start_job(&job_id)?;
-    let progress = |p: Progress| {
-        let _ = app.emit(
-            REPORT_PROGRESS_EVENT,
-            ReportProgress {
-                job_id: job_id.clone(),
-                done: p.done,
-                total: p.total,
-            },
-        );
-    };
-    let result =
-        reports::export_monthly_report(desk, &month, &unit, &out, &progress, &cancel).await;
+    let progress = emitter(&app, REPORT_PROGRESS_EVENT, &job_id);
+    let result = reports::export_monthly_report_anchored(
+        desk,
+        state.secrets(),
+        &month,
+        &unit,
+        &out,
+        &progress,
+        &cancel,
+    )
+    .await;
     state.finish_job(&job_id);
     Ok(Some(result?))
 }

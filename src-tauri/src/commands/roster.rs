@@ -2,18 +2,18 @@
 //! saving the error workbook where the user wants it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use feedesk::progress::{CancelToken, Progress};
+use feedesk::progress::CancelToken;
 use feedesk::roster::{
     self, Batch, Field, ImportMode, ImportReport, ImportRequest, MapOverride, UndoReport,
 };
-use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Emitter, State};
-use tauri_plugin_dialog::DialogExt;
+use serde::Deserialize;
+use tauri::{AppHandle, State};
 
+use crate::commands::job_progress::emitter;
+use crate::commands::open_dialog::{check_picked, pick_file};
 use crate::commands::save_dialog::save_path;
 use crate::error::{ErrorCode, IpcError};
 use crate::state::AppState;
@@ -45,15 +45,6 @@ pub struct RosterRequest {
     pub create_classes: bool,
     #[ts(as = "ImportMode")]
     pub mode: String,
-}
-
-/// One progress report of a running import.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
-pub struct ImportProgress {
-    pub job_id: String,
-    pub phase: String,
-    pub done: u64,
-    pub total: Option<u64>,
 }
 
 fn core_request(
@@ -120,30 +111,22 @@ pub async fn roster_pick_file(
     state: State<'_, AppState>,
     title: String,
 ) -> Result<Option<String>, IpcError> {
-    let picked = app
-        .dialog()
-        .file()
-        .set_title(title)
-        .add_filter(
+    pick_file(
+        &app,
+        &state,
+        title,
+        &[(
             "Excel / CSV",
             &["xlsx", "xlsm", "xlsb", "xls", "ods", "csv"],
-        )
-        .blocking_pick_file();
-    let Some(picked) = picked else {
-        return Ok(None);
-    };
-    let path = picked
-        .into_path()
-        .map_err(|e| IpcError::new(ErrorCode::Io, format!("the chosen file has no path: {e}")))?;
-    state.allow_file(&path);
-    Ok(Some(path.display().to_string()))
+        )],
+    )
 }
 
 /// Test-only stand-in for the file dialog, which WebDriver cannot drive: allows `path` as if
 /// picked. Refused unless the app was started with `FEEDESK_E2E=1` (tests/e2e/run.sh).
 #[tauri::command]
 pub fn e2e_use_file(state: State<'_, AppState>, path: String) -> Result<String, IpcError> {
-    if std::env::var(crate::commands::app::E2E_ENV).as_deref() != Ok("1") {
+    if !crate::commands::app::e2e_hooks() {
         return Err(IpcError::new(
             ErrorCode::Validation,
             "choose the file with the file dialog",
@@ -151,18 +134,6 @@ pub fn e2e_use_file(state: State<'_, AppState>, path: String) -> Result<String, 
     }
     state.allow_file(Path::new(&path));
     Ok(path)
-}
-
-/// Refuses a file the user did not pick (in the dialog, or through the e2e hook) in this run.
-pub(crate) fn check_picked(state: &AppState, file: &str) -> Result<(), IpcError> {
-    if state.is_allowed(Path::new(file)) {
-        Ok(())
-    } else {
-        Err(IpcError::new(
-            ErrorCode::Validation,
-            format!("{file} was not chosen in the file dialog; choose it again"),
-        ))
-    }
 }
 
 /// Checks the file and the mapping without writing anything but the error workbook.
@@ -190,25 +161,7 @@ pub async fn roster_import(
     check_picked(&state, &request.file)?;
     let req = core_request(request, false, errors_path(desk.data_dir(), "import")?)?;
     let cancel = state.start_job(&job_id)?;
-    let last = Mutex::new(None::<Instant>);
-    let progress = |p: Progress| {
-        let finished = p.total.is_some_and(|t| p.done >= t);
-        if let Ok(mut last) = last.lock() {
-            if !finished && last.is_some_and(|at| at.elapsed() < Duration::from_millis(50)) {
-                return;
-            }
-            *last = Some(Instant::now());
-        }
-        let _ = app.emit(
-            PROGRESS_EVENT,
-            ImportProgress {
-                job_id: job_id.clone(),
-                phase: p.phase.to_owned(),
-                done: p.done,
-                total: p.total,
-            },
-        );
-    };
+    let progress = emitter(&app, PROGRESS_EVENT, &job_id);
     let result = roster::import_roster(desk, &req, &progress, &cancel).await;
     state.finish_job(&job_id);
     Ok(result?)

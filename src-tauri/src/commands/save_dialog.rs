@@ -21,7 +21,7 @@ pub(crate) fn save_path(
 ) -> Result<Option<PathBuf>, IpcError> {
     let mut out = match e2e_out.filter(|p| !p.trim().is_empty()) {
         Some(path) => {
-            if std::env::var(crate::commands::app::E2E_ENV).as_deref() != Ok("1") {
+            if !crate::commands::app::e2e_hooks() {
                 return Err(IpcError::new(
                     ErrorCode::Validation,
                     "choose where to save with the save dialog",

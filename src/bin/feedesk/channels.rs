@@ -197,22 +197,25 @@ pub fn secret_store() -> SecretStore {
 
 /// Reads a key file (`-`: stdin). The error names the file, never its content.
 pub(crate) fn read_secret(path: &Path, what: &str) -> Result<Sensitive<String>> {
-    let text = if path == Path::new("-") {
+    if path == Path::new("-") {
+        // Bounded like a key file: a key is a few KB, whatever is piped in.
+        let limit = feedesk::secrets::MAX_KEY_FILE;
         let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| Error::Io(format!("cannot read {what} from stdin: {e}")))?;
-        text
-    } else {
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-        if meta.len() > 64 * 1024 {
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(std::io::stdin(), limit + 1),
+            &mut text,
+        )
+        .map_err(|e| Error::Io(format!("cannot read {what} from stdin: {e}")))?;
+        if text.len() as u64 > limit {
             return Err(Error::Validation(format!(
-                "{} is too large to be {what}",
-                path.display()
+                "{what} on stdin is over {} KB; keys are small text files",
+                limit / 1024
             )));
         }
-        std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?
-    };
-    Ok(Sensitive::new(text))
+        Ok(Sensitive::new(text))
+    } else {
+        feedesk::secrets::read_key_file(path, what)
+    }
 }
 
 fn required<T>(value: Option<T>, flag: &str, channel: &str) -> Result<T> {
@@ -233,7 +236,7 @@ pub async fn add_account(
         return output::json(&added);
     }
     say!(
-        "Account {} {} ({}) of {}: merchant {}, keys in the OS keyring (configured ····{}), {}",
+        "Account {} {} ({}) of {}: merchant {}, keys in the OS keyring (configured · fingerprint {}), {}",
         added.account.id,
         added.account.name,
         added.account.channel.as_str(),
@@ -360,7 +363,7 @@ pub async fn configure_account(
         return output::json(&configured);
     }
     say!(
-        "Account {} {} ({}): merchant {}, keys in the OS keyring (configured ····{}), {}",
+        "Account {} {} ({}): merchant {}, keys in the OS keyring (configured · fingerprint {}), {}",
         configured.account.id,
         configured.account.name,
         configured.account.channel.as_str(),

@@ -262,8 +262,19 @@ pub enum MemberCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the audit log's hash chain.
-    Verify,
+    /// Check the audit log's hash chain; with --anchor, also that the audit log and the
+    /// receipts still hold everything an anchor file recorded (no deleted tail, no re-chained
+    /// history).
+    Verify {
+        #[arg(long, value_name = "FILE")]
+        anchor: Option<PathBuf>,
+    },
+    /// Write an anchor: the audit and receipt chain heads, signed with a key kept in the OS
+    /// keyring. Keep the file elsewhere (`feedesk backup` writes one beside each backup).
+    Anchor {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Print the audit log.
     List,
 }
@@ -417,9 +428,13 @@ pub struct PayArgs {
     /// The idempotency key: retrying with the same key never pays twice.
     #[arg(long)]
     pub key: String,
-    /// The bank transfer's reference (required for bank accounts).
+    /// The bank transfer's reference (required for bank accounts; recorded once per account).
     #[arg(long)]
     pub reference: Option<String>,
+    /// Cash at the counter for a bill whose plan collects through WeChat Pay or Alipay, when
+    /// the channel cannot be used: why (kept in the audit log). --account names a cash account.
+    #[arg(long, value_name = "REASON")]
+    pub cash_fallback: Option<String>,
 }
 
 #[derive(Debug, Args)]

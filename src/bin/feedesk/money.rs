@@ -108,6 +108,14 @@ pub async fn fee(desk: &FeeDesk, cmd: FeeCommand, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// A plan's rule for people: an early-bird rule as its price schedule.
+fn rule_text(rule: &str) -> String {
+    rule.parse::<billing::AmountRule>()
+        .ok()
+        .and_then(|r| r.schedule())
+        .unwrap_or_else(|| rule.to_string())
+}
+
 pub async fn plan(desk: &FeeDesk, cmd: PlanCommand, json: bool) -> Result<()> {
     match cmd {
         PlanCommand::Add(args) => {
@@ -139,7 +147,7 @@ pub async fn plan(desk: &FeeDesk, cmd: PlanCommand, json: bool) -> Result<()> {
                 plan.fee,
                 plan.target_kind,
                 plan.target,
-                plan.rule,
+                rule_text(&plan.rule),
                 plan.due_on,
                 plan.account,
                 plan.id
@@ -158,7 +166,7 @@ pub async fn plan(desk: &FeeDesk, cmd: PlanCommand, json: bool) -> Result<()> {
                         p.unit_code.clone(),
                         p.fee.clone(),
                         format!("{} {}", p.target_kind, p.target),
-                        p.rule.clone(),
+                        rule_text(&p.rule),
                         p.due_on.clone(),
                         p.account.clone(),
                         p.bills.to_string(),
@@ -286,6 +294,17 @@ pub async fn bill(desk: &FeeDesk, cmd: BillCommand, json: bool) -> Result<()> {
                 b.amount_refunded,
                 b.status
             );
+            // An early-bird plan: the price depends on the day it is paid.
+            if b.amount_paid == Money::ZERO
+                && let Ok(plan) = billing::get_plan(desk, b.plan).await
+                && let Some(schedule) = plan
+                    .rule
+                    .parse::<billing::AmountRule>()
+                    .ok()
+                    .and_then(|r| r.schedule())
+            {
+                say!("  price: {schedule} (by the day it is paid)");
+            }
             for p in &detail.payments {
                 say!(
                     "  payment {}: {} into {} ({}) {} at {}{}",
@@ -315,17 +334,17 @@ pub async fn bill(desk: &FeeDesk, cmd: BillCommand, json: bool) -> Result<()> {
 }
 
 pub async fn pay(desk: &FeeDesk, args: PayArgs, json: bool) -> Result<()> {
-    let result = billing::record_payment(
-        desk,
-        &PaymentRequest {
-            bill_id: args.bill,
-            amount: args.amount.parse()?,
-            account: args.account,
-            reference: args.reference,
-            key: args.key,
-        },
-    )
-    .await?;
+    let req = PaymentRequest {
+        bill_id: args.bill,
+        amount: args.amount.parse()?,
+        account: args.account,
+        reference: args.reference,
+        key: args.key,
+    };
+    let result = match &args.cash_fallback {
+        Some(reason) => billing::record_cash_fallback(desk, &req, reason).await?,
+        None => billing::record_payment(desk, &req).await?,
+    };
     if json {
         return output::json(&result);
     }

@@ -258,7 +258,9 @@ pub async fn reconcile(desk: &FeeDesk, cmd: ReconcileCommand, json: bool) -> Res
                 note,
                 bill_id: bill,
             };
-            let item = reconcile::resolve_item(desk, &req).await?;
+            let item =
+                reconcile::resolve_item(desk, &feedesk::secrets::SecretStore::from_env(), &req)
+                    .await?;
             if json {
                 return output::json(&item);
             }
@@ -304,8 +306,11 @@ pub async fn report(desk: &FeeDesk, cmd: ReportCommand, json: bool) -> Result<()
     let progress = |p| bar.update(p);
     match cmd {
         ReportCommand::Monthly { month, unit, out } => {
-            let r =
-                reports::export_monthly_report(desk, &month, &unit, &out, &progress, &cancel).await;
+            let secrets = feedesk::secrets::SecretStore::from_env();
+            let r = reports::export_monthly_report_anchored(
+                desk, &secrets, &month, &unit, &out, &progress, &cancel,
+            )
+            .await;
             bar.finish();
             let r = r?;
             if json {

@@ -191,12 +191,47 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
         Command::Remind(cmd) => crate::remind::remind(desk, cmd, json).await?,
         Command::Followup(cmd) => crate::followup::followup(desk, cmd, json).await?,
         Command::Dashboard { unit, as_of } => money::dashboard(desk, &unit, as_of, json).await?,
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { anchor: None }) => {
             let n = feedesk::audit::verify(desk.db().pool()).await?;
             if json {
                 output::json(&json!({"intact": true, "entries": n}))?;
             } else {
                 say!("Audit log intact: {n} entries");
+            }
+        }
+        Command::Audit(AuditCommand::Verify { anchor: Some(file) }) => {
+            use feedesk::anchor;
+            let secrets = feedesk::secrets::SecretStore::from_env();
+            let check = anchor::verify(desk, &secrets, &anchor::read(&file)?).await?;
+            if json {
+                output::json(&check)?;
+            } else if check.ok() {
+                say!(
+                    "Intact against {}: {} audit entries, {} receipts",
+                    file.display(),
+                    check.audit_entries,
+                    check.receipts
+                );
+            }
+            if !check.ok() {
+                for p in &check.problems {
+                    eprintln!("{p}");
+                }
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Audit(AuditCommand::Anchor { out }) => {
+            let secrets = feedesk::secrets::SecretStore::from_env();
+            let anchor = feedesk::anchor::write(desk, &secrets, &out).await?;
+            if json {
+                output::json(&anchor)?;
+            } else {
+                say!(
+                    "Anchored {} audit entries and {} receipts in {}",
+                    anchor.audit.entries,
+                    anchor.receipts.entries,
+                    out.display()
+                );
             }
         }
         Command::Audit(AuditCommand::List) => {
@@ -291,10 +326,22 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
         }
         Command::Backup { out } => {
             feedesk::db::backup_to(desk.db(), &out).await?;
+            // The chains' anchor beside it: a later `audit verify --anchor` catches a tail
+            // deleted or a history re-chained since. Without a keyring the backup still stands.
+            let anchor_file = std::path::PathBuf::from(format!("{}.anchor.json", out.display()));
+            let secrets = feedesk::secrets::SecretStore::from_env();
+            let anchored = feedesk::anchor::write(desk, &secrets, &anchor_file).await;
             if json {
-                output::json(&json!({"backup": out}))?;
+                output::json(&json!({
+                    "backup": out,
+                    "anchor": anchored.as_ref().ok().map(|_| &anchor_file),
+                }))?;
             } else {
                 say!("Backed up to {}", out.display());
+                match &anchored {
+                    Ok(_) => say!("Chains anchored in {}", anchor_file.display()),
+                    Err(e) => eprintln!("No anchor written ({e})"),
+                }
             }
         }
     }

@@ -22,8 +22,13 @@ pub struct PrecreateOrder {
     /// What the payer sees.
     pub subject: String,
     pub total_fen: i64,
-    /// How long the QR code works, Alipay style (`15m`, `2h`, `1d`).
+    /// How long the QR code works, Alipay style (`15m`, `2h`, `1d`): sent as
+    /// `qr_code_timeout_express` (the code stops scanning) and `timeout_express`.
     pub timeout_express: Option<String>,
+    /// The absolute end (Beijing time, `yyyy-MM-dd HH:mm:ss`) after which no trade made from
+    /// this code can be paid (`time_expire`; Alipay prefers it over `timeout_express`, which
+    /// for a precreated code only starts counting when someone scans it).
+    pub time_expire: Option<String>,
 }
 
 /// A trade's status (`trade_status`).
@@ -274,6 +279,10 @@ impl AlipayClient {
         });
         if let Some(t) = &order.timeout_express {
             biz["timeout_express"] = serde_json::Value::String(t.clone());
+            biz["qr_code_timeout_express"] = serde_json::Value::String(t.clone());
+        }
+        if let Some(t) = &order.time_expire {
+            biz["time_expire"] = serde_json::Value::String(t.clone());
         }
         let answer = self.call("alipay.trade.precreate", &biz).await?;
         if !answer.ok() {

@@ -64,6 +64,9 @@ pub(crate) fn handle(inner: &Inner, params: BTreeMap<String, String>) -> Draft {
         return Draft::alipay(method, node, route, Some(no), Some(app.app_id.clone()));
     }
     let mut state = inner.state.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(t) = params.get("timestamp") {
+        state.alipay_now = Some(t.clone());
+    }
     let node = match method.as_str() {
         "alipay.trade.precreate" => precreate(&mut state, app, &biz, now),
         "alipay.trade.query" => query(&state, app, &no),
@@ -144,6 +147,7 @@ fn precreate(state: &mut State, app: &AlipayApp, biz: &Value, now: DateTime<Utc>
         paid_at: None,
         refunded_fen: 0,
         created_at: now,
+        time_expire: biz["time_expire"].as_str().map(str::to_string),
     };
     let node =
         json!({ "code": "10000", "msg": "Success", "out_trade_no": no, "qr_code": order.code_url });
@@ -184,6 +188,7 @@ fn query(state: &State, app: &AlipayApp, no: &str) -> Value {
 
 fn close(state: &mut State, app: &AlipayApp, no: &str) -> Value {
     let key = (SandboxChannel::Alipay, no.to_string());
+    let alipay_now = state.alipay_now.clone();
     match state
         .orders
         .get_mut(&key)
@@ -196,8 +201,11 @@ fn close(state: &mut State, app: &AlipayApp, no: &str) -> Value {
             json!({ "code": "10000", "msg": "Success", "out_trade_no": no, "trade_no": order.transaction_id })
         }
         Some(order) => {
-            // Never scanned: Alipay has no trade to close, and nobody can pay it now.
-            order.state = OrderState::Closed;
+            // Never scanned: Alipay has no trade to close, and the code can still be scanned
+            // and paid until its time_expire (after which nobody can pay it).
+            if order.expired(alipay_now.as_deref()) {
+                order.state = OrderState::Closed;
+            }
             business("ACQ.TRADE_NOT_EXIST", "交易不存在")
         }
         None => business("ACQ.TRADE_NOT_EXIST", "交易不存在"),

@@ -45,6 +45,19 @@ pub struct SandboxOrder {
     pub paid_at: Option<DateTime<Utc>>,
     pub refunded_fen: i64,
     pub created_at: DateTime<Utc>,
+    /// Alipay: the absolute `time_expire` asked for at precreate (Beijing time,
+    /// `yyyy-MM-dd HH:mm:ss`): neither the QR code nor a trade made by scanning it can be paid
+    /// from then on. Judged against the time the client's requests carry (the sandbox has no
+    /// clock of its own that tests move).
+    pub time_expire: Option<String>,
+}
+
+impl SandboxOrder {
+    /// Whether an Alipay order's `time_expire` has passed by `alipay_now` (both Beijing time,
+    /// `yyyy-MM-dd HH:mm:ss`, so they compare as text).
+    pub fn expired(&self, alipay_now: Option<&str>) -> bool {
+        matches!((self.time_expire.as_deref(), alipay_now), (Some(t), Some(n)) if n >= t)
+    }
 }
 
 /// A refund the sandbox holds: `processing` when asked, `success` from the first query on.
@@ -193,6 +206,9 @@ pub(crate) struct State {
     /// Bills applied for, by download token.
     pub bills: HashMap<String, BillFile>,
     pub sequence: u64,
+    /// The latest `timestamp` an Alipay client sent (Beijing time, `yyyy-MM-dd HH:mm:ss`):
+    /// Alipay's clock, as far as the sandbox models it.
+    pub alipay_now: Option<String>,
 }
 
 impl State {

@@ -254,6 +254,7 @@ fn native(
         paid_at: None,
         refunded_fen: 0,
         created_at: now,
+        time_expire: None,
     };
     let value = json!({ "code_url": order.code_url });
     state.orders.insert(key, order);

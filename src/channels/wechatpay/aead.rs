@@ -37,9 +37,13 @@ impl ApiV3Key {
         Sensitive::new(String::from_utf8_lossy(self.0.expose()).into_owned())
     }
 
-    /// The last 4 characters, the only part ever shown after saving ("configured ····1a2b").
+    /// A fingerprint, the only thing ever shown after saving ("configured · sha256 1a2b3c4d"):
+    /// the first 8 hex digits of the key's SHA-256. Never any of the key's own characters,
+    /// which would shrink what is left to guess and end up in the database, the audit log
+    /// and the window.
     pub fn hint(&self) -> String {
-        String::from_utf8_lossy(&self.0.expose()[28..]).into_owned()
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(self.0.expose()))[..8].to_string()
     }
 
     fn cipher(&self) -> Aes256Gcm {

@@ -36,6 +36,8 @@ impl EmailSender {
         else {
             return Err(Error::Internal("not email settings".into()));
         };
+        // A channel configured before the rule: refused here too.
+        crate::reminders::notify::check_plain_smtp(*security, host)?;
         let _ = rustls::crypto::ring::default_provider().install_default();
         let builder = match security {
             SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),

@@ -139,43 +139,13 @@ fn demo_write(folder: &std::path::Path, msg: &Outgoing, now_ms: i64) -> Result<S
         .map(|_| Some(name))
 }
 
-/// An HTTP client for a provider: rustls with ring, the platform's roots; plain HTTP only to
-/// this computer (the tests' servers). No proxy for loopback.
-pub(crate) fn http_client(endpoint: &str, timeout: Duration) -> Result<reqwest::Client> {
-    let url = reqwest::Url::parse(endpoint)
-        .map_err(|_| Error::Validation(format!("'{endpoint}' is not a valid address")))?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-        return Err(Error::Validation(format!(
-            "'{endpoint}' must be https (plain http only on this computer)"
-        )));
-    }
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(Duration::from_secs(10));
-    if loopback {
-        builder = builder.no_proxy();
-    }
-    builder
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot set up HTTPS: {e}")))
-}
-
-/// A failed HTTP exchange classified. The URL is dropped from the message: it carries a
-/// robot's key or the SMS signature.
-/// A provider's answer, read in chunks up to [`crate::channels::MAX_ANSWER_BYTES`]: a bigger
+/// A provider's answer, read in chunks up to [`crate::http::MAX_ANSWER_BYTES`]: a bigger
 /// one is not read further (the message may have gone out, so the send is uncertain).
 pub(crate) async fn read_answer(
     response: reqwest::Response,
     provider: &str,
 ) -> Result<Vec<u8>, SendFailure> {
-    use crate::channels::{BodyError, MAX_ANSWER_BYTES, read_capped};
+    use crate::http::{BodyError, MAX_ANSWER_BYTES, read_capped};
     read_capped(response, MAX_ANSWER_BYTES)
         .await
         .map_err(|e| match e {
@@ -187,6 +157,8 @@ pub(crate) async fn read_answer(
         })
 }
 
+/// A failed HTTP exchange classified. The URL is dropped from the message: it carries a
+/// robot's key or the SMS signature.
 pub(crate) fn http_failure(e: reqwest::Error, provider: &str) -> SendFailure {
     let timed_out = e.is_timeout();
     let connect = e.is_connect();

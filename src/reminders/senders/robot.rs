@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::sign::{aliyun_percent_encode, dingtalk_signature};
-use super::{Outgoing, SendFailure, Sent, http_client, http_failure, read_answer, status_failure};
+use super::{Outgoing, SendFailure, Sent, http_failure, read_answer, status_failure};
 use crate::reminders::channel::ReminderChannel;
 use crate::reminders::notify::ChannelConfig;
 use crate::secrets::Sensitive;
@@ -64,7 +64,7 @@ impl RobotSender {
         };
         Ok(RobotSender {
             channel,
-            http: http_client(endpoint, timeout)?,
+            http: crate::http::client(endpoint, timeout)?,
             endpoint: endpoint.clone(),
             token,
             sign_secret,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::sign::{aliyun_canonical_query, aliyun_percent_encode, aliyun_signature};
-use super::{Outgoing, SendFailure, Sent, http_client, http_failure, read_answer, status_failure};
+use super::{Outgoing, SendFailure, Sent, http_failure, read_answer, status_failure};
 use crate::reminders::notify::ChannelConfig;
 use crate::secrets::{Sensitive, random_hex};
 use crate::{Error, Result};
@@ -53,7 +53,7 @@ impl SmsSender {
             return Err(Error::Internal("not SMS settings".into()));
         };
         Ok(SmsSender {
-            http: http_client(endpoint, timeout)?,
+            http: crate::http::client(endpoint, timeout)?,
             endpoint: endpoint.clone(),
             access_key_id: access_key_id.clone(),
             secret,

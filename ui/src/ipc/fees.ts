@@ -14,7 +14,9 @@ import { call } from "./invoke";
 export type { Channel, CollectionAccount, FeeItem, IssueReport, KeptBill, Plan, PlanForm, PlanTarget, PreviewBill, UnitBills };
 
 /** Every channel, in display order (src/billing/accounts.rs `Channel::ALL`). */
-export const CHANNELS: Channel[] = ["wechat", "alipay", "unionpay", "offline-cash", "offline-bank"];
+// The channels an account can be added for. UnionPay is not among them: FeeDesk has no UnionPay
+// client, so nothing could ever be paid into such an account (the core refuses it too).
+export const CHANNELS: Channel[] = ["wechat", "alipay", "offline-cash", "offline-bank"];
 
 export const accountList = () => call<CollectionAccount[]>("account_list");
 export const accountAdd = (unit: string, channel: Channel, name: string) =>

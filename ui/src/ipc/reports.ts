@@ -3,10 +3,13 @@
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type { MonthlyReport } from "./bindings/MonthlyReport";
-import type { ReportProgress } from "./bindings/ReportProgress";
+import type { JobProgress } from "./bindings/JobProgress";
 import { call } from "./invoke";
 
-export type { MonthlyReport, ReportProgress };
+export type { MonthlyReport };
+
+/** A report's progress: the payload every long job sends. */
+export type ReportProgress = JobProgress;
 
 /** Writes the monthly report (native save dialog; `e2eOut` only in e2e runs); null when cancelled. */
 export const reportMonthlyExport = (month: string, unit: string, title: string, jobId: string, e2eOut?: string) =>

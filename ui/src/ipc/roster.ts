@@ -6,14 +6,14 @@ import type { Column } from "./bindings/Column";
 import type { ColumnOverride } from "./bindings/ColumnOverride";
 import type { Field } from "./bindings/Field";
 import type { ImportMode } from "./bindings/ImportMode";
-import type { ImportProgress } from "./bindings/ImportProgress";
+import type { JobProgress } from "./bindings/JobProgress";
 import type { ImportReport } from "./bindings/ImportReport";
 import type { RosterRequest } from "./bindings/RosterRequest";
 import type { RowError } from "./bindings/RowError";
 import type { UndoReport } from "./bindings/UndoReport";
 import { call } from "./invoke";
 
-export type { Batch, Column, ColumnOverride, Field, ImportMode, ImportProgress, ImportReport, RosterRequest, RowError, UndoReport };
+export type { Batch, Column, ColumnOverride, Field, ImportMode, ImportReport, RosterRequest, RowError, UndoReport };
 
 /** Every field a column can carry, in display order (src/roster/header.rs `Field::ALL`). */
 export const FIELDS: Field[] = [
@@ -45,6 +45,9 @@ export const rosterUndo = (batchId: number) => call<UndoReport>("roster_undo", {
 /** Asks where to save (native dialog) and copies the error workbook there; the path, or null
  *  when the user cancels. `from` must be a workbook the core wrote under the data folder. */
 export const saveErrorWorkbook = (from: string, title: string) => call<string | null>("save_error_workbook", { from, title });
+
+/** An import's progress: the payload every long job sends. */
+export type ImportProgress = JobProgress;
 
 export const IMPORT_PROGRESS_EVENT = "import-progress";
 

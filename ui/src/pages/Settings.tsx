@@ -15,7 +15,7 @@ import {
   channelAccountConfigure,
   channelAccountTest,
   channelKeyPick,
-  type ChannelAccountInfo,
+  type ChannelAccount,
   type ChannelKeysForm,
 } from "../ipc/channels";
 import { asIpcError } from "../ipc/invoke";
@@ -68,7 +68,7 @@ function ChannelAccounts() {
   );
 }
 
-function AccountRow({ account: a }: { account: ChannelAccountInfo }) {
+function AccountRow({ account: a }: { account: ChannelAccount }) {
   const { t, lang } = useI18n();
   const test = useMutation({ mutationFn: () => channelAccountTest(String(a.id)) });
   const [configuring, setConfiguring] = useState(false);
@@ -153,7 +153,7 @@ function fileLabel(channel: "wechat" | "alipay", field: KeyField): MessageKey {
 /** The channel's ids and key files: a new account (no `account`), or new keys for an existing
  *  one (`account`: its channel is fixed, its ids start filled in, and every test id is prefixed
  *  with `configure-` so the add form below never clashes with it). */
-function ChannelKeyForm({ account, onClose }: { account?: ChannelAccountInfo; onClose?: () => void }) {
+function ChannelKeyForm({ account, onClose }: { account?: ChannelAccount; onClose?: () => void }) {
   const { t } = useI18n();
   const tid = (id: string) => (account ? `configure-${id}` : id);
   const refresh = useRefreshAll();
