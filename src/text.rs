@@ -161,6 +161,18 @@ pub fn clip(value: &str) -> String {
     out
 }
 
+/// Longest message sent anywhere whole (a CLI line, the window): values in messages are
+/// already [`clip`]ped, this bounds whatever else a message carries.
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// A message bounded to [`MAX_MESSAGE_CHARS`] characters (then `…`).
+pub fn bound_message(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => message,
+        Some((at, _)) => format!("{}…", &message[..at]),
+    }
+}
+
 /// Whether a spreadsheet opening a CSV file would read the text as a formula (or start one):
 /// it begins with `=`, `+`, `-`, `@`, a tab or a carriage return. A plain signed number
 /// (`-12.50`) is a number, not a formula. Such text is stored as is; workbooks always write it
@@ -225,6 +237,14 @@ mod tests {
         assert_eq!(class_key("1(2)班"), class_key("1（2）班"));
         assert_ne!(class_key("三年级(2)班"), class_key("三年级(3)班"));
         assert_ne!(class_key("三年级二班"), class_key("三年级2班"));
+    }
+
+    #[test]
+    fn messages_are_bounded() {
+        assert_eq!(bound_message("短".into()), "短");
+        let long = bound_message("长".repeat(5000));
+        assert_eq!(long.chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert!(long.ends_with('…'));
     }
 
     #[test]

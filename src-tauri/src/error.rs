@@ -17,10 +17,12 @@ pub struct IpcError {
 }
 
 impl IpcError {
+    /// The message is bounded (values quoted in it are clipped by the core already), so no
+    /// file's content can flood the window.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
-            message: message.into(),
+            message: feedesk::text::bound_message(message.into()),
         }
     }
 
@@ -54,6 +56,15 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({ "code": "not_found", "message": "no such unit" })
+        );
+    }
+
+    #[test]
+    fn long_messages_are_bounded() {
+        let error = IpcError::from(feedesk::Error::ImportFormat("x".repeat(1 << 20)));
+        assert_eq!(
+            error.message.chars().count(),
+            feedesk::text::MAX_MESSAGE_CHARS + 1
         );
     }
 

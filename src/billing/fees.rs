@@ -25,6 +25,7 @@ const SELECT: &str = "SELECT f.id, f.unit_id, u.code AS unit_code, f.name
 
 /// Adds a fee item to a unit.
 pub async fn add_fee(desk: &FeeDesk, unit_code: &str, name: &str) -> Result<FeeItem> {
+    crate::org::refuse_control(name, "fee item")?;
     let name = normalize(name);
     if name.is_empty() || name.chars().count() > 60 || name.contains('/') {
         return Err(Error::Validation(

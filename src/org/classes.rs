@@ -26,6 +26,7 @@ pub async fn add_class(
     term_name: &str,
     name: &str,
 ) -> Result<Class> {
+    super::units::refuse_control(name, "class")?;
     let name = normalize(name);
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::Validation(

@@ -17,5 +17,5 @@ pub use overview::{Overview, overview};
 pub use terms::{Term, add_term, find_term, list_terms};
 pub use units::{
     Unit, UnitKind, UnitNode, add_unit, archive_unit, find_unit, init, list_units, move_unit,
-    rename_unit, subtree, subtree_ids, tree,
+    refuse_control, rename_unit, subtree, subtree_ids, tree,
 };

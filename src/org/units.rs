@@ -123,6 +123,7 @@ fn clean_code(code: &str) -> Result<String> {
 }
 
 fn clean_name(name: &str, what: &str) -> Result<String> {
+    refuse_control(name, what)?;
     let name = normalize(name);
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::Validation(format!(
@@ -130,6 +131,17 @@ fn clean_name(name: &str, what: &str) -> Result<String> {
         )));
     }
     Ok(name)
+}
+
+/// Refuses a name holding a control character or an invisible direction override.
+pub fn refuse_control(name: &str, what: &str) -> Result<()> {
+    match crate::text::forbidden_char(name) {
+        Some(c) => Err(Error::Validation(format!(
+            "the {what} name holds the invisible control character U+{:04X}; retype it",
+            c as u32
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Creates the institution: its headquarters, code `HQ`.

@@ -10,6 +10,7 @@ use super::statement::{
     LineKind, StatementLine, StatementTotals, bad_line, column, next_line, parse_scaled, parse_time,
 };
 use crate::Result;
+use crate::text::clip;
 
 struct Columns {
     count: usize,
@@ -185,7 +186,12 @@ pub(crate) fn read(
 
 /// `N笔，商家实收共X元，…` -> (N, X in fen).
 fn total(rest: &str, line_no: u64) -> Result<(i64, i64)> {
-    let bad = || bad_line(line_no, format!("the totals line '{rest}' cannot be read"));
+    let bad = || {
+        bad_line(
+            line_no,
+            format!("the totals line '{}' cannot be read", clip(rest)),
+        )
+    };
     let (count, rest) = rest.split_once('笔').ok_or_else(bad)?;
     let count: i64 = count.trim().parse().map_err(|_| bad())?;
     let start = rest.find('共').ok_or_else(bad)? + '共'.len_utf8();
@@ -209,7 +215,7 @@ fn row(parts: &[&str], cols: &Columns, line_no: u64, sums: &mut Sums) -> Result<
         parse_scaled(parts[i], places).ok_or_else(|| {
             bad_line(
                 line_no,
-                format!("{name} '{}' is not an amount in yuan", parts[i]),
+                format!("{name} '{}' is not an amount in yuan", clip(parts[i])),
             )
         })
     };
@@ -218,7 +224,7 @@ fn row(parts: &[&str], cols: &Columns, line_no: u64, sums: &mut Sums) -> Result<
             line_no,
             format!(
                 "完成时间 '{}' is not a time like 2026-11-22 10:15:03",
-                parts[cols.finished]
+                clip(parts[cols.finished])
             ),
         )
     })?;
@@ -244,7 +250,10 @@ fn row(parts: &[&str], cols: &Columns, line_no: u64, sums: &mut Sums) -> Result<
         other => {
             return Err(bad_line(
                 line_no,
-                format!("业务类型 '{other}' is not 交易 or 退款"),
+                format!(
+                    "业务类型 '{other}' is not 交易 or 退款",
+                    other = clip(other)
+                ),
             ));
         }
     };

@@ -10,6 +10,7 @@ use super::statement::{
     LineKind, StatementLine, StatementTotals, bad_line, column, next_line, parse_scaled, parse_time,
 };
 use crate::Result;
+use crate::text::clip;
 
 /// The column indexes this reader needs.
 struct Columns {
@@ -135,7 +136,7 @@ fn amount(parts: &[&str], index: usize, name: &str, line_no: u64) -> Result<i64>
     parse_scaled(parts[index], 2).ok_or_else(|| {
         bad_line(
             line_no,
-            format!("{name} '{}' is not an amount in yuan", parts[index]),
+            format!("{name} '{}' is not an amount in yuan", clip(parts[index])),
         )
     })
 }
@@ -152,7 +153,7 @@ fn row(
             line_no,
             format!(
                 "交易时间 '{}' is not a time like 2026-11-22 10:15:03",
-                parts[cols.time]
+                clip(parts[cols.time])
             ),
         )
     })?;
@@ -161,7 +162,7 @@ fn row(
     let fee_e5 = parse_scaled(parts[cols.fee], 5).ok_or_else(|| {
         bad_line(
             line_no,
-            format!("手续费 '{}' is not an amount", parts[cols.fee]),
+            format!("手续费 '{}' is not an amount", clip(parts[cols.fee])),
         )
     })?;
     sums.settle_fen += settle;
@@ -189,7 +190,10 @@ fn row(
         other => {
             return Err(bad_line(
                 line_no,
-                format!("交易状态 '{other}' is not SUCCESS, REFUND or REVOKED"),
+                format!(
+                    "交易状态 '{other}' is not SUCCESS, REFUND or REVOKED",
+                    other = clip(other)
+                ),
             ));
         }
     };
@@ -246,8 +250,12 @@ fn check_summary(
     }
     let get = |name: &str, places: u32| -> Result<i64> {
         let i = column(&header, name, header_line)?;
-        parse_scaled(parts[i], places)
-            .ok_or_else(|| bad_line(line_no, format!("{name} '{}' is not a number", parts[i])))
+        parse_scaled(parts[i], places).ok_or_else(|| {
+            bad_line(
+                line_no,
+                format!("{name} '{}' is not a number", clip(parts[i])),
+            )
+        })
     };
     let checks = [
         ("总交易单数", get("总交易单数", 0)?, sums.rows, 0),

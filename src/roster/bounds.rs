@@ -143,7 +143,7 @@ fn declared_unique_count(head: &[u8]) -> Option<u64> {
             continue;
         }
         let quote = value.chars().next()?;
-        let value = value[1..].split(quote).next()?;
+        let value = value[quote.len_utf8()..].split(quote).next()?;
         let value = value.strip_prefix('+').unwrap_or(value);
         if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
             return None;
@@ -181,5 +181,9 @@ mod tests {
         );
         assert_eq!(declared_unique_count(br#"<sst count="3">"#), None);
         assert_eq!(declared_unique_count(br#"<sst uniqueCount="-1">"#), None);
+        assert_eq!(
+            declared_unique_count("<sst uniqueCount=“5”>".as_bytes()),
+            None
+        );
     }
 }

@@ -14,6 +14,8 @@ use crate::{Error, Result};
 
 /// The first column holds the original sheet row number.
 const ROW_HEADER: &str = "原行号 Row";
+/// Rows whose offending cells also get a note (the reason column lists every problem anyway).
+const MAX_NOTED_ROWS: usize = 1000;
 /// The last column lists every problem of the row.
 const REASON_HEADER: &str = "问题 Problems";
 
@@ -59,7 +61,9 @@ pub fn write(
         .set_text_wrap();
 
     let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
+    // Rows go to a temporary file as they are written: a roster with 100,000 rejected rows
+    // must not hold them all in memory a second time.
+    let sheet = book.add_worksheet_with_constant_memory().map_err(fail)?;
     sheet.set_name("错误 Errors").map_err(fail)?;
     sheet
         .write_string_with_format(0, 0, ROW_HEADER, &bold)
@@ -101,6 +105,11 @@ pub fn write(
                 write_cell(sheet, out, col(i + 1), &value, None).map_err(fail)?;
             } else {
                 write_cell(sheet, out, col(i + 1), &value, Some(&bad)).map_err(fail)?;
+                // Each note costs kilobytes until the file is saved; past the first rows the
+                // red fill and the reason column say the same.
+                if n >= MAX_NOTED_ROWS {
+                    continue;
+                }
                 let note = here
                     .iter()
                     .map(|e| e.message.as_str())

@@ -18,6 +18,7 @@ mod plan;
 pub mod source;
 mod undo;
 pub mod validate;
+mod xls_scan;
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -213,7 +214,7 @@ pub async fn import_roster(
         }
         None => None,
     };
-    let rejected = parsed.error_rows.len() as u64;
+    let rejected = parsed.rejected;
     let refused = all_or_nothing && rejected > 0;
     let batch_id = match writer {
         Some(w) if !refused && totals.changes_anything() => {

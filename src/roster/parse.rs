@@ -17,6 +17,11 @@ use crate::{Error, Result};
 /// Valid rows are handed on in chunks of this many, so writing starts while reading goes on.
 pub const CHUNK: usize = 8192;
 
+/// Rows with problems kept in detail (their problems for the report, their cells for the error
+/// workbook); past them rows are only counted, and the report says so. Keeps a file of a
+/// million bad rows from holding a million reports in memory.
+pub const MAX_DETAILED_ERROR_ROWS: usize = 20_000;
+
 /// Receives chunks of valid rows, in sheet order.
 pub type CandidateSink<'a> = dyn FnMut(Vec<Candidate>) -> Result<()> + Send + 'a;
 
@@ -35,6 +40,8 @@ pub struct Parsed {
     pub errors: Vec<RowError>,
     /// The original cells of every row with a problem, for the error workbook.
     pub error_rows: Vec<(u32, Vec<Cell>)>,
+    /// Every row rejected, detailed or not.
+    pub rejected: u64,
     /// Rows below the header through the last one holding anything.
     pub rows_read: u64,
     /// Of those, rows with nothing in them.
@@ -104,6 +111,7 @@ fn parse_sheet(
     let mut body: Option<Body<'_>> = None;
     let mut no_header = false;
     let rows_hint = book.row_count_hint(sheet).unwrap_or(0);
+    let column_limit = book.column_limit();
     book.read_rows(sheet, &mut |row, cells| {
         if let Some(body) = body.as_mut() {
             body.row(row, cells, progress, cancel, sink)?;
@@ -123,6 +131,7 @@ fn parse_sheet(
             sink,
         )? {
             Some(b) => {
+                column_limit.store(b.kept_columns, std::sync::atomic::Ordering::Relaxed);
                 body = Some(b);
                 Ok(ControlFlow::Continue(()))
             }
@@ -157,6 +166,7 @@ struct Body<'a> {
     pending: Vec<Candidate>,
     errors: Vec<RowError>,
     error_rows: Vec<(u32, Vec<Cell>)>,
+    rejected: u64,
     last_row: u32,
     /// Columns of a row kept for the error workbook: through the last mapped column, and the
     /// headed ones up to a bound (a cell far to the right must not make every kept row huge).
@@ -202,6 +212,7 @@ impl<'a> Body<'a> {
             pending: Vec::with_capacity(CHUNK),
             errors: Vec::new(),
             error_rows: Vec::new(),
+            rejected: 0,
             last_row: header_row,
             kept_columns,
             non_blank: 0,
@@ -262,6 +273,10 @@ impl<'a> Body<'a> {
             }
             Err(mut e) => {
                 self.rejected_any.store(true, Ordering::SeqCst);
+                self.rejected += 1;
+                if self.error_rows.len() >= MAX_DETAILED_ERROR_ROWS {
+                    return Ok(());
+                }
                 self.errors.append(&mut e);
                 let mut cells = cells;
                 cells.truncate(self.kept_columns);
@@ -288,6 +303,19 @@ impl<'a> Body<'a> {
         });
         let rows_read = u64::from(self.last_row.saturating_sub(self.header_row));
         let (columns, class_merges) = self.validator.finish();
+        let detailed = self.error_rows.len() as u64;
+        if self.rejected > detailed {
+            self.errors.push(RowError {
+                row: self.last_row,
+                column: String::new(),
+                field: None,
+                code: "too_many_problems",
+                message: format!(
+                    "{} rows have problems; only the first {detailed} are listed (and in the error workbook): fix them and check the file again",
+                    self.rejected
+                ),
+            });
+        }
         Ok(Parsed {
             sheet: sheet.to_string(),
             header_row: self.header_row,
@@ -296,6 +324,7 @@ impl<'a> Body<'a> {
             class_merges,
             errors: self.errors,
             error_rows: self.error_rows,
+            rejected: self.rejected,
             rows_read,
             blank: rows_read.saturating_sub(self.non_blank),
         })

@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use calamine::{Ods, Reader, Xls, Xlsb, Xlsx};
 
@@ -50,6 +52,9 @@ impl RosterFile {
         if format == Format::Xlsx {
             bounds::check_shared_strings(path)?;
         }
+        if format == Format::Xls {
+            super::xls_scan::check_xls(path)?;
+        }
         Ok(RosterFile {
             path: path.to_path_buf(),
             format,
@@ -81,6 +86,7 @@ impl RosterFile {
         Ok(Book {
             path: self.path.clone(),
             kind,
+            columns: Arc::new(AtomicUsize::new(usize::MAX)),
         })
     }
 }
@@ -89,6 +95,7 @@ impl RosterFile {
 pub struct Book {
     path: PathBuf,
     kind: Kind,
+    columns: Arc<AtomicUsize>,
 }
 
 enum Kind {
@@ -131,8 +138,15 @@ impl Book {
         .map(|n| n.min(ROWS_HINT_CAP))
     }
 
+    /// A handle on the columns kept of each streamed row: once the importer knows the columns
+    /// it needs it lowers this, and cells further right are folded into one marker cell.
+    pub fn column_limit(&self) -> Arc<AtomicUsize> {
+        self.columns.clone()
+    }
+
     /// Visits every non-empty row of `sheet` in order until the visitor breaks.
     pub fn read_rows(&mut self, sheet: &str, visit: &mut RowVisitor<'_>) -> Result<()> {
+        let columns = self.columns.clone();
         let path = self.path.clone();
         let bad = |e: &dyn std::fmt::Display| {
             Error::ImportFormat(format!("{} cannot be read: {e}", path.display()))
@@ -141,7 +155,7 @@ impl Book {
             Kind::Xlsx(book) => {
                 let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| bad(&e))?;
                 bounds::check_cells(sheet, reader.dimensions().len())?;
-                stream(sheet, visit, || {
+                stream(sheet, &columns, visit, || {
                     reader
                         .next_cell_with_formula_metadata()
                         .map(|c| {
@@ -159,7 +173,7 @@ impl Book {
             Kind::Xlsb(book) => {
                 let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| bad(&e))?;
                 bounds::check_cells(sheet, reader.dimensions().len())?;
-                stream(sheet, visit, || {
+                stream(sheet, &columns, visit, || {
                     reader
                         .next_cell()
                         .map(|c| c.map(|c| (c.get_position(), Cell::from(c.get_value().clone()))))
@@ -182,6 +196,7 @@ impl Book {
 /// Groups a stream of cells (row-major, as XLSX/XLSB store them) into rows.
 fn stream(
     sheet: &str,
+    columns: &AtomicUsize,
     visit: &mut RowVisitor<'_>,
     mut next: impl FnMut() -> Result<Option<((u32, u32), Cell)>>,
 ) -> Result<()> {
@@ -202,11 +217,19 @@ fn stream(
             }
             current = Some(r);
         }
-        let c = c as usize;
+        let mut c = c as usize;
+        let limit = columns.load(Ordering::Relaxed);
+        if c > limit {
+            // Past the columns the importer keeps: only that the row holds something matters
+            // (so it is never taken for blank), not where; a row is never padded out to XFD.
+            c = limit;
+        }
         if row.len() <= c {
             row.resize(c + 1, Cell::Empty);
         }
-        row[c] = value;
+        if c < limit || row[c] == Cell::Empty {
+            row[c] = value;
+        }
     }
     if let Some(prev) = current {
         let _ = visit(prev + 1, row)?;
@@ -340,8 +363,16 @@ fn read_csv(path: &Path, visit: &mut RowVisitor<'_>) -> Result<()> {
     File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(|e| Error::io(path, e))?;
-    let text = decode_text(path, &bytes)?;
-    drop(bytes);
+    // UTF-8 (the common case) becomes the text in place, without a second copy of the file.
+    let text = match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..'\u{feff}'.len_utf8());
+            }
+            text
+        }
+        Err(e) => decode_text(path, e.as_bytes())?,
+    };
     let sheet = csv_sheet_name(path);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)

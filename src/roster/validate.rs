@@ -110,9 +110,14 @@ pub struct Validator<'a> {
     class_names: FxHashMap<(i64, String), String>,
     /// Names read that were taken as another spelling of a class: (store id, class) -> names.
     merged: BTreeMap<(i64, String), BTreeSet<String>>,
-    seen_members: FxHashMap<(i64, String), u32>,
-    /// Valid ID numbers seen (always 18 ASCII bytes), with their row and member number.
-    seen_ids: FxHashMap<[u8; 18], (u32, String)>,
+    /// (store, member number) seen, by a 64-bit digest, with the row: 16 bytes a row however
+    /// long the numbers, so a file of millions of rows stays small. Two different numbers
+    /// sharing a digest (odds about 1 in 10^7 for a million rows) would be reported as a
+    /// duplicate naming the earlier row, never merged silently.
+    seen_members: FxHashMap<u64, u32>,
+    /// Valid ID numbers seen (always 18 ASCII bytes), with their row and the digest of the
+    /// member number that carried it.
+    seen_ids: FxHashMap<[u8; 18], (u32, u64)>,
 }
 
 impl<'a> Validator<'a> {
@@ -414,7 +419,10 @@ impl<'a> Validator<'a> {
         // Duplicates are judged only between rows whose identity is readable; the later row
         // is the one reported.
         if let (Some(unit_id), Some(no)) = (unit_id, &member_no) {
-            match self.seen_members.get(&(unit_id, no.clone())) {
+            let member_key = member_digest(unit_id, no);
+            // The ID check compares member numbers alone, whatever the store.
+            let number_key = member_digest(0, no);
+            match self.seen_members.get(&member_key) {
                 Some(first) => err(
                     Field::MemberNo,
                     "duplicate_in_file",
@@ -423,7 +431,7 @@ impl<'a> Validator<'a> {
                     ),
                 ),
                 None => {
-                    self.seen_members.insert((unit_id, no.clone()), row);
+                    self.seen_members.insert(member_key, row);
                 }
             }
             if let Some(key) = id_number
@@ -431,16 +439,14 @@ impl<'a> Validator<'a> {
                 .and_then(|id| <[u8; 18]>::try_from(id.as_bytes()).ok())
             {
                 match self.seen_ids.get(&key) {
-                    Some((first, other_no)) if other_no != no => err(
+                    Some((first, other)) if *other != number_key => err(
                         Field::IdNumber,
                         "duplicate_id_number",
-                        format!(
-                            "this ID number is already used by member {other_no} in row {first}"
-                        ),
+                        format!("this ID number is already used by another member, in row {first}"),
                     ),
                     Some(_) => {}
                     None => {
-                        self.seen_ids.insert(key, (row, no.clone()));
+                        self.seen_ids.insert(key, (row, number_key));
                     }
                 }
             }
@@ -539,6 +545,16 @@ impl<'a> Validator<'a> {
         }
         Ok(unit.id)
     }
+}
+
+/// A 64-bit digest of (store, member number): SipHash with fixed keys, so it is the same in
+/// every run and spread evenly whatever the numbers look like.
+fn member_digest(unit_id: i64, member_no: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    unit_id.hash(&mut h);
+    member_no.hash(&mut h);
+    h.finish()
 }
 
 fn header_of(columns: &[Column], field: Field) -> String {

@@ -63,6 +63,8 @@ async fn rejected_rows_with_a_far_cell_stay_small() {
         sheet.write_string(r, 2, "12345").unwrap();
         sheet.write_string(r, 16_383, "far").unwrap();
     }
+    // A row holding nothing but the far cell is a row with problems, not a blank one.
+    sheet.write_string(rows + 1, 16_383, "only far").unwrap();
     book.save(&plain).unwrap();
     // Without its <dimension> the sheet declares no size to refuse it by.
     let file = env.path("far.xlsx");
@@ -91,13 +93,14 @@ async fn rejected_rows_with_a_far_cell_stay_small() {
     );
     within_bound(peak);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["rejected"], u64::from(rows));
+    assert_eq!(report["rejected"], u64::from(rows) + 1);
+    assert_eq!(report["blank"], 0);
     // The error workbook holds the mapped columns, not 16,384 of them.
     let mut book: calamine::Xlsx<_> = calamine::open_workbook(&errors).unwrap();
     let range = calamine::Reader::worksheet_range_at(&mut book, 0)
         .unwrap()
         .unwrap();
-    assert_eq!(range.get_size(), (rows as usize + 1, 5));
+    assert_eq!(range.get_size(), (rows as usize + 2, 5));
 }
 
 /// Writes a CSV roster: the header, then `rows` of (member no, name, phone).
@@ -265,4 +268,180 @@ async fn a_formula_never_calculated_is_reported_as_such() {
         "{message}"
     );
     assert!(message.contains("open and save the file in Excel or WPS, or paste values"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn control_characters_are_refused_in_names_typed_by_hand() {
+    let env = ready().await;
+    let desk = env.desk().await;
+    let err = feedesk::org::add_class(&desk, "XH", TERM, "三班\u{0}")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("U+0000"), "{err}");
+    let err = feedesk::org::add_unit(
+        &desk,
+        "EAST",
+        feedesk::org::UnitKind::Store,
+        "NEW",
+        "新\u{202E}校区",
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("U+202E"), "{err}");
+    let err = feedesk::billing::add_fee(&desk, "HQ", "学费\u{7}")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("U+0007"), "{err}");
+}
+
+/// A minimal compound file (.xls container) holding `workbook` as its Workbook stream; with
+/// `looping_directory` the directory's sector chain points back at itself.
+fn compound_file(workbook: &[u8], looping_directory: bool) -> Vec<u8> {
+    const END: u32 = 0xFFFF_FFFE;
+    let mut stream = workbook.to_vec();
+    stream.resize(stream.len().max(4096).div_ceil(512) * 512, 0);
+    let n = stream.len() / 512;
+    let mut header = vec![0u8; 512];
+    header[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    let put = |b: &mut Vec<u8>, at: usize, v: &[u8]| b[at..at + v.len()].copy_from_slice(v);
+    put(&mut header, 0x18, &0x3Eu16.to_le_bytes());
+    put(&mut header, 0x1A, &3u16.to_le_bytes());
+    put(&mut header, 0x1C, &0xFFFEu16.to_le_bytes());
+    put(&mut header, 0x1E, &9u16.to_le_bytes());
+    put(&mut header, 0x20, &6u16.to_le_bytes());
+    put(&mut header, 0x2C, &1u32.to_le_bytes());
+    put(&mut header, 0x30, &1u32.to_le_bytes());
+    put(&mut header, 0x38, &4096u32.to_le_bytes());
+    put(&mut header, 0x3C, &END.to_le_bytes());
+    put(&mut header, 0x44, &END.to_le_bytes());
+    for i in 0..109 {
+        put(&mut header, 0x4C + 4 * i, &u32::MAX.to_le_bytes());
+    }
+    put(&mut header, 0x4C, &0u32.to_le_bytes());
+    let mut fat = vec![u32::MAX; 128];
+    fat[0] = 0xFFFF_FFFD;
+    fat[1] = if looping_directory { 1 } else { END };
+    for i in 0..n {
+        fat[2 + i] = if i + 1 == n { END } else { (3 + i) as u32 };
+    }
+    let fat: Vec<u8> = fat.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let entry = |name: &str, kind: u8, child: u32, start: u32, size: u32| {
+        let mut e = vec![0u8; 128];
+        let units: Vec<u16> = name.encode_utf16().chain([0]).collect();
+        for (i, u) in units.iter().enumerate() {
+            e[2 * i..2 * i + 2].copy_from_slice(&u.to_le_bytes());
+        }
+        e[64..66].copy_from_slice(&((units.len() * 2) as u16).to_le_bytes());
+        e[66] = kind;
+        e[67] = 1;
+        e[68..72].copy_from_slice(&u32::MAX.to_le_bytes());
+        e[72..76].copy_from_slice(&u32::MAX.to_le_bytes());
+        e[76..80].copy_from_slice(&child.to_le_bytes());
+        e[116..120].copy_from_slice(&start.to_le_bytes());
+        e[120..124].copy_from_slice(&size.to_le_bytes());
+        e
+    };
+    let mut dir = entry("Root Entry", 5, 1, END, 0);
+    dir.extend(entry("Workbook", 2, u32::MAX, 2, stream.len() as u32));
+    dir.resize(512, 0);
+    let mut out = header;
+    out.extend(fat);
+    out.extend(dir);
+    out.extend(stream);
+    out
+}
+
+/// A BIFF8 workbook stream: BOF, then a Dimensions record of `rows` x `cols`.
+fn biff_with_dimensions(rows: u32, cols: u16) -> Vec<u8> {
+    let mut s = vec![0x09, 0x08, 16, 0, 0x00, 0x06, 0x05, 0x00];
+    s.extend([0u8; 12]);
+    s.extend([0x00, 0x02, 14, 0]);
+    s.extend(0u32.to_le_bytes());
+    s.extend(rows.to_le_bytes());
+    s.extend(0u16.to_le_bytes());
+    s.extend(cols.to_le_bytes());
+    s.extend([0, 0]);
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_xls_declaring_a_huge_sheet_is_refused_before_reading() {
+    let env = ready().await;
+    let file = env.path("huge.xls");
+    std::fs::write(
+        &file,
+        compound_file(&biff_with_dimensions(65_536, 65_535), false),
+    )
+    .unwrap();
+    let (out, peak) = run_measured(&env.data_dir(), &import_args(file.to_str().unwrap(), &[]));
+    let line = refused_within_bound(&out, peak);
+    assert!(line.contains("huge.xls"), "{line}");
+    assert!(line.contains("declares 4294901760 cells"), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_xls_whose_sector_chain_loops_is_refused() {
+    let env = ready().await;
+    let file = env.path("loop.xls");
+    std::fs::write(&file, compound_file(&biff_with_dimensions(10, 3), true)).unwrap();
+    let (out, peak) = run_measured(&env.data_dir(), &import_args(file.to_str().unwrap(), &[]));
+    let line = refused_within_bound(&out, peak);
+    assert!(
+        line.contains("loop.xls is a damaged .xls workbook"),
+        "{line}"
+    );
+    assert!(line.contains("loops"), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sound_xls_container_passes_the_scan() {
+    let env = ready().await;
+    let file = env.path("small.xls");
+    std::fs::write(&file, compound_file(&biff_with_dimensions(10, 3), false)).unwrap();
+    let (out, peak) = run_measured(&env.data_dir(), &import_args(file.to_str().unwrap(), &[]));
+    let line = refused_within_bound(&out, peak);
+    // The container is sound; what it lacks (sheets, a header) is the reader's to say.
+    assert!(
+        !line.contains("damaged .xls") && !line.contains("declares"),
+        "{line}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_million_bad_rows_are_counted_not_all_kept() {
+    let env = ready().await;
+    let file = env.path("bad.csv");
+    let rows = 1_000_000u64;
+    std::fs::write(
+        &file,
+        csv_roster((1..=rows).map(|i| format!("S{i:07},x,1"))),
+    )
+    .unwrap();
+    let errors = env.path("errors.xlsx");
+    let (out, peak) = run_measured(
+        &env.data_dir(),
+        &import_args(
+            file.to_str().unwrap(),
+            &["--errors-out", errors.to_str().unwrap(), "--json"],
+        ),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    within_bound(peak);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rejected"], rows, "every bad row is counted");
+    let listed = report["errors"].as_array().unwrap();
+    let last = listed.last().unwrap();
+    assert_eq!(last["code"], "too_many_problems");
+    assert!(
+        last["message"]
+            .as_str()
+            .unwrap()
+            .contains("1000000 rows have problems; only the first 20000"),
+        "{last}"
+    );
 }

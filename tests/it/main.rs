@@ -39,6 +39,7 @@ mod roster_import;
 mod secret_scan;
 mod secrets_keyring;
 mod layers;
+mod hostile_amounts;
 mod hostile_http;
 mod hostile_output;
 mod hostile_spreadsheets;

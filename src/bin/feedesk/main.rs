@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run::run(args)) {
         Ok(code) => code,
         Err(e) => {
-            let line = e.to_string().replace('\n', " ");
+            let line = feedesk::text::bound_message(e.to_string().replace('\n', " "));
             eprintln!("error: {line}");
             ExitCode::from(1)
         }

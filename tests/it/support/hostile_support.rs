@@ -34,7 +34,39 @@ pub fn run_measured(data_dir: &Path, args: &[&str]) -> (Output, u64) {
         err.read_to_end(&mut v).unwrap();
         v
     });
+    // The child's own high-water mark, polled while it runs: wait4's figure also counts the
+    // test process's memory at spawn time (the child starts in its address space), so it is
+    // an upper bound, and that is what is asserted; this one is printed beside it.
+    let pid = child.id();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let poller = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut hwm = 0u64;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                if let Some(kib) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                    .ok()
+                    .and_then(|s| {
+                        s.lines()
+                            .find_map(|l| l.strip_prefix("VmHWM:"))
+                            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                    })
+                {
+                    hwm = hwm.max(kib);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            hwm
+        })
+    };
     let (status, peak) = wait_measured(child);
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let own = poller.join().unwrap();
+    eprintln!(
+        "child peak RSS: {} MB (polled), at most {} MB (wait4)",
+        own / 1024,
+        peak / 1024
+    );
     let output = Output {
         status,
         stdout: out.join().unwrap(),

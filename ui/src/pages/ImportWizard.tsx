@@ -235,6 +235,18 @@ export function ImportWizard({ onHistory }: { onHistory: () => void }) {
               {t("import.repreview")}
             </button>
           )}
+          {report.class_merges.length > 0 && (
+            <>
+              <h4>{t("import.merged")}</h4>
+              <ul data-testid="preview-class-merges">
+                {report.class_merges.map((m) => (
+                  <li key={`${m.store}/${m.class}`}>
+                    {t("import.mergedLine", { store: m.store, class: m.class, names: m.names.join("、") })}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
           <h4>{t("import.errors")}</h4>
           <ProblemTable report={report} />
         </section>
