@@ -2,6 +2,7 @@
 //! books), its terms, the classes each store runs in a term, and the members of each store.
 
 mod classes;
+mod contact;
 mod email;
 mod members;
 mod overview;
@@ -9,6 +10,7 @@ mod terms;
 mod units;
 
 pub use classes::{Class, add_class, find_class, list_classes};
+pub use contact::{find_member_ref, set_member_contact};
 pub use email::check_email;
 pub use members::{
     Member, MemberFilter, MemberPage, list_members, mask_id_number, mask_phone, member_page,

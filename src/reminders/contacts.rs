@@ -7,36 +7,9 @@ use serde_json::json;
 use super::channel::ReminderChannel;
 use crate::audit::{self, Entry};
 pub use crate::org::check_email;
+use crate::org::{find_member_ref, set_member_contact};
 use crate::text::normalize;
 use crate::{Error, FeeDesk, Result};
-
-/// A member found by `STORE/NO` or a member number unique across stores.
-async fn member_id(desk: &FeeDesk, member: &str) -> Result<(i64, String)> {
-    let text = normalize(member);
-    let (store, no) = match text.split_once('/') {
-        Some((s, n)) => (Some(s.to_ascii_uppercase()), n.to_string()),
-        None => (None, text.clone()),
-    };
-    let found: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT m.id, u.code FROM members m JOIN units u ON u.id = m.unit_id
-         WHERE m.member_no = ? AND (? IS NULL OR u.code = ?)",
-    )
-    .bind(&no)
-    .bind(&store)
-    .bind(&store)
-    .fetch_all(desk.db().pool())
-    .await?;
-    match found.as_slice() {
-        [] => Err(Error::NotFound(format!(
-            "no member '{text}'; `feedesk member list` shows them"
-        ))),
-        [(id, code)] => Ok((*id, format!("{code}/{no}"))),
-        _ => Err(Error::Validation(format!(
-            "{} stores have a member '{no}'; write STORE/{no}",
-            found.len()
-        ))),
-    }
-}
 
 /// Parses `email,sms` into personal channels.
 pub fn parse_preferred(text: &str) -> Result<Vec<ReminderChannel>> {
@@ -69,7 +42,7 @@ pub async fn set_contact(
     email: Option<&str>,
     channels: Option<&str>,
 ) -> Result<()> {
-    let (id, label) = member_id(desk, member).await?;
+    let (id, label) = find_member_ref(desk, member).await?;
     let email = match email.map(normalize) {
         Some(e) if e.is_empty() => Some(None),
         Some(e) => Some(Some(check_email(&e).ok_or_else(|| {
@@ -89,41 +62,7 @@ pub async fn set_contact(
         }
         None => None,
     };
-    let now = desk.now_text();
-    let mut tx = desk.db().write().await?;
-    let before: (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT guardian_email, preferred_channels FROM members WHERE id = ?")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-    let after = (
-        email.clone().unwrap_or(before.0.clone()),
-        channels.clone().unwrap_or(before.1.clone()),
-    );
-    sqlx::query(
-        "UPDATE members SET guardian_email = ?, preferred_channels = ?, updated_at = ? WHERE id = ?",
-    )
-    .bind(&after.0)
-    .bind(&after.1)
-    .bind(&now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    audit::append(
-        &mut tx,
-        &now,
-        Entry {
-            actor: desk.actor(),
-            action: "member.contact",
-            entity: "member",
-            entity_id: label,
-            before: Some(json!({"guardian_email": before.0, "preferred_channels": before.1})),
-            after: Some(json!({"guardian_email": after.0, "preferred_channels": after.1})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    set_member_contact(desk, id, &label, email, channels).await
 }
 
 /// A stopped member or a paused bill, as listed.
@@ -151,7 +90,7 @@ fn reason_of(reason: &str, what: &str) -> Result<String> {
 
 /// Puts a member on the stop list (`stop = true`) or takes them off.
 pub async fn set_stop(desk: &FeeDesk, member: &str, stop: bool, reason: &str) -> Result<()> {
-    let (id, label) = member_id(desk, member).await?;
+    let (id, label) = find_member_ref(desk, member).await?;
     set_hold(desk, &STOP, id, label, stop, reason).await
 }
 
