@@ -18,7 +18,7 @@ mod sync;
 
 pub use collect::{CollectOrder, collect};
 pub use export::{QrExport, export_class_qr};
-pub use orders::{ChannelOrder, list_orders};
+pub use orders::{ChannelOrder, list_orders, mark_paid_by_statement, statement_order};
 pub use qr::{qr_png, qr_svg};
 pub use refund::refund_via_channel;
 pub use sync::{SyncReport, check_order_now, close_order, sync_orders};

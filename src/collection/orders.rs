@@ -123,6 +123,43 @@ pub(crate) async fn order_by_no(desk: &FeeDesk, out_trade_no: &str) -> Result<Or
     .ok_or_else(|| Error::NotFound(format!("no channel order {out_trade_no}")))
 }
 
+/// The order a channel statement names, when it is one of FeeDesk's: its id, its bill and
+/// its status. For reconciliation, which may read orders only through here.
+pub async fn statement_order(
+    desk: &FeeDesk,
+    out_trade_no: &str,
+) -> Result<Option<(i64, i64, String)>> {
+    Ok(
+        sqlx::query_as("SELECT id, bill_id, status FROM channel_orders WHERE out_trade_no = ?")
+            .bind(out_trade_no)
+            .fetch_optional(desk.db().pool())
+            .await?,
+    )
+}
+
+/// Marks order `id` paid by a payment recorded elsewhere (reconciliation recording a payment
+/// the channel confirmed), once: an order already paid is left as it is.
+pub async fn mark_paid_by_statement(
+    desk: &FeeDesk,
+    id: i64,
+    transaction_id: &str,
+    payment_id: i64,
+) -> Result<()> {
+    let mut tx = desk.db().write().await?;
+    sqlx::query(
+        "UPDATE channel_orders SET status = 'paid', transaction_id = ?, payment_id = ?,
+             note = 'recorded by reconciliation', updated_at = ? WHERE id = ? AND status <> 'paid'",
+    )
+    .bind(transaction_id)
+    .bind(payment_id)
+    .bind(desk.now_text())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Sets an order's outcome (only while it is still open: a settled order never changes).
 pub(crate) async fn finish(
     desk: &FeeDesk,

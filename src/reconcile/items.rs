@@ -296,12 +296,7 @@ async fn record_missing(
         )));
     };
     let order: Option<(i64, i64, String)> = match &item.out_trade_no {
-        Some(no) => {
-            sqlx::query_as("SELECT id, bill_id, status FROM channel_orders WHERE out_trade_no = ?")
-                .bind(no)
-                .fetch_optional(desk.db().pool())
-                .await?
-        }
+        Some(no) => crate::collection::statement_order(desk, no).await?,
         None => None,
     };
     let (bill, key) = match (&order, bill_id) {
@@ -352,18 +347,8 @@ async fn record_missing(
     if let Some((order_id, _, status)) = order
         && status != "paid"
     {
-        let mut tx = desk.db().write().await?;
-        sqlx::query(
-            "UPDATE channel_orders SET status = 'paid', transaction_id = ?, payment_id = ?,
-                 note = 'recorded by reconciliation', updated_at = ? WHERE id = ? AND status <> 'paid'",
-        )
-        .bind(&transaction_id)
-        .bind(paid.payment_id)
-        .bind(desk.now_text())
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        crate::collection::mark_paid_by_statement(desk, order_id, &transaction_id, paid.payment_id)
+            .await?;
     }
     Ok(paid.payment_id)
 }
