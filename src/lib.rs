@@ -21,6 +21,7 @@
 //! - [`progress`]: progress reporting and cancellation for long work.
 //! - [`reconcile`]: channel statements imported and matched against the books; discrepancies, fees.
 //! - [`reports`]: the monthly report workbook and its charts.
+//! - [`backup`]: backup archives of the whole book, daily rotation, verified restore.
 //! - [`demo`]: the sample institution `feedesk demo` builds.
 
 // Modules by layer (docs/architecture.md, "Layers"; tests/it/layers.rs keeps them): a module
@@ -49,6 +50,9 @@ pub mod reminders;
 pub mod collection;
 pub mod reports;
 pub mod reconcile;
+
+// Backups and restore: the whole book, checked by every capability's verifier.
+pub mod backup;
 
 // The sample institution, built through every capability.
 pub mod demo;

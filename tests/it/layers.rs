@@ -32,6 +32,7 @@ const CAPABILITIES: &[(&str, &[&str])] = &[
             "collection",
         ],
     ),
+    ("backup", &["ledger", "receipts", "reconcile"]),
 ];
 
 /// The crate root's re-exports, by the module they come from.

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod backup;
 mod billing;
 mod billing_cli;
 mod billing_rejoin_and_dashboard;
