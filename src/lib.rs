@@ -17,6 +17,7 @@
 //! - [`ledger`]: each unit's double-entry books: journal, trial balance, verification.
 //! - [`secrets`]: channel secrets in the OS keyring; [`secrets::Sensitive`] values never print.
 //! - [`channels`]: WeChat Pay v3 and Alipay protocols, and the loopback sandbox speaking both.
+//! - [`fonts`]: the Chinese font for receipts, notices and charts, found on Linux, Windows or macOS.
 //! - [`fault`]: injected crash points for the crash-safety tests.
 //! - [`progress`]: progress reporting and cancellation for long work.
 //! - [`reconcile`]: channel statements imported and matched against the books; discrepancies, fees.
@@ -34,6 +35,7 @@ pub mod db;
 pub mod desk;
 pub mod error;
 pub mod fault;
+pub mod fonts;
 pub mod money;
 pub mod progress;
 pub mod secrets;

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// Foundation modules: they may import one another, and nothing else.
 const FOUNDATION: &[&str] = &[
-    "error", "clock", "money", "text", "fault", "progress", "secrets", "db", "audit", "desk",
+    "error", "clock", "money", "text", "fault", "fonts", "progress", "secrets", "db", "audit",
+    "desk",
 ];
 
 /// Capabilities and what each may import besides the foundation. `demo` may import anything.

@@ -22,6 +22,7 @@ mod cli;
 mod collection;
 mod collection_crash;
 mod collection_faults;
+mod fonts;
 mod formats;
 mod idempotency_concurrency;
 mod ledger_crash;
