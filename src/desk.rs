@@ -19,6 +19,9 @@ pub struct FeeDesk {
     /// default). Off for bulk loads such as the demo: their receipts stay pending until
     /// `receipts::archive_pending`.
     archive_receipts: bool,
+    /// A shared lock on the data folder's lock file, held while this book is open (by every
+    /// clone): a restore takes it exclusively, so it never replaces a book someone has open.
+    _lock: Arc<std::fs::File>,
 }
 
 impl std::fmt::Debug for FeeDesk {
@@ -42,6 +45,8 @@ impl FeeDesk {
         clock: Arc<dyn Clock>,
         actor: String,
     ) -> Result<FeeDesk> {
+        std::fs::create_dir_all(data_dir).map_err(|e| crate::Error::io(data_dir, e))?;
+        let lock = lock_book(data_dir, LockMode::Shared)?;
         let db = Db::open(data_dir).await?;
         Ok(FeeDesk {
             db,
@@ -49,6 +54,7 @@ impl FeeDesk {
             clock,
             actor,
             archive_receipts: true,
+            _lock: Arc::new(lock),
         })
     }
 
@@ -105,6 +111,52 @@ impl FeeDesk {
     /// The clock, shared (for clients that keep it).
     pub fn shared_clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()
+    }
+}
+
+/// The lock file in the data folder. Every open book holds a shared OS lock on it (the
+/// desktop app for as long as its window is open, each CLI command while it runs); a restore
+/// holds it exclusively. OS locks, not a pid file: the system releases them when a process
+/// ends, even by a crash, so a lock never goes stale.
+pub const LOCK_FILE: &str = "feedesk.lock";
+
+/// How a book's lock is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// Any number of processes working on the book.
+    Shared,
+    /// One process replacing the book (restore); nobody else may have it open.
+    Exclusive,
+}
+
+/// Takes the data folder's lock without waiting; the lock lasts as long as the returned file.
+pub fn lock_book(data_dir: &Path, mode: LockMode) -> Result<std::fs::File> {
+    let path = data_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| crate::Error::io(&path, e))?;
+    let taken = match mode {
+        LockMode::Shared => file.try_lock_shared(),
+        LockMode::Exclusive => file.try_lock(),
+    };
+    match taken {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(crate::Error::Conflict(match mode {
+            LockMode::Shared => format!(
+                "the book in {} is being restored from a backup; try again in a minute",
+                data_dir.display()
+            ),
+            LockMode::Exclusive => format!(
+                "another FeeDesk process has the book in {} open (the FeeDesk window, or a \
+                 command such as a scheduled `feedesk remind run`); close it and try again",
+                data_dir.display()
+            ),
+        })),
+        Err(std::fs::TryLockError::Error(e)) => Err(crate::Error::io(&path, e)),
     }
 }
 

@@ -20,10 +20,12 @@
 //! - [`ledger`]: each unit's double-entry books: journal, trial balance, verification.
 //! - [`secrets`]: channel secrets in the OS keyring; [`secrets::Sensitive`] values never print.
 //! - [`channels`]: WeChat Pay v3 and Alipay protocols, and the loopback sandbox speaking both.
+//! - [`fonts`]: the Chinese font for receipts, notices and charts, found on Linux, Windows or macOS.
 //! - [`fault`]: injected crash points for the crash-safety tests.
 //! - [`progress`]: progress reporting and cancellation for long work.
 //! - [`reconcile`]: channel statements imported and matched against the books; discrepancies, fees.
 //! - [`reports`]: the monthly report workbook and its charts.
+//! - [`backup`]: backup archives of the whole book, daily rotation, verified restore.
 //! - [`demo`]: the sample institution `feedesk demo` builds.
 
 // Modules by layer (docs/architecture.md, "Layers"; tests/it/layers.rs keeps them): a module
@@ -37,6 +39,7 @@ pub mod db;
 pub mod desk;
 pub mod error;
 pub mod fault;
+pub mod fonts;
 pub mod http;
 pub mod money;
 pub mod progress;
@@ -55,6 +58,9 @@ pub mod reminders;
 pub mod collection;
 pub mod reports;
 pub mod reconcile;
+
+// Backups and restore: the whole book, checked by every capability's verifier.
+pub mod backup;
 
 // The sample institution, built through every capability.
 pub mod demo;

@@ -1,41 +1,23 @@
-//! The CJK font receipts are typeset in: Noto Sans CJK SC from the system (Debian's
-//! `fonts-noto-cjk`), found at run time and never shipped in the repository. Loaded once per
+//! The CJK font receipts are typeset in, found at run time by [`crate::fonts`] (Noto Sans CJK
+//! SC on Linux, Microsoft YaHei on Windows, PingFang SC on macOS ...) and never shipped in the
+//! repository. Loaded once per
 //! process; each PDF embeds only the glyphs it uses (krilla subsets it).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use krilla::text::{Font, GlyphId, KrillaGlyph};
 use skrifa::raw::{FileRef, FontRef, TableProvider};
 use skrifa::{MetadataProvider, string::StringId};
 
+use crate::fonts::{FontFiles, locate};
 use crate::{Error, Result};
 
 /// An environment variable naming a font file (.ttc, .otf, .ttf) to use instead.
 pub const FONT_ENV: &str = "FEEDESK_RECEIPT_FONT";
 
 /// The Debian/Ubuntu package that provides the font.
-pub const FONT_PACKAGE: &str = "fonts-noto-cjk";
-
-/// Where the regular (and bold) faces live on common systems, most likely first.
-const CANDIDATES: [(&str, &str); 4] = [
-    (
-        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    ),
-    (
-        "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-        "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc",
-    ),
-    (
-        "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-        "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Bold.ttc",
-    ),
-    (
-        "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
-        "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Bold.otf",
-    ),
-];
+pub const FONT_PACKAGE: &str = crate::fonts::LINUX_PACKAGE;
 
 /// A face: the font krilla embeds, and its bytes for measuring text.
 #[derive(Clone)]
@@ -130,36 +112,6 @@ fn simplified_chinese_index(bytes: &[u8]) -> Option<u32> {
         .or(Some(0))
 }
 
-fn locate() -> Result<(PathBuf, Option<PathBuf>)> {
-    if let Some(path) = std::env::var_os(FONT_ENV).filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        if !path.exists() {
-            return Err(Error::NotFound(format!(
-                "{FONT_ENV} names {}, which does not exist",
-                path.display()
-            )));
-        }
-        return Ok((path, None));
-    }
-    CANDIDATES
-        .iter()
-        .find(|(regular, _)| Path::new(regular).exists())
-        .map(|(regular, bold)| {
-            let bold = Path::new(bold);
-            (
-                PathBuf::from(regular),
-                bold.exists().then(|| bold.to_path_buf()),
-            )
-        })
-        .ok_or_else(|| {
-            Error::NotFound(format!(
-                "no Chinese font for receipts: install the {FONT_PACKAGE} package \
-                 (apt-get install {FONT_PACKAGE}), or set {FONT_ENV} to a font file with \
-                 Simplified Chinese"
-            ))
-        })
-}
-
 /// The faces, loaded once per process. A failure is not remembered: installing the font
 /// fixes a window that stays open.
 pub(crate) fn faces() -> Result<Faces> {
@@ -167,7 +119,7 @@ pub(crate) fn faces() -> Result<Faces> {
     if let Some(faces) = FACES.get() {
         return Ok(faces.clone());
     }
-    let (regular, bold) = locate()?;
+    let FontFiles { regular, bold } = locate(FONT_ENV)?;
     let regular = Face::load(&regular)?;
     let bold = match bold {
         Some(path) => Face::load(&path).unwrap_or_else(|_| regular.clone()),

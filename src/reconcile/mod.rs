@@ -18,7 +18,7 @@ pub mod statement;
 pub mod wechat_bill;
 pub mod workbook;
 
-pub use import::{StatementImport, import_statement, import_statement_bytes};
+pub use import::{STATEMENTS_DIR, StatementImport, import_statement, import_statement_bytes};
 pub use items::{
     ItemFilter, ReconItem, Resolution, ResolveRequest, get_item, list_items, resolve_item,
 };

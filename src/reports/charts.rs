@@ -2,9 +2,9 @@
 //! owed, and the collection rate by store. Each is drawn once for any backend, so the workbook
 //! gets PNG images (bitmap backend, encoded with `png`) and the dashboard SVG from the same code.
 //!
-//! Text needs a font with Chinese glyphs: FeeDesk looks for one on the system (Noto Sans CJK on
-//! Linux — the `fonts-noto-cjk` package —, PingFang on macOS, Microsoft YaHei on Windows, or the
-//! file `FEEDESK_CHART_FONT` names) and hands it to plotters through ab_glyph, so charts render
+//! Text needs a font with Chinese glyphs: [`crate::fonts`] finds one on the system (Noto Sans
+//! CJK on Linux — the `fonts-noto-cjk` package —, Microsoft YaHei or SimHei on Windows, PingFang
+//! SC on macOS, or the file `FEEDESK_CHART_FONT` names) and hands it to plotters through ab_glyph, so charts render
 //! headless without fontconfig. Values are plotted as floating-point coordinates: a chart is a
 //! picture of the money, never a record of it.
 
@@ -19,36 +19,26 @@ use crate::{Error, Result};
 /// The family every chart asks for; registered with the font found.
 const FAMILY: &str = "feedesk-cjk";
 
-const CANDIDATES: [&str; 8] = [
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "/System/Library/Fonts/STHeiti Light.ttc",
-    "C:\\Windows\\Fonts\\msyh.ttc",
-    "C:\\Windows\\Fonts\\simhei.ttf",
-];
+/// An environment variable naming the charts' font file instead of the system's.
+pub const CHART_FONT_ENV: &str = "FEEDESK_CHART_FONT";
 
 /// Finds and registers the CJK font once; an error says how to get one.
 pub fn ensure_font() -> Result<()> {
     static FONT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     FONT.get_or_init(|| {
-        let mut paths: Vec<String> = std::env::var("FEEDESK_CHART_FONT").into_iter().collect();
-        paths.extend(CANDIDATES.iter().map(|p| p.to_string()));
-        for path in paths {
-            let Ok(bytes) = std::fs::read(&path) else {
-                continue;
-            };
-            // plotters keeps fonts for the life of the program: leaked once, on purpose.
-            let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-            if plotters::style::register_font(FAMILY, FontStyle::Normal, bytes).is_ok() {
-                return Ok(());
-            }
-        }
-        Err("no font with Chinese characters was found for the charts; install one \
-             (Debian/Ubuntu: apt-get install fonts-noto-cjk) or set FEEDESK_CHART_FONT to a .ttf/.ttc file"
-            .to_string())
+        let path = crate::fonts::locate(CHART_FONT_ENV)
+            .map_err(|e| format!("the charts cannot be drawn: {e}"))?
+            .regular;
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // plotters keeps fonts for the life of the program: leaked once, on purpose.
+        let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+        plotters::style::register_font(FAMILY, FontStyle::Normal, bytes).map_err(|_| {
+            format!(
+                "{} is not a font the charts can use; set {CHART_FONT_ENV} to another \
+                 .ttf/.ttc file with Simplified Chinese",
+                path.display()
+            )
+        })
     })
     .clone()
     .map_err(Error::Io)

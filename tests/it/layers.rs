@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// Foundation modules: they may import one another, and nothing else.
 const FOUNDATION: &[&str] = &[
-    "error", "clock", "money", "text", "columns", "fault", "progress", "secrets", "http", "db",
-    "audit", "desk",
+    "error", "clock", "money", "text", "columns", "fault", "fonts", "progress", "secrets", "http",
+    "db", "audit", "desk",
 ];
 
 /// Capabilities and what each may import besides the foundation. `demo` may import anything.
@@ -34,6 +34,7 @@ const CAPABILITIES: &[(&str, &[&str])] = &[
             "collection",
         ],
     ),
+    ("backup", &["ledger", "receipts", "reconcile"]),
 ];
 
 /// The crate root's re-exports, by the module they come from.

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod backup;
 mod billing;
 mod billing_cli;
 mod billing_rejoin_and_dashboard;
@@ -21,6 +22,7 @@ mod cli;
 mod collection;
 mod collection_crash;
 mod collection_faults;
+mod fonts;
 mod formats;
 mod idempotency_concurrency;
 mod ledger_crash;

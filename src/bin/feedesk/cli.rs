@@ -118,10 +118,22 @@ pub enum Command {
     Followup(crate::followup::FollowupCommand),
     /// Build a realistic sample institution in an empty data folder.
     Demo,
-    /// Write a consistent copy of the database.
+    /// Backups: `--out FILE` writes one now (FILE.sqlite: the database alone; any other name:
+    /// a zip of the whole book: database, receipt PDFs, statements, with a SHA-256 manifest);
+    /// the daily backup with rotation, list, status, schedule, check.
+    #[command(args_conflicts_with_subcommands = true)]
     Backup {
         #[arg(long, value_name = "FILE")]
-        out: PathBuf,
+        out: Option<PathBuf>,
+        #[command(subcommand)]
+        cmd: Option<crate::backup::BackupCommand>,
+    },
+    /// Replace the book with a backup archive, after checking it (hashes, ledger, audit log,
+    /// receipts); the replaced book is kept in DATA_DIR/backups. Refused while another FeeDesk
+    /// process has the book open.
+    Restore {
+        #[arg(value_name = "FILE.zip")]
+        file: PathBuf,
     },
 }
 

@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod output;
+mod backup;
 mod bill_files;
 mod channels;
 mod cli;

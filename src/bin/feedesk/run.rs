@@ -26,6 +26,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     if let Command::Sandbox(cmd) = cli.command {
         return channels::sandbox(cmd, &data_dir, cli.json).await;
     }
+    if let Command::Restore { file } = &cli.command {
+        // Opens no book itself: the restore locks the folder exclusively.
+        crate::backup::restore(&data_dir, file, cli.json).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if !matches!(cli.command, Command::Init { .. } | Command::Demo)
         && !data_dir.join(feedesk::db::DB_FILE).exists()
     {
@@ -324,26 +329,20 @@ async fn dispatch(desk: &FeeDesk, cli: Cli, data_dir: &std::path::Path) -> Resul
                 say!("Try: feedesk --data-dir {} dashboard", data_dir.display());
             }
         }
-        Command::Backup { out } => {
-            feedesk::db::backup_to(desk.db(), &out).await?;
-            // The chains' anchor beside it: a later `audit verify --anchor` catches a tail
-            // deleted or a history re-chained since. Without a keyring the backup still stands.
-            let anchor_file = std::path::PathBuf::from(format!("{}.anchor.json", out.display()));
-            let secrets = feedesk::secrets::SecretStore::from_env();
-            let anchored = feedesk::anchor::write(desk, &secrets, &anchor_file).await;
-            if json {
-                output::json(&json!({
-                    "backup": out,
-                    "anchor": anchored.as_ref().ok().map(|_| &anchor_file),
-                }))?;
-            } else {
-                say!("Backed up to {}", out.display());
-                match &anchored {
-                    Ok(_) => say!("Chains anchored in {}", anchor_file.display()),
-                    Err(e) => eprintln!("No anchor written ({e})"),
-                }
-            }
+        Command::Backup { out: Some(out), .. } => {
+            crate::backup::backup_out(desk, &out, json).await?;
         }
+        Command::Backup { cmd: Some(cmd), .. } => {
+            crate::backup::backup_command(desk, cmd, json).await?;
+        }
+        Command::Backup { .. } => {
+            return Err(Error::Validation(
+                "say where: `feedesk backup --out FILE`, or `feedesk backup run` for the daily backup"
+                    .into(),
+            ));
+        }
+        // Handled before a book is opened (see `run`).
+        Command::Restore { .. } => unreachable!("restore runs before a book is opened"),
     }
     Ok(ExitCode::SUCCESS)
 }
