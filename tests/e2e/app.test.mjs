@@ -293,8 +293,17 @@ describe("desktop app", () => {
     await go("members");
     await session.click("tab-history");
     await waitFor(async () => (await count('[data-testid="history-row"]')) === 1, { what: "one batch" });
+    // The time is the institution's (UTC+8), not the stored UTC.
+    const when = await session.byTestId("history-when");
+    const utc = new Date(await when.attribute("data-utc"));
+    const local = new Date(utc.getTime() + 8 * 3600 * 1000).toISOString();
+    assert.equal(await when.text(), `${local.slice(0, 10)} ${local.slice(11, 16)}`);
     const undo = await session.find('[data-testid^="undo-"]');
     await undo.click();
+    // Undoing removes members: the window says so before doing it.
+    assert.match(await session.text("undo-confirm-dialog-text"), /撤销批次 #\d+（.+）：删除本批新增的 \d+ 名成员/);
+    assert.equal(await count('[data-testid="undo-done"]'), 0, "nothing undone before confirming");
+    await session.click("undo-confirm-dialog-confirm");
     await session.byTestId("undo-done");
     await session.click("tab-list");
     await waitFor(async () => (await attr("member-total", "data-total")) === "0", { what: "members removed" });

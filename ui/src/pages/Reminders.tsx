@@ -4,6 +4,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorNote } from "../components/ErrorNote";
 import { useI18n, type MessageKey } from "../i18n";
 import { asIpcError } from "../ipc/invoke";
@@ -54,12 +55,15 @@ function Batch() {
   const refresh = useRefreshAll();
   const preview = useQuery({ queryKey: rk.preview, queryFn: reminderPreview });
   const [report, setReport] = useState<RunReport | null>(null);
-  const [chosen, setChosen] = useState<Set<number> | null>(null);
+  // What the user unticked. A row is ticked unless unticked, so rows newly queued arrive
+  // ticked, and after an approval the rows the user left unticked stay so (they used to come
+  // back ticked).
+  const [unticked, setUnticked] = useState<Set<number>>(() => new Set());
+  const [asking, setAsking] = useState<"queue" | "approve" | null>(null);
   const queue = useMutation({
     mutationFn: reminderRun,
     onSuccess: async (r) => {
       setReport(r);
-      setChosen(null);
       await refresh();
     },
   });
@@ -67,18 +71,21 @@ function Batch() {
     mutationFn: (ids: number[]) => reminderApprove(ids),
     onSuccess: async (r) => {
       setReport(r);
-      setChosen(null);
       await refresh();
     },
   });
   const waiting = preview.data?.awaiting_approval ?? [];
-  const selected = chosen ?? new Set(waiting.map((r) => r.id));
+  const selected = new Set(waiting.filter((r) => !unticked.has(r.id)).map((r) => r.id));
+  const stores = [...new Set(waiting.map((r) => r.unit).filter(Boolean))].sort();
   const toggle = (id: number) => {
-    const next = new Set(selected);
+    const next = new Set(unticked);
     if (next.has(id)) next.delete(id);
     else next.add(id);
-    setChosen(next);
+    setUnticked(next);
   };
+  const only = (keep: (unit: string) => boolean) => setUnticked(new Set(waiting.filter((r) => !keep(r.unit)).map((r) => r.id)));
+  const picked = waiting.filter((r) => selected.has(r.id));
+  const channels = [...new Set(picked.map((r) => r.channel))].map((c) => t(`rem.channel.${c}` as MessageKey)).join("、");
   const due = preview.data?.due;
   const dueCount = (due?.messages.length ?? 0) + (due?.groups.length ?? 0);
   return (
@@ -92,7 +99,7 @@ function Batch() {
           className="primary"
           data-testid="rem-queue"
           disabled={queue.isPending || dueCount === 0}
-          onClick={() => queue.mutate()}
+          onClick={() => setAsking("queue")}
         >
           {t("rem.queue", { n: dueCount })}
         </button>
@@ -101,12 +108,35 @@ function Batch() {
           className="primary"
           data-testid="rem-approve"
           disabled={approve.isPending || selected.size === 0}
-          onClick={() => approve.mutate([...selected])}
+          onClick={() => setAsking("approve")}
         >
           {t("rem.approve", { n: selected.size })}
         </button>
       </div>
       <ErrorNote error={(queue.error || approve.error) && asIpcError(queue.error || approve.error)} testId="rem-batch-error" />
+      {asking === "queue" && (
+        <ConfirmDialog
+          title={t("rem.queueTitle")}
+          testId="rem-queue-confirm-dialog"
+          text={t("rem.queueConfirm", { n: dueCount })}
+          onConfirm={() => queue.mutate()}
+          onClose={() => setAsking(null)}
+        />
+      )}
+      {asking === "approve" && (
+        <ConfirmDialog
+          title={t("rem.approveTitle")}
+          testId="rem-approve-confirm-dialog"
+          text={t("rem.approveConfirm", {
+            n: picked.length,
+            channels,
+            people: new Set(picked.map((r) => r.about)).size,
+            left: waiting.length - picked.length,
+          })}
+          onConfirm={() => approve.mutate(picked.map((r) => r.id))}
+          onClose={() => setAsking(null)}
+        />
+      )}
       {report && <RunSummary report={report} />}
       {due && dueCount > 0 && (
         <>
@@ -137,11 +167,39 @@ function Batch() {
       {waiting.length > 0 && (
         <>
           <h4>{t("rem.awaiting", { n: waiting.length })}</h4>
+          <div className="row-form" data-testid="rem-select">
+            <span className="muted" data-testid="rem-selected-count" data-n={selected.size}>
+              {t("rem.selectedOf", { n: selected.size, total: waiting.length })}
+            </span>
+            <button type="button" data-testid="rem-select-all" onClick={() => only(() => true)}>
+              {t("rem.selectAll")}
+            </button>
+            <button type="button" data-testid="rem-select-none" onClick={() => only(() => false)}>
+              {t("rem.selectNone")}
+            </button>
+            {stores.length > 0 && (
+              <select
+                data-testid="rem-select-store"
+                value=""
+                onChange={(e) => {
+                  const store = e.target.value;
+                  if (store) only((unit) => unit === store);
+                }}
+              >
+                <option value="">{t("rem.selectStore")}</option>
+                {stores.map((u) => (
+                  <option key={u} value={u}>
+                    {u}
+                  </option>
+                ))}
+              </select>
+            )}
+          </div>
           <ul className="messages" data-testid="rem-awaiting">
             {waiting.map((r) => (
-              <li key={r.id} data-testid="rem-awaiting-row" data-id={r.id}>
+              <li key={r.id} data-testid="rem-awaiting-row" data-id={r.id} data-unit={r.unit}>
                 <label className="message-head">
-                  <input type="checkbox" checked={selected.has(r.id)} onChange={() => toggle(r.id)} />
+                  <input type="checkbox" data-testid="rem-awaiting-check" checked={selected.has(r.id)} onChange={() => toggle(r.id)} />
                   <strong>{r.about}</strong> · {tierLabel(t, r.tier, r.tier_days)} · {t(`rem.channel.${r.channel}` as MessageKey)}
                   {r.recipient && <span className="muted"> → {r.recipient}</span>}
                 </label>
