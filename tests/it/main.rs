@@ -39,3 +39,4 @@ mod roster_import;
 mod secret_scan;
 mod secrets_keyring;
 mod layers;
+mod window_edges;
