@@ -168,11 +168,14 @@ describe("desktop app", () => {
 
   test("terms and classes: adds the term and a class at the store", async () => {
     await go("classes");
+    // Dates typed as the roster import reads them: 2026年9月1日, 2027/1/20.
     await session.fill("term-name", "2026秋季学期");
-    await session.fill("term-start", "2026-09-01");
-    await session.fill("term-end", "2027-01-20");
+    await session.fill("term-start", "2026年9月1日");
+    await session.fill("term-end", "2027/1/20");
     await session.click("term-submit");
     await waitFor(async () => (await session.text("term-list")).includes("2026秋季学期"), { what: "term listed" });
+    const termRow = await session.text("term-list");
+    assert.match(termRow, /2026秋季学期\s+2026-09-01\s+2027-01-20/, "the typed dates read as the calendar dates");
 
     await session.choose("class-store", "XH");
     await session.choose("class-term", "2026秋季学期");
@@ -182,7 +185,7 @@ describe("desktop app", () => {
 
     // A bad date is refused with a Chinese sentence.
     await session.fill("term-name", "坏日期学期");
-    await session.fill("term-start", "2026/09/01");
+    await session.fill("term-start", "2026/13/01");
     await session.fill("term-end", "2027-01-20");
     await session.click("term-submit");
     assert.equal(await attr("term-error", "data-code"), "validation");

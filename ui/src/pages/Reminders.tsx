@@ -24,6 +24,7 @@ import {
 } from "../ipc/reminders";
 import { formatMoney } from "../money";
 import { keys, useRefreshAll } from "../queries";
+import { toIsoDate } from "../dates";
 import { localTime } from "../labels";
 
 const rk = {
@@ -281,7 +282,7 @@ function FollowUpRow({ f }: { f: FollowUp }) {
         assignee: assignee.trim() && assignee !== f.assignee ? assignee : null,
         note: note.trim() ? note : null,
         outcome: outcome && outcome !== f.outcome ? outcome : null,
-        promised_on: outcome === "promised" && outcome !== f.outcome ? promised : null,
+        promised_on: outcome === "promised" && outcome !== f.outcome ? toIsoDate(promised) : null,
       }),
     onSuccess: async () => {
       setNote("");
@@ -314,7 +315,7 @@ function FollowUpRow({ f }: { f: FollowUp }) {
           ))}
         </select>
         {outcome === "promised" && (
-          <input data-testid="followup-promised" value={promised} size={10} placeholder="YYYY-MM-DD" onChange={(e) => setPromised(e.target.value)} />
+          <input data-testid="followup-promised" value={promised} size={10} placeholder={t("classes.datePlaceholder")} onChange={(e) => setPromised(e.target.value)} onBlur={() => setPromised(toIsoDate(promised))} />
         )}
       </td>
       <td className="history">
