@@ -72,6 +72,9 @@ export const appZh = {
   "common.close": "关闭",
   "common.confirm": "确认",
   "common.back": "返回修改",
+  "pager.prev": "上一页",
+  "pager.next": "下一页",
+  "pager.where": "第 {page} / {pages} 页，共 {total} 条",
 } as const;
 
 export const appEn: Record<keyof typeof appZh, string> = {
@@ -147,4 +150,7 @@ export const appEn: Record<keyof typeof appZh, string> = {
   "common.close": "Close",
   "common.confirm": "Confirm",
   "common.back": "Back",
+  "pager.prev": "Previous",
+  "pager.next": "Next",
+  "pager.where": "Page {page} of {pages}, {total} in all",
 };

@@ -6,6 +6,7 @@ import { useState, type FormEvent } from "react";
 
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorNote } from "../components/ErrorNote";
+import { Pager, usePaged } from "../components/Pager";
 import { useI18n, type MessageKey } from "../i18n";
 import { asIpcError } from "../ipc/invoke";
 import {
@@ -88,6 +89,8 @@ function Batch() {
   const picked = waiting.filter((r) => selected.has(r.id));
   const channels = [...new Set(picked.map((r) => r.channel))].map((c) => t(`rem.channel.${c}` as MessageKey)).join("、");
   const due = preview.data?.due;
+  const duePage = usePaged(due?.messages ?? []);
+  const waitingPage = usePaged(waiting);
   const dueCount = (due?.messages.length ?? 0) + (due?.groups.length ?? 0);
   return (
     <section className="card" data-testid="rem-batch">
@@ -142,8 +145,9 @@ function Batch() {
       {due && dueCount > 0 && (
         <>
           <h4>{t("rem.dueNow")}</h4>
+          <Pager testId="rem-due-pager" {...duePage} />
           <ul className="messages" data-testid="rem-due">
-            {due.messages.map((m) => (
+            {duePage.shown.map((m) => (
               <li key={`${m.bill_id}-${m.channel}`} data-testid="rem-due-message" data-channel={m.channel}>
                 <div className="message-head">
                   <strong>{m.member}</strong> · {tierLabel(t, m.tier, m.tier_days)} · {t(`rem.channel.${m.channel}` as MessageKey)}
@@ -196,8 +200,9 @@ function Batch() {
               </select>
             )}
           </div>
+          <Pager testId="rem-awaiting-pager" {...waitingPage} />
           <ul className="messages" data-testid="rem-awaiting">
-            {waiting.map((r) => (
+            {waitingPage.shown.map((r) => (
               <li key={r.id} data-testid="rem-awaiting-row" data-id={r.id} data-unit={r.unit}>
                 <label className="message-head">
                   <input type="checkbox" data-testid="rem-awaiting-check" checked={selected.has(r.id)} onChange={() => toggle(r.id)} />
@@ -239,10 +244,12 @@ const OUTCOMES = ["", "promised", "paid", "dispute", "write_off_request"] as con
 function FollowUps() {
   const { t } = useI18n();
   const list = useQuery({ queryKey: rk.followups, queryFn: () => followupList(false) });
+  const followupPage = usePaged(list.data ?? []);
   return (
     <section className="card" data-testid="rem-followups">
       <h3>{t("rem.followups")}</h3>
       {list.data && list.data.length === 0 && <p className="muted">{t("rem.noFollowups")}</p>}
+      <Pager testId="rem-followups-pager" {...followupPage} />
       {list.data && list.data.length > 0 && (
         <table className="grid">
           <thead>
@@ -259,7 +266,7 @@ function FollowUps() {
             </tr>
           </thead>
           <tbody>
-            {list.data.map((f) => (
+            {followupPage.shown.map((f) => (
               <FollowUpRow key={f.id} f={f} />
             ))}
           </tbody>
@@ -347,6 +354,7 @@ function DeliveryLog() {
     queryKey: [...rk.log, status],
     queryFn: () => reminderLog({ status: status || null, bill_id: null, limit: 200 }),
   });
+  const logPage = usePaged(log.data ?? []);
   const resolve = useMutation({
     mutationFn: ({ id, delivered }: { id: number; delivered: boolean }) => reminderResolve(id, delivered),
     onSuccess: () => refresh(),
@@ -366,6 +374,7 @@ function DeliveryLog() {
         </select>
       </label>
       {log.data && log.data.length === 0 && <p className="muted">{t("rem.logEmpty")}</p>}
+      <Pager testId="rem-log-pager" {...logPage} />
       {log.data && log.data.length > 0 && (
         <table className="grid">
           <thead>
@@ -381,7 +390,7 @@ function DeliveryLog() {
             </tr>
           </thead>
           <tbody>
-            {log.data.map((r) => (
+            {logPage.shown.map((r) => (
               <tr key={r.id} data-testid="rem-log-row" data-status={r.status} className={r.status === "failed" || r.status === "uncertain" ? "row-problem" : undefined}>
                 <td>{r.about}</td>
                 <td>{r.tier}</td>
