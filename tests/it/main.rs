@@ -40,3 +40,5 @@ mod secret_scan;
 mod secrets_keyring;
 mod layers;
 mod window_edges;
+mod plan_edit;
+mod plan_edit_cli;
