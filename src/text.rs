@@ -29,6 +29,35 @@ pub fn normalize(input: &str) -> String {
     out
 }
 
+/// Prose a person typed (a refund's or a void's reason, a note): invisible characters dropped
+/// and whitespace collapsed as [`normalize`] does, full-width letters and digits folded, but
+/// Chinese full-width punctuation (`，（）：；！？`) kept as typed, since in Chinese prose it
+/// is the right form and folding it would change what the person wrote.
+pub fn normalize_prose(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut pending_space = false;
+    for c in input.chars() {
+        let c = if c.is_whitespace() || c.is_alphanumeric() {
+            fold_width(c)
+        } else {
+            c
+        };
+        if is_invisible(c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Zero-width characters and the BOM, which spreadsheets carry along invisibly.
 pub fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}')
@@ -210,6 +239,15 @@ mod tests {
         assert_eq!(normalize("  ＡＢ１２\u{3000}３ "), "AB12 3");
         assert_eq!(normalize("a\u{200B}b\t\tc"), "ab c");
         assert_eq!(normalize("（一）班"), "(一)班");
+    }
+
+    #[test]
+    fn prose_keeps_chinese_punctuation() {
+        assert_eq!(
+            normalize_prose(" 退学退费（家长申请），见：附件！ "),
+            "退学退费（家长申请），见：附件！"
+        );
+        assert_eq!(normalize_prose("ＡＢ１２\u{3000}\u{200B}x"), "AB12 x");
     }
 
     #[test]

@@ -108,6 +108,9 @@ pub struct BillFilter {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BillPage {
     pub total: u64,
+    /// How many of `total` are voided: the dashboard counts bills without them, so the window
+    /// says which count it shows.
+    pub voided: u64,
     pub offset: u64,
     pub amount_due: Money,
     pub amount_paid: Money,
@@ -304,19 +307,21 @@ pub async fn bill_page(
             "SELECT coalesce(sum(b.bills), 0),
                     coalesce(sum(CASE WHEN b.status <> 'voided' THEN b.due_fen END), 0),
                     coalesce(sum(b.paid_fen), 0), coalesce(sum(b.refunded_fen), 0),
-                    coalesce(sum(CASE WHEN b.status IN ('open', 'partial') THEN b.due_fen - b.paid_fen END), 0)
+                    coalesce(sum(CASE WHEN b.status IN ('open', 'partial') THEN b.due_fen - b.paid_fen END), 0),
+                    coalesce(sum(CASE WHEN b.status = 'voided' THEN b.bills END), 0)
              FROM bill_totals b {where_sql}"
         )
     } else {
         format!(
             "SELECT count(*), coalesce(sum(CASE WHEN b.status <> 'voided' THEN b.due_fen END), 0),
                     coalesce(sum(b.paid_fen), 0), coalesce(sum(b.refunded_fen), 0),
-                    coalesce(sum(CASE WHEN b.status IN ('open', 'partial') THEN b.due_fen - b.paid_fen END), 0)
+                    coalesce(sum(CASE WHEN b.status IN ('open', 'partial') THEN b.due_fen - b.paid_fen END), 0),
+                    count(CASE WHEN b.status = 'voided' THEN 1 END)
              FROM bills b JOIN fee_plans p ON p.id = b.plan_id JOIN members m ON m.id = b.member_id
              {where_sql}"
         )
     };
-    let (total, due, paid, refunded, outstanding): (i64, i64, i64, i64, i64) =
+    let (total, due, paid, refunded, outstanding, voided): (i64, i64, i64, i64, i64, i64) =
         bind_all(sqlx::query_as(sqlx::AssertSqlSafe(totals_sql)), &params)
             .fetch_one(desk.db().pool())
             .await?;
@@ -333,6 +338,7 @@ pub async fn bill_page(
         .await?;
     Ok(BillPage {
         total: total as u64,
+        voided: voided as u64,
         offset,
         amount_due: Money::from_fen(due)?,
         amount_paid: Money::from_fen(paid)?,
@@ -407,7 +413,7 @@ pub async fn get_bill(desk: &FeeDesk, bill_id: i64) -> Result<BillDetail> {
 /// Voids an unpaid bill with a reason, reversing its posting. Voiding a voided bill changes
 /// nothing; a bill with money on it must be refunded first.
 pub async fn void_bill(desk: &FeeDesk, bill_id: i64, reason: &str) -> Result<Bill> {
-    let reason = normalize(reason);
+    let reason = crate::text::normalize_prose(reason);
     if reason.is_empty() {
         return Err(Error::Validation(
             "voiding a bill needs a reason (--reason)".into(),

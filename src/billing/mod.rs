@@ -10,6 +10,7 @@ mod fees;
 mod idempotency;
 mod issue;
 mod payments;
+mod plan_edit;
 mod plans;
 mod refunds;
 mod rule;
@@ -31,6 +32,7 @@ pub use payments::{
     PaymentRequest, PaymentResult, record_cash_fallback, record_payment, record_payments,
 };
 pub(crate) use payments::{payable_on, record_channel_payment};
+pub use plan_edit::{PlanDiscount, delete_plan, edit_plan, plan_discounts};
 pub use plans::{Plan, PlanRequest, PlanTarget, add_plan, get_plan, list_plans};
 pub use refunds::{RefundRequest, RefundResult, refund};
 pub(crate) use refunds::{RefundRoute, refund_by};

@@ -102,6 +102,16 @@ pub(crate) fn is_within(all: &[Unit], unit_id: i64, root_id: i64) -> bool {
 
 /// Adds a plan (nothing is billed until it is issued).
 pub async fn add_plan(desk: &FeeDesk, req: &PlanRequest) -> Result<Plan> {
+    write_plan(desk, req, None).await
+}
+
+/// Adds a plan, or with `replacing` rewrites that unissued plan under the same id, every rule
+/// checked as for a new one (see `plan_edit`).
+pub(super) async fn write_plan(
+    desk: &FeeDesk,
+    req: &PlanRequest,
+    replacing: Option<i64>,
+) -> Result<Plan> {
     let fee = find_fee(desk, &req.fee).await?;
     let rule: AmountRule = req.rule.parse()?;
     let all = list_units(desk).await?;
@@ -169,6 +179,10 @@ pub async fn add_plan(desk: &FeeDesk, req: &PlanRequest) -> Result<Plan> {
         .collect::<Result<Vec<_>>>()?;
 
     let mut tx = desk.db().write().await?;
+    let before = match replacing {
+        Some(id) => Some(super::plan_edit::take_unissued(&mut tx, id).await?),
+        None => None,
+    };
     let account = designated_account(&mut tx, &all, &req.account, plan_unit.id).await?;
     payable_into(&rule, &account)?;
     let mut discount_rows = Vec::with_capacity(discounts.len());
@@ -184,9 +198,10 @@ pub async fn add_plan(desk: &FeeDesk, req: &PlanRequest) -> Result<Plan> {
     }
     let now = desk.now_text();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO fee_plans (fee_item_id, unit_id, target_kind, class_id, term_id, rule, due_on, allow_partial, account_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO fee_plans (id, fee_item_id, unit_id, target_kind, class_id, term_id, rule, due_on, allow_partial, account_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
+    .bind(replacing)
     .bind(fee.id)
     .bind(plan_unit.id)
     .bind(kind)
@@ -212,16 +227,21 @@ pub async fn add_plan(desk: &FeeDesk, req: &PlanRequest) -> Result<Plan> {
         .execute(&mut *tx)
         .await?;
     }
+    super::plan_edit::check_discounts_in_target(&mut tx, id).await?;
     let plan = plan_in(&mut tx, id).await?;
     audit::append(
         &mut tx,
         &now,
         Entry {
             actor: desk.actor(),
-            action: "plan.add",
+            action: if replacing.is_some() {
+                "plan.edit"
+            } else {
+                "plan.add"
+            },
             entity: "fee_plan",
             entity_id: id.to_string(),
-            before: None,
+            before,
             after: Some(json!({
                 "plan": plan,
                 "discounts": discounts.iter().map(|d| json!({

@@ -12,7 +12,7 @@ use super::payments::{bill_state, fee_code, money_postings};
 use crate::audit::{self, Entry};
 use crate::ledger::{Journal, LedgerCode, Line, Posting};
 use crate::money::Money;
-use crate::text::normalize;
+use crate::text::normalize_prose;
 use crate::{Error, FeeDesk, Result};
 
 /// Money to give back from a payment.
@@ -62,7 +62,7 @@ pub(crate) async fn refund_by(
     req: &RefundRequest,
     route: RefundRoute,
 ) -> Result<RefundResult> {
-    let reason = normalize(&req.reason);
+    let reason = normalize_prose(&req.reason);
     if reason.is_empty() {
         return Err(Error::Validation(
             "a refund needs a reason (--reason)".into(),

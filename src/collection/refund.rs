@@ -43,7 +43,7 @@ pub async fn refund_via_channel(
     secrets: &SecretStore,
     req: &RefundRequest,
 ) -> Result<RefundResult> {
-    let reason = normalize(&req.reason);
+    let reason = crate::text::normalize_prose(&req.reason);
     if reason.is_empty() {
         return Err(Error::Validation(
             "a refund needs a reason (--reason)".into(),
@@ -174,7 +174,7 @@ async fn ask(
     request: bool,
 ) -> Result<Standing> {
     let (_, channel) = client(desk, secrets, &row.account_id.to_string()).await?;
-    let reason = normalize(&row.reason);
+    let reason = crate::text::normalize_prose(&row.reason);
     match channel {
         ChannelClient::Wechat(c) => {
             let mut status = if request {

@@ -25,7 +25,7 @@ pub struct VoidResult {
 
 /// Voids receipt `number` with `reason` and reissues it.
 pub async fn void_receipt(desk: &FeeDesk, number: &str, reason: &str) -> Result<VoidResult> {
-    let reason = normalize(reason);
+    let reason = crate::text::normalize_prose(reason);
     if reason.is_empty() {
         return Err(Error::Validation(
             "voiding a receipt needs a reason (--reason); it is printed on the reversal".into(),

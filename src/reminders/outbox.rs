@@ -31,6 +31,8 @@ pub struct OutboxRow {
     pub class_id: Option<i64>,
     /// The member (personal rows) or the class (group rows).
     pub about: String,
+    /// The store (unit code) of the member or the class, for choosing a batch by store.
+    pub unit: String,
     pub tier: i64,
     pub tier_days: i64,
     pub channel: String,
@@ -49,11 +51,13 @@ pub struct OutboxRow {
 
 const ROW_SQL: &str = "SELECT o.id, o.bill_id, o.class_id,
         coalesce(m.name || ' (' || m.member_no || ')', cu.code || '/' || c.name, '') AS about,
+        coalesce(mu.code, cu.code, '') AS unit,
         o.tier, o.tier_days, o.channel, o.recipient, o.subject, o.body, o.status,
         o.approved_at IS NOT NULL AS approved, o.attempts, o.next_attempt_at, o.sent_at,
         o.last_error, o.created_at, o.updated_at
      FROM reminder_outbox o
      LEFT JOIN bills b ON b.id = o.bill_id LEFT JOIN members m ON m.id = b.member_id
+     LEFT JOIN units mu ON mu.id = m.unit_id
      LEFT JOIN classes c ON c.id = o.class_id LEFT JOIN units cu ON cu.id = c.unit_id";
 
 /// Which rows the log shows.

@@ -56,6 +56,37 @@ fn to_f64(fen: i64) -> f64 {
     fen as f64 / 100.0
 }
 
+/// A whole-yuan axis or bar label with thousands separators: `¥1,234,567`.
+fn yuan_label(yuan: f64) -> String {
+    let whole = yuan.round() as i64;
+    let digits = whole.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}¥{grouped}", if whole < 0 { "-" } else { "" })
+}
+
+/// A day under the trend's bars: the month where it starts (the first bar, and each 1st),
+/// else the day alone: `9/30`, `01` → `10/1`, `02`.
+fn day_label(index: usize, date: &str) -> String {
+    let (Some(month), Some(day)) = (date.get(5..7), date.get(8..10)) else {
+        return date.to_string();
+    };
+    if index == 0 || day == "01" {
+        format!(
+            "{}/{}",
+            month.trim_start_matches('0'),
+            day.trim_start_matches('0')
+        )
+    } else {
+        day.to_string()
+    }
+}
+
 /// The collection trend: yuan collected per day.
 pub fn draw_trend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -79,7 +110,8 @@ pub fn draw_trend<DB: DrawingBackend>(
         .map_err(draw_err)?;
     let labels: Vec<String> = days
         .iter()
-        .map(|(d, _)| d.get(8..10).unwrap_or(d).to_string())
+        .enumerate()
+        .map(|(i, (d, _))| day_label(i, d))
         .collect();
     chart
         .configure_mesh()
@@ -89,7 +121,7 @@ pub fn draw_trend<DB: DrawingBackend>(
             SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
             _ => String::new(),
         })
-        .y_label_formatter(&|y| format!("¥{y:.0}"))
+        .y_label_formatter(&|y| yuan_label(*y))
         .light_line_style(TRANSPARENT)
         .label_style((FAMILY, 13))
         .draw()
@@ -183,7 +215,7 @@ pub fn draw_aging<DB: DrawingBackend>(
         .iter()
         .map(|(l, f)| (l.clone(), to_f64(*f)))
         .collect();
-    draw_bars(area, title, &bars, AMBER, &|v| format!("¥{v:.0}"), None)
+    draw_bars(area, title, &bars, AMBER, &|v| yuan_label(v), None)
 }
 
 /// Collection rate per store, in percent.
@@ -289,4 +321,26 @@ pub async fn dashboard_charts(
         trend_svg: web(svg(640, 260, |a| draw_trend(a, trend_title, &trend))?),
         aging_svg: web(svg(640, 260, |a| draw_aging(a, aging_title, &aging))?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_labels_group_thousands() {
+        assert_eq!(yuan_label(0.0), "¥0");
+        assert_eq!(yuan_label(999.4), "¥999");
+        assert_eq!(yuan_label(1000.0), "¥1,000");
+        assert_eq!(yuan_label(5_517_610.0), "¥5,517,610");
+        assert_eq!(yuan_label(-12_345.0), "-¥12,345");
+    }
+
+    #[test]
+    fn trend_days_name_their_month_where_it_starts() {
+        assert_eq!(day_label(0, "2026-09-30"), "9/30");
+        assert_eq!(day_label(1, "2026-10-01"), "10/1");
+        assert_eq!(day_label(2, "2026-10-02"), "02");
+        assert_eq!(day_label(3, "odd"), "odd");
+    }
 }

@@ -168,11 +168,14 @@ describe("desktop app", () => {
 
   test("terms and classes: adds the term and a class at the store", async () => {
     await go("classes");
+    // Dates typed as the roster import reads them: 2026年9月1日, 2027/1/20.
     await session.fill("term-name", "2026秋季学期");
-    await session.fill("term-start", "2026-09-01");
-    await session.fill("term-end", "2027-01-20");
+    await session.fill("term-start", "2026年9月1日");
+    await session.fill("term-end", "2027/1/20");
     await session.click("term-submit");
     await waitFor(async () => (await session.text("term-list")).includes("2026秋季学期"), { what: "term listed" });
+    const termRow = await session.text("term-list");
+    assert.match(termRow, /2026秋季学期\s+2026-09-01\s+2027-01-20/, "the typed dates read as the calendar dates");
 
     await session.choose("class-store", "XH");
     await session.choose("class-term", "2026秋季学期");
@@ -182,7 +185,7 @@ describe("desktop app", () => {
 
     // A bad date is refused with a Chinese sentence.
     await session.fill("term-name", "坏日期学期");
-    await session.fill("term-start", "2026/09/01");
+    await session.fill("term-start", "2026/13/01");
     await session.fill("term-end", "2027-01-20");
     await session.click("term-submit");
     assert.equal(await attr("term-error", "data-code"), "validation");
@@ -293,8 +296,17 @@ describe("desktop app", () => {
     await go("members");
     await session.click("tab-history");
     await waitFor(async () => (await count('[data-testid="history-row"]')) === 1, { what: "one batch" });
+    // The time is the institution's (UTC+8), not the stored UTC.
+    const when = await session.byTestId("history-when");
+    const utc = new Date(await when.attribute("data-utc"));
+    const local = new Date(utc.getTime() + 8 * 3600 * 1000).toISOString();
+    assert.equal(await when.text(), `${local.slice(0, 10)} ${local.slice(11, 16)}`);
     const undo = await session.find('[data-testid^="undo-"]');
     await undo.click();
+    // Undoing removes members: the window says so before doing it.
+    assert.match(await session.text("undo-confirm-dialog-text"), /撤销批次 #\d+（.+）：删除本批新增的 \d+ 名成员/);
+    assert.equal(await count('[data-testid="undo-done"]'), 0, "nothing undone before confirming");
+    await session.click("undo-confirm-dialog-confirm");
     await session.byTestId("undo-done");
     await session.click("tab-list");
     await waitFor(async () => (await attr("member-total", "data-total")) === "0", { what: "members removed" });

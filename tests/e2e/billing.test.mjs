@@ -360,6 +360,12 @@ describe("billing", () => {
     await session.fill("refund-amount", "200");
     await session.fill("refund-reason", "退还部分材料费");
     await session.click("refund-submit");
+    // Nothing moves before the effect is confirmed in words: the amount, to whom, the receipt.
+    const refundText = await session.text("refund-confirm-text");
+    assert.match(refundText, /退款 ¥200\.00 给 .+，原因：退还部分材料费。/);
+    assert.match(refundText, /将红冲收据 \S+ 并重开一张/);
+    assert.equal(await data("bill-detail-refunded", "value"), "0.00", "nothing refunded before confirming");
+    await session.click("refund-confirm");
     await waitData("bill-detail-refunded", "value", "200.00");
     await waitFor(
       async () =>
@@ -385,6 +391,8 @@ describe("billing", () => {
     await session.click("bill-void");
     await session.fill("void-reason", "学员转班");
     await session.click("void-submit");
+    assert.match(await session.text("void-confirm-text"), /作废账单 #\d+（.+，材料费），冲销应收 ¥[\d,.]+，原因：学员转班。/);
+    await session.click("void-confirm");
     await waitData("bill-detail-status", "status", "voided");
     assert.match(await session.text("bill-detail-note"), /学员转班/);
     await session.click("bill-detail-close");

@@ -472,6 +472,8 @@ describe("payment channels", () => {
     await session.fill("refund-amount", "500");
     await session.fill("refund-reason", "夏令营缩短一周");
     await session.click("refund-submit");
+    assert.match(await session.text("refund-confirm-text"), /退款 ¥500\.00 给 .+。 款项将由微信支付原路退回。/);
+    await session.click("refund-confirm");
     await waitData("bill-detail-refunded", "value", "500.00", "refund recorded", 30000);
     const refunds = await control("GET", "refunds");
     assert.equal(refunds.length, 1, "the sandbox performed one refund");
@@ -505,6 +507,8 @@ describe("payment channels", () => {
     assert.match(await session.text("refund-dialog"), /通过支付宝原路退回/);
     await session.fill("refund-reason", "教材已由学校统一发放");
     await session.click("refund-submit");
+    assert.match(await session.text("refund-confirm-text"), /款项将由支付宝原路退回。 将红冲收据 \S+（全额退款，不再重开）。/);
+    await session.click("refund-confirm");
     await waitData("bill-detail-refunded", "value", "88.50", "alipay refund recorded", 30000);
     await waitData("bill-detail-status", "status", "refunded", "bill refunded");
     assert.equal((await control("GET", "refunds")).length, 2);

@@ -122,6 +122,11 @@ async function go(id) {
   await session.byTestId(`page-${id}`);
 }
 
+/** An attribute of the element with this test id. */
+async function attr(testId, name) {
+  return (await session.byTestId(testId)).attribute(name);
+}
+
 /** Texts of the elements matching `selector`. */
 async function texts(selector) {
   const els = await session.findAll(selector);
@@ -174,6 +179,8 @@ describe("reminders", () => {
 
   test("queued, the batch waits for approval; a guardian who pays meanwhile is not chased", async () => {
     await session.click("rem-queue");
+    assert.match(await session.text("rem-queue-confirm-dialog-text"), /到期提醒/);
+    await session.click("rem-queue-confirm-dialog-confirm");
     await session.byTestId("rem-run-report");
     const waiting = await waitFor(
       async () => {
@@ -190,8 +197,35 @@ describe("reminders", () => {
     const bill = feedesk("bill", "list", "--unit", "RM", "--search", "RM001").find((b) => b.fee === "提醒学费");
     feedesk("pay", "--bill", String(bill.id), "--amount", "1200", "--account", "RM前台现金", "--key", "e2e-rem-pay-1");
 
+    // First 张小明's two rows only: select none, tick them, approve after reading the effect.
+    await session.click("rem-select-none");
+    await waitFor(async () => (await attr("rem-selected-count", "data-n")) === "0", { what: "nothing ticked" });
+    await session.execute(`document.querySelectorAll('[data-testid="rem-awaiting-row"]').forEach((r) => {
+      if (r.textContent.includes("张小明")) r.querySelector('input[type="checkbox"]').click();
+    })`);
+    await waitFor(async () => (await attr("rem-selected-count", "data-n")) === "2", { what: "two ticked" });
     await session.click("rem-approve");
-    await waitFor(async () => (await session.byTestId("rem-run-report")).attribute("data-sent").then((n) => Number(n) >= 5), {
+    const confirmText = await session.text("rem-approve-confirm-dialog-text");
+    assert.match(confirmText, /将立即发送 2 条提醒（邮件），涉及 1 位成员\/班级；发出后不能撤回。/);
+    assert.equal(mails().length, 0, "nothing goes before the confirmation");
+    await session.click("rem-approve-confirm-dialog-confirm");
+    await waitFor(async () => (await session.byTestId("rem-run-report")).attribute("data-sent").then((n) => Number(n) === 1), {
+      what: "张小明's materials reminder sent (the paid tuition is not chased)",
+    });
+    // The rest stay as the user left them: unticked (they used to come back ticked).
+    await waitFor(async () => (await texts('[data-testid="rem-awaiting-row"]')).filter((t) => t.includes("张小明")).length === 0, {
+      what: "张小明's rows approved",
+    });
+    assert.equal(await attr("rem-selected-count", "data-n"), "0", "the remaining rows stay unticked after an approval");
+    await shot("reminders-selection");
+
+    // Then the rest of the store RM, chosen by store.
+    await session.choose("rem-select-store", "RM");
+    await waitFor(async () => (await attr("rem-selected-count", "data-n")) === "4", { what: "RM's four rows ticked" });
+    await session.click("rem-approve");
+    assert.match(await session.text("rem-approve-confirm-dialog-text"), /将立即发送 4 条提醒/);
+    await session.click("rem-approve-confirm-dialog-confirm");
+    await waitFor(async () => (await session.byTestId("rem-run-report")).attribute("data-sent").then((n) => Number(n) === 4), {
       what: "the approved batch sent",
     });
     const got = await waitFor(() => (mails().length === 5 ? mails() : null), { what: "five mails at the SMTP server" });

@@ -49,3 +49,6 @@ mod hostile_statements;
 mod messy_classes;
 mod at_rest;
 mod money_paths;
+mod window_edges;
+mod plan_edit;
+mod plan_edit_cli;

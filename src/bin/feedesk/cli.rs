@@ -364,6 +364,14 @@ pub enum PlanCommand {
     Preview { plan_id: i64 },
     /// Issue a plan: a bill per targeted member; again after roster changes to catch up.
     Issue { plan_id: i64 },
+    /// Rewrite a plan not yet issued (every option as for `plan add`); refused once issued.
+    Edit {
+        plan_id: i64,
+        #[command(flatten)]
+        args: PlanArgs,
+    },
+    /// Delete a plan not yet issued; refused once issued (void its bills instead).
+    Delete { plan_id: i64 },
 }
 
 #[derive(Debug, Args)]

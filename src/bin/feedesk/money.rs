@@ -116,28 +116,29 @@ fn rule_text(rule: &str) -> String {
         .unwrap_or_else(|| rule.to_string())
 }
 
+/// The plan `plan add` and `plan edit` describe.
+fn plan_request(args: PlanArgs) -> PlanRequest {
+    let target = match (args.class, args.term, args.unit) {
+        (Some(class), _, _) => PlanTarget::Class(class),
+        (_, Some(term), _) => PlanTarget::Term(term),
+        (_, _, Some(unit)) => PlanTarget::Unit(unit),
+        _ => unreachable!("clap requires one target"),
+    };
+    PlanRequest {
+        fee: args.fee,
+        target,
+        rule: args.rule,
+        due_on: args.due,
+        allow_partial: args.partial,
+        account: args.account,
+        discounts: args.discounts,
+    }
+}
+
 pub async fn plan(desk: &FeeDesk, cmd: PlanCommand, json: bool) -> Result<()> {
     match cmd {
         PlanCommand::Add(args) => {
-            let target = match (args.class, args.term, args.unit) {
-                (Some(class), _, _) => PlanTarget::Class(class),
-                (_, Some(term), _) => PlanTarget::Term(term),
-                (_, _, Some(unit)) => PlanTarget::Unit(unit),
-                _ => unreachable!("clap requires one target"),
-            };
-            let plan = billing::add_plan(
-                desk,
-                &PlanRequest {
-                    fee: args.fee,
-                    target,
-                    rule: args.rule,
-                    due_on: args.due,
-                    allow_partial: args.partial,
-                    account: args.account,
-                    discounts: args.discounts,
-                },
-            )
-            .await?;
+            let plan = billing::add_plan(desk, &plan_request(args)).await?;
             if json {
                 return output::json(&plan);
             }
@@ -151,6 +152,36 @@ pub async fn plan(desk: &FeeDesk, cmd: PlanCommand, json: bool) -> Result<()> {
                 plan.due_on,
                 plan.account,
                 plan.id
+            );
+        }
+        PlanCommand::Edit { plan_id, args } => {
+            let plan = billing::edit_plan(desk, plan_id, &plan_request(args)).await?;
+            if json {
+                return output::json(&plan);
+            }
+            say!(
+                "Plan {} rewritten: {} for {} {}, {} due {}, into '{}', {} discounts",
+                plan.id,
+                plan.fee,
+                plan.target_kind,
+                plan.target,
+                plan.rule,
+                plan.due_on,
+                plan.account,
+                plan.discounts
+            );
+        }
+        PlanCommand::Delete { plan_id } => {
+            let plan = billing::delete_plan(desk, plan_id).await?;
+            if json {
+                return output::json(&plan);
+            }
+            say!(
+                "Plan {} deleted ({} for {} {})",
+                plan.id,
+                plan.fee,
+                plan.target_kind,
+                plan.target
             );
         }
         PlanCommand::List { unit } => {

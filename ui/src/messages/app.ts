@@ -70,6 +70,11 @@ export const appZh = {
   "coming.reports": "按组织子树汇总的收费、欠费与渠道报表，可导出 Excel。",
   "coming.settings": "机构信息、收款账户（密钥仅存于系统钥匙串）、语言与提醒渠道。",
   "common.close": "关闭",
+  "common.confirm": "确认",
+  "common.back": "返回修改",
+  "pager.prev": "上一页",
+  "pager.next": "下一页",
+  "pager.where": "第 {page} / {pages} 页，共 {total} 条",
 } as const;
 
 export const appEn: Record<keyof typeof appZh, string> = {
@@ -143,4 +148,9 @@ export const appEn: Record<keyof typeof appZh, string> = {
   "coming.reports": "Collection, arrears and channel reports rolled up over any part of the organisation, exported to Excel.",
   "coming.settings": "Institution details, collection accounts (secrets kept only in the OS keyring), language and reminder channels.",
   "common.close": "Close",
+  "common.confirm": "Confirm",
+  "common.back": "Back",
+  "pager.prev": "Previous",
+  "pager.next": "Next",
+  "pager.where": "Page {page} of {pages}, {total} in all",
 };

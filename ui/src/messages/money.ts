@@ -1,7 +1,7 @@
 // The words of the money overview: tiles, aging and the books' trial balance, merged into the dictionaries of ../i18n.tsx.
 export const moneyZh = {
   "money.title": "收费概况",
-  "money.scope": "{name}（{code}）及下级 · 截至 {date} · {bills} 张账单",
+  "money.scope": "{name}（{code}）及下级 · 截至 {date} · {bills} 张账单（不含已作废）",
   "money.billed": "应收",
   "money.collected": "已收",
   "money.outstanding": "待收",
@@ -42,7 +42,7 @@ export const moneyZh = {
 
 export const moneyEn: Record<keyof typeof moneyZh, string> = {
   "money.title": "Collection",
-  "money.scope": "{name} ({code}) and below · as of {date} · {bills} bills",
+  "money.scope": "{name} ({code}) and below · as of {date} · {bills} bills (voided not counted)",
   "money.billed": "Billed",
   "money.collected": "Collected",
   "money.outstanding": "Outstanding",

@@ -1,6 +1,6 @@
 // The money dialogs of a bill: an offline payment, a refund (through the channel or by hand)
 // and a void. Each carries an idempotency key made when it opens, so a retry never pays twice.
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { FormDialog } from "../components/FormDialog";
@@ -8,8 +8,9 @@ import { useI18n } from "../i18n";
 import { billVoid, idempotencyKey, paymentRecord, refundRecord, type Bill, type BillPayment } from "../ipc/bills";
 import { refundChannel } from "../ipc/collection";
 import { asIpcError } from "../ipc/invoke";
+import { receiptPage } from "../ipc/receipts";
 import { billStatusLabel, channelLabel, isChannel } from "../labels";
-import { formatMoney, minus } from "../money";
+import { formatMoney, minus, toFen } from "../money";
 import { useAccounts, useRefreshAll } from "../queries";
 
 export function PaymentDialog({ bill, onClose, onDone }: { bill: Bill; onClose: () => void; onDone: (text: string) => void }) {
@@ -69,7 +70,18 @@ export function PaymentDialog({ bill, onClose, onDone }: { bill: Bill; onClose: 
   );
 }
 
-export function RefundDialog({ payment, onClose, onDone }: { payment: BillPayment; onClose: () => void; onDone: (text: string) => void }) {
+export function RefundDialog({
+  payment,
+  billPayer,
+  onClose,
+  onDone,
+}: {
+  payment: BillPayment;
+  /** Who the refund goes to when the receipt does not say (the member's name). */
+  billPayer: string;
+  onClose: () => void;
+  onDone: (text: string) => void;
+}) {
   const { t } = useI18n();
   const refresh = useRefreshAll();
   const [key] = useState(idempotencyKey);
@@ -79,6 +91,21 @@ export function RefundDialog({ payment, onClose, onDone }: { payment: BillPaymen
   // A channel payment goes back the way it came, unless the cashier refunds it by hand.
   const throughChannel = isChannel(payment.channel);
   const [viaChannel, setViaChannel] = useState(throughChannel);
+  // The valid receipt of this payment: the one a refund reverses (红冲), named in the confirmation.
+  const receipts = useQuery({
+    queryKey: ["feedesk", "payment-receipts", payment.payment_id],
+    queryFn: () =>
+      receiptPage({ member_no: null, class_name: null, term_name: null, from: null, to: null, search: null, payment_id: payment.payment_id, bill_id: null }, 0, 20),
+  });
+  const receipt = receipts.data?.receipts.find((r) => r.status === "issued" && r.kind !== "reversal");
+  const all = toFen(amount) !== null && toFen(amount) === toFen(left);
+  const confirmText = [
+    t("bills.confirmRefund", { amount: formatMoney(amount), payer: receipt?.payer || billPayer, reason: reason.trim() || t("bills.noReason") }),
+    throughChannel && viaChannel ? t("bills.confirmRefundChannel", { channel: channelLabel(t, payment.channel) }) : t("bills.confirmRefundByHand"),
+    receipt ? t(all ? "bills.confirmRefundReceiptAll" : "bills.confirmRefundReceipt", { number: receipt.number }) : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
   const refund = useMutation({
     mutationFn: () => {
       const form = { payment_id: payment.payment_id, amount, reason, key };
@@ -98,6 +125,7 @@ export function RefundDialog({ payment, onClose, onDone }: { payment: BillPaymen
       submitLabel={refund.isPending && viaChannel ? t("bills.refunding") : t("bills.refund")}
       pending={refund.isPending}
       status={refund.status}
+      confirm={confirmText}
       onSubmit={() => refund.mutate()}
       onClose={onClose}
     >
@@ -142,6 +170,13 @@ export function VoidDialog({ bill, onClose, onDone }: { bill: Bill; onClose: () 
       submitLabel={t("bills.void")}
       danger
       pending={voiding.isPending}
+      confirm={t("bills.confirmVoid", {
+        id: bill.id,
+        member: bill.member_name,
+        fee: bill.fee,
+        due: formatMoney(bill.amount_due),
+        reason: reason.trim() || t("bills.noReason"),
+      })}
       onSubmit={() => voiding.mutate()}
       onClose={onClose}
     >

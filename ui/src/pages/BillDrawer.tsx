@@ -194,6 +194,7 @@ export function BillDrawer({ billId, onClose }: { billId: number; onClose: () =>
           {action?.kind === "refund" && (
             <RefundDialog
               payment={action.payment}
+              billPayer={bill.member_name}
               onClose={() => setAction(null)}
               onDone={(text) => {
                 setAction(null);

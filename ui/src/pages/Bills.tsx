@@ -104,7 +104,13 @@ export function Bills() {
         </div>
         {className && <QrExport className={className} />}
         <div className="tiles money-tiles bill-totals" data-testid="bill-totals">
-          <Figure testId="bill-count" label={t("bills.count")} value={firstPage ? numbers.format(firstPage.total) : "…"} raw={firstPage ? String(firstPage.total) : ""} />
+          <Figure
+            testId="bill-count"
+            label={t("bills.count")}
+            value={firstPage ? numbers.format(firstPage.total) : "…"}
+            raw={firstPage ? String(firstPage.total) : ""}
+            sub={firstPage && firstPage.voided > 0 ? t("bills.countVoided", { n: numbers.format(firstPage.voided) }) : undefined}
+          />
           <Figure testId="bill-due" label={t("bills.due")} value={firstPage ? formatMoney(firstPage.amount_due) : "…"} raw={firstPage?.amount_due ?? ""} />
           <Figure testId="bill-paid" label={t("bills.paid")} value={firstPage ? formatMoney(firstPage.amount_paid) : "…"} raw={firstPage?.amount_paid ?? ""} />
           <Figure testId="bill-refunded" label={t("bills.refunded")} value={firstPage ? formatMoney(firstPage.amount_refunded) : "…"} raw={firstPage?.amount_refunded ?? ""} />

@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 
 import { ErrorNote } from "../components/ErrorNote";
 import { useI18n } from "../i18n";
+import { toIsoDate } from "../dates";
 import { classAdd, termAdd } from "../ipc/classes";
 import { asIpcError } from "../ipc/invoke";
 import { flatten, useClasses, useRefreshAll, useTerms, useTree } from "../queries";
@@ -21,7 +22,7 @@ export function Classes() {
   const [start, setStart] = useState("");
   const [end, setEnd] = useState("");
   const addTerm = useMutation({
-    mutationFn: () => termAdd(termName, start, end),
+    mutationFn: () => termAdd(termName, toIsoDate(start), toIsoDate(end)),
     onSuccess: async () => {
       setTermName("");
       await refresh();
@@ -81,11 +82,11 @@ export function Classes() {
           </label>
           <label>
             <span>{t("classes.start")}</span>
-            <input data-testid="term-start" value={start} placeholder={t("classes.datePlaceholder")} onChange={(e) => setStart(e.target.value)} size={11} />
+            <input data-testid="term-start" value={start} placeholder={t("classes.datePlaceholder")} onChange={(e) => setStart(e.target.value)} onBlur={() => setStart(toIsoDate(start))} size={11} />
           </label>
           <label>
             <span>{t("classes.end")}</span>
-            <input data-testid="term-end" value={end} placeholder={t("classes.datePlaceholder")} onChange={(e) => setEnd(e.target.value)} size={11} />
+            <input data-testid="term-end" value={end} placeholder={t("classes.datePlaceholder")} onChange={(e) => setEnd(e.target.value)} onBlur={() => setEnd(toIsoDate(end))} size={11} />
           </label>
           <button type="submit" className="primary" data-testid="term-submit" disabled={addTerm.isPending}>
             {t("classes.add")}

@@ -1,10 +1,13 @@
 // Import batches, newest first, each undoable while nothing depends on it.
 import { useMutation } from "@tanstack/react-query";
+import { useState } from "react";
 
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorNote } from "../components/ErrorNote";
 import { useI18n } from "../i18n";
 import { asIpcError } from "../ipc/invoke";
 import { rosterUndo } from "../ipc/roster";
+import { localTime } from "../labels";
 import { useHistory, useRefreshAll } from "../queries";
 
 export function ImportHistory() {
@@ -12,6 +15,8 @@ export function ImportHistory() {
   const history = useHistory();
   const refresh = useRefreshAll();
   const undo = useMutation({ mutationFn: rosterUndo, onSuccess: () => refresh() });
+  const [asking, setAsking] = useState<number | null>(null);
+  const batch = history.data?.find((b) => b.id === asking);
 
   return (
     <section className="card">
@@ -28,7 +33,7 @@ export function ImportHistory() {
           <thead>
             <tr>
               <th>#</th>
-              <th>{t("history.when")}</th>
+              <th>{t("history.whenLocal")}</th>
               <th>{t("history.file")}</th>
               <th>{t("history.unit")}</th>
               <th className="num">{t("history.counts")}</th>
@@ -39,7 +44,9 @@ export function ImportHistory() {
             {history.data.map((b) => (
               <tr key={b.id} data-testid="history-row" className={b.undone_at ? "undone" : undefined}>
                 <td>{b.id}</td>
-                <td>{b.created_at.replace("T", " ").slice(0, 16)}</td>
+                <td data-testid="history-when" data-utc={b.created_at}>
+                  {localTime(b.created_at)}
+                </td>
                 <td>{b.file_name}</td>
                 <td>{b.unit}</td>
                 <td className="num">
@@ -49,7 +56,7 @@ export function ImportHistory() {
                   {b.undone_at ? (
                     <span className="muted small">{t("history.undone")}</span>
                   ) : (
-                    <button type="button" data-testid={`undo-${b.id}`} disabled={undo.isPending} onClick={() => undo.mutate(b.id)}>
+                    <button type="button" data-testid={`undo-${b.id}`} disabled={undo.isPending} onClick={() => setAsking(b.id)}>
                       {t("history.undo")}
                     </button>
                   )}
@@ -58,6 +65,23 @@ export function ImportHistory() {
             ))}
           </tbody>
         </table>
+      )}
+      {batch && (
+        <ConfirmDialog
+          title={t("history.undoTitle", { id: batch.id })}
+          testId="undo-confirm-dialog"
+          danger
+          text={t("history.undoConfirm", {
+            id: batch.id,
+            file: batch.file_name,
+            unit: batch.unit,
+            when: localTime(batch.created_at),
+            imported: batch.imported,
+            updated: batch.updated,
+          })}
+          onConfirm={() => undo.mutate(batch.id)}
+          onClose={() => setAsking(null)}
+        />
       )}
     </section>
   );

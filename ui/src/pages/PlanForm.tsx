@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useMemo, useState, type FormEvent } from "react";
 
 import { ErrorNote } from "../components/ErrorNote";
+import { toIsoDate } from "../dates";
 import { useI18n, type MessageKey } from "../i18n";
 import { planAdd, type PlanTarget } from "../ipc/fees";
 import { asIpcError } from "../ipc/invoke";
@@ -69,7 +70,7 @@ export function PlanForm({ unit }: { unit: string }) {
         fee: feeValue,
         target: { kind: targetKind, name: targetValue },
         rule: `${ruleKind}:${ruleBody.trim()}`,
-        due_on: due,
+        due_on: toIsoDate(due),
         allow_partial: partial,
         account: accountValue,
         discounts: discounts.split("\n").map((d) => d.trim()).filter(Boolean),
@@ -140,7 +141,7 @@ export function PlanForm({ unit }: { unit: string }) {
             </label>
             <label>
               <span>{t("fees.planDue")}</span>
-              <input data-testid="plan-due" value={due} placeholder={t("classes.datePlaceholder")} size={11} onChange={(e) => setDue(e.target.value)} />
+              <input data-testid="plan-due" value={due} placeholder={t("classes.datePlaceholder")} size={11} onChange={(e) => setDue(e.target.value)} onBlur={() => setDue(toIsoDate(due))} />
             </label>
           </div>
           <div className="row-form">

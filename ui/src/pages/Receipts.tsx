@@ -301,6 +301,14 @@ function ReceiptPreview({ content: c, qrSvg, hash }: { content: ReceiptContent; 
         <span>开票时间：{localTime(c.issued_at)}</span>
       </div>
       <table className="rp-table">
+        {/* Fixed columns: a long transaction number breaks inside its own cell instead of
+            squeezing the Chinese cells to one character per line. */}
+        <colgroup>
+          <col className="rp-col-th" />
+          <col />
+          <col className="rp-col-th" />
+          <col />
+        </colgroup>
         <tbody>
           <tr>
             <th>交款人</th>
@@ -336,7 +344,9 @@ function ReceiptPreview({ content: c, qrSvg, hash }: { content: ReceiptContent; 
               {c.channel} · {c.account}
             </td>
             <th>交易号/凭证号</th>
-            <td>{c.reference ?? dash}</td>
+            <td className="rp-ref" data-testid="rp-reference">
+              {c.reference ?? dash}
+            </td>
           </tr>
           <tr>
             <th>备注</th>

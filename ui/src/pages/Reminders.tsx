@@ -4,7 +4,9 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorNote } from "../components/ErrorNote";
+import { Pager, usePaged } from "../components/Pager";
 import { useI18n, type MessageKey } from "../i18n";
 import { asIpcError } from "../ipc/invoke";
 import {
@@ -23,6 +25,7 @@ import {
 } from "../ipc/reminders";
 import { formatMoney } from "../money";
 import { keys, useRefreshAll } from "../queries";
+import { toIsoDate } from "../dates";
 import { localTime } from "../labels";
 
 const rk = {
@@ -54,12 +57,15 @@ function Batch() {
   const refresh = useRefreshAll();
   const preview = useQuery({ queryKey: rk.preview, queryFn: reminderPreview });
   const [report, setReport] = useState<RunReport | null>(null);
-  const [chosen, setChosen] = useState<Set<number> | null>(null);
+  // What the user unticked. A row is ticked unless unticked, so rows newly queued arrive
+  // ticked, and after an approval the rows the user left unticked stay so (they used to come
+  // back ticked).
+  const [unticked, setUnticked] = useState<Set<number>>(() => new Set());
+  const [asking, setAsking] = useState<"queue" | "approve" | null>(null);
   const queue = useMutation({
     mutationFn: reminderRun,
     onSuccess: async (r) => {
       setReport(r);
-      setChosen(null);
       await refresh();
     },
   });
@@ -67,19 +73,24 @@ function Batch() {
     mutationFn: (ids: number[]) => reminderApprove(ids),
     onSuccess: async (r) => {
       setReport(r);
-      setChosen(null);
       await refresh();
     },
   });
   const waiting = preview.data?.awaiting_approval ?? [];
-  const selected = chosen ?? new Set(waiting.map((r) => r.id));
+  const selected = new Set(waiting.filter((r) => !unticked.has(r.id)).map((r) => r.id));
+  const stores = [...new Set(waiting.map((r) => r.unit).filter(Boolean))].sort();
   const toggle = (id: number) => {
-    const next = new Set(selected);
+    const next = new Set(unticked);
     if (next.has(id)) next.delete(id);
     else next.add(id);
-    setChosen(next);
+    setUnticked(next);
   };
+  const only = (keep: (unit: string) => boolean) => setUnticked(new Set(waiting.filter((r) => !keep(r.unit)).map((r) => r.id)));
+  const picked = waiting.filter((r) => selected.has(r.id));
+  const channels = [...new Set(picked.map((r) => r.channel))].map((c) => t(`rem.channel.${c}` as MessageKey)).join("、");
   const due = preview.data?.due;
+  const duePage = usePaged(due?.messages ?? []);
+  const waitingPage = usePaged(waiting);
   const dueCount = (due?.messages.length ?? 0) + (due?.groups.length ?? 0);
   return (
     <section className="card" data-testid="rem-batch">
@@ -92,7 +103,7 @@ function Batch() {
           className="primary"
           data-testid="rem-queue"
           disabled={queue.isPending || dueCount === 0}
-          onClick={() => queue.mutate()}
+          onClick={() => setAsking("queue")}
         >
           {t("rem.queue", { n: dueCount })}
         </button>
@@ -101,18 +112,42 @@ function Batch() {
           className="primary"
           data-testid="rem-approve"
           disabled={approve.isPending || selected.size === 0}
-          onClick={() => approve.mutate([...selected])}
+          onClick={() => setAsking("approve")}
         >
           {t("rem.approve", { n: selected.size })}
         </button>
       </div>
       <ErrorNote error={(queue.error || approve.error) && asIpcError(queue.error || approve.error)} testId="rem-batch-error" />
+      {asking === "queue" && (
+        <ConfirmDialog
+          title={t("rem.queueTitle")}
+          testId="rem-queue-confirm-dialog"
+          text={t("rem.queueConfirm", { n: dueCount })}
+          onConfirm={() => queue.mutate()}
+          onClose={() => setAsking(null)}
+        />
+      )}
+      {asking === "approve" && (
+        <ConfirmDialog
+          title={t("rem.approveTitle")}
+          testId="rem-approve-confirm-dialog"
+          text={t("rem.approveConfirm", {
+            n: picked.length,
+            channels,
+            people: new Set(picked.map((r) => r.about)).size,
+            left: waiting.length - picked.length,
+          })}
+          onConfirm={() => approve.mutate(picked.map((r) => r.id))}
+          onClose={() => setAsking(null)}
+        />
+      )}
       {report && <RunSummary report={report} />}
       {due && dueCount > 0 && (
         <>
           <h4>{t("rem.dueNow")}</h4>
+          <Pager testId="rem-due-pager" {...duePage} />
           <ul className="messages" data-testid="rem-due">
-            {due.messages.map((m) => (
+            {duePage.shown.map((m) => (
               <li key={`${m.bill_id}-${m.channel}`} data-testid="rem-due-message" data-channel={m.channel}>
                 <div className="message-head">
                   <strong>{m.member}</strong> · {tierLabel(t, m.tier, m.tier_days)} · {t(`rem.channel.${m.channel}` as MessageKey)}
@@ -137,11 +172,40 @@ function Batch() {
       {waiting.length > 0 && (
         <>
           <h4>{t("rem.awaiting", { n: waiting.length })}</h4>
+          <div className="row-form" data-testid="rem-select">
+            <span className="muted" data-testid="rem-selected-count" data-n={selected.size}>
+              {t("rem.selectedOf", { n: selected.size, total: waiting.length })}
+            </span>
+            <button type="button" data-testid="rem-select-all" onClick={() => only(() => true)}>
+              {t("rem.selectAll")}
+            </button>
+            <button type="button" data-testid="rem-select-none" onClick={() => only(() => false)}>
+              {t("rem.selectNone")}
+            </button>
+            {stores.length > 0 && (
+              <select
+                data-testid="rem-select-store"
+                value=""
+                onChange={(e) => {
+                  const store = e.target.value;
+                  if (store) only((unit) => unit === store);
+                }}
+              >
+                <option value="">{t("rem.selectStore")}</option>
+                {stores.map((u) => (
+                  <option key={u} value={u}>
+                    {u}
+                  </option>
+                ))}
+              </select>
+            )}
+          </div>
+          <Pager testId="rem-awaiting-pager" {...waitingPage} />
           <ul className="messages" data-testid="rem-awaiting">
-            {waiting.map((r) => (
-              <li key={r.id} data-testid="rem-awaiting-row" data-id={r.id}>
+            {waitingPage.shown.map((r) => (
+              <li key={r.id} data-testid="rem-awaiting-row" data-id={r.id} data-unit={r.unit}>
                 <label className="message-head">
-                  <input type="checkbox" checked={selected.has(r.id)} onChange={() => toggle(r.id)} />
+                  <input type="checkbox" data-testid="rem-awaiting-check" checked={selected.has(r.id)} onChange={() => toggle(r.id)} />
                   <strong>{r.about}</strong> · {tierLabel(t, r.tier, r.tier_days)} · {t(`rem.channel.${r.channel}` as MessageKey)}
                   {r.recipient && <span className="muted"> → {r.recipient}</span>}
                 </label>
@@ -180,10 +244,12 @@ const OUTCOMES = ["", "promised", "paid", "dispute", "write_off_request"] as con
 function FollowUps() {
   const { t } = useI18n();
   const list = useQuery({ queryKey: rk.followups, queryFn: () => followupList(false) });
+  const followupPage = usePaged(list.data ?? []);
   return (
     <section className="card" data-testid="rem-followups">
       <h3>{t("rem.followups")}</h3>
       {list.data && list.data.length === 0 && <p className="muted">{t("rem.noFollowups")}</p>}
+      <Pager testId="rem-followups-pager" {...followupPage} />
       {list.data && list.data.length > 0 && (
         <table className="grid">
           <thead>
@@ -200,7 +266,7 @@ function FollowUps() {
             </tr>
           </thead>
           <tbody>
-            {list.data.map((f) => (
+            {followupPage.shown.map((f) => (
               <FollowUpRow key={f.id} f={f} />
             ))}
           </tbody>
@@ -223,7 +289,7 @@ function FollowUpRow({ f }: { f: FollowUp }) {
         assignee: assignee.trim() && assignee !== f.assignee ? assignee : null,
         note: note.trim() ? note : null,
         outcome: outcome && outcome !== f.outcome ? outcome : null,
-        promised_on: outcome === "promised" && outcome !== f.outcome ? promised : null,
+        promised_on: outcome === "promised" && outcome !== f.outcome ? toIsoDate(promised) : null,
       }),
     onSuccess: async () => {
       setNote("");
@@ -256,7 +322,7 @@ function FollowUpRow({ f }: { f: FollowUp }) {
           ))}
         </select>
         {outcome === "promised" && (
-          <input data-testid="followup-promised" value={promised} size={10} placeholder="YYYY-MM-DD" onChange={(e) => setPromised(e.target.value)} />
+          <input data-testid="followup-promised" value={promised} size={10} placeholder={t("classes.datePlaceholder")} onChange={(e) => setPromised(e.target.value)} onBlur={() => setPromised(toIsoDate(promised))} />
         )}
       </td>
       <td className="history">
@@ -288,6 +354,7 @@ function DeliveryLog() {
     queryKey: [...rk.log, status],
     queryFn: () => reminderLog({ status: status || null, bill_id: null, limit: 200 }),
   });
+  const logPage = usePaged(log.data ?? []);
   const resolve = useMutation({
     mutationFn: ({ id, delivered }: { id: number; delivered: boolean }) => reminderResolve(id, delivered),
     onSuccess: () => refresh(),
@@ -307,6 +374,7 @@ function DeliveryLog() {
         </select>
       </label>
       {log.data && log.data.length === 0 && <p className="muted">{t("rem.logEmpty")}</p>}
+      <Pager testId="rem-log-pager" {...logPage} />
       {log.data && log.data.length > 0 && (
         <table className="grid">
           <thead>
@@ -322,7 +390,7 @@ function DeliveryLog() {
             </tr>
           </thead>
           <tbody>
-            {log.data.map((r) => (
+            {logPage.shown.map((r) => (
               <tr key={r.id} data-testid="rem-log-row" data-status={r.status} className={r.status === "failed" || r.status === "uncertain" ? "row-problem" : undefined}>
                 <td>{r.about}</td>
                 <td>{r.tier}</td>

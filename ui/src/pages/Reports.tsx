@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 
 import { ErrorNote } from "../components/ErrorNote";
+import { Figure } from "../components/Figure";
 import { UnitOptions } from "../components/UnitOptions";
 import { useI18n } from "../i18n";
 import { asIpcError } from "../ipc/invoke";
@@ -80,21 +81,18 @@ export function Reports() {
         {done && (
           <div data-testid="reports-result" data-sheets={done.sheets.length} data-charts={done.charts} data-file={done.file}>
             <p className="ok small">{t("reports.done", { file: done.file, sheets: done.sheets.length, charts: done.charts })}</p>
-            <div className="tiles">
+            <div className="tiles money-tiles report-tiles">
               {(
                 [
-                  ["reports.billed", formatMoney(done.billed)],
-                  ["reports.collected", formatMoney(done.collected)],
-                  ["reports.refunded", formatMoney(done.refunded)],
-                  ["reports.outstanding", formatMoney(done.outstanding)],
-                  ["reports.rate", formatRate(done.collection_rate)],
-                  ["reports.fees", formatMoney(done.channel_fees)],
+                  ["billed", "reports.billed", formatMoney(done.billed), done.billed],
+                  ["collected", "reports.collected", formatMoney(done.collected), done.collected],
+                  ["refunded", "reports.refunded", formatMoney(done.refunded), done.refunded],
+                  ["outstanding", "reports.outstanding", formatMoney(done.outstanding), done.outstanding],
+                  ["rate", "reports.rate", formatRate(done.collection_rate), done.collection_rate],
+                  ["fees", "reports.fees", formatMoney(done.channel_fees), done.channel_fees],
                 ] as const
-              ).map(([label, value]) => (
-                <div className="tile" key={label}>
-                  <div className="tile-label">{t(label)}</div>
-                  <div className="tile-value">{value}</div>
-                </div>
+              ).map(([id, label, value, raw]) => (
+                <Figure key={id} testId={`report-tile-${id}`} label={t(label)} value={value} raw={raw} />
               ))}
             </div>
             <p className="muted small">{done.sheets.join(" · ")}</p>

@@ -5,4 +5,9 @@ import type { Money } from "./Money";
 /**
  * A page of bills, with the count and totals of everything the filter matches.
  */
-export type BillPage = { total: number, offset: number, amount_due: Money, amount_paid: Money, amount_refunded: Money, outstanding: Money, bills: Array<Bill>, };
+export type BillPage = { total: number, 
+/**
+ * How many of `total` are voided: the dashboard counts bills without them, so the window
+ * says which count it shows.
+ */
+voided: number, offset: number, amount_due: Money, amount_paid: Money, amount_refunded: Money, outstanding: Money, bills: Array<Bill>, };

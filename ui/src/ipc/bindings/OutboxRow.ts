@@ -7,4 +7,8 @@ export type OutboxRow = { id: number, bill_id: number | null, class_id: number |
 /**
  * The member (personal rows) or the class (group rows).
  */
-about: string, tier: number, tier_days: number, channel: string, recipient: string | null, subject: string | null, body: string, status: string, approved: boolean, attempts: number, next_attempt_at: string | null, sent_at: string | null, last_error: string | null, created_at: string, updated_at: string, };
+about: string, 
+/**
+ * The store (unit code) of the member or the class, for choosing a batch by store.
+ */
+unit: string, tier: number, tier_days: number, channel: string, recipient: string | null, subject: string | null, body: string, status: string, approved: boolean, attempts: number, next_attempt_at: string | null, sent_at: string | null, last_error: string | null, created_at: string, updated_at: string, };
