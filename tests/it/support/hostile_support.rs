@@ -9,93 +9,34 @@ use std::process::{Command, Output, Stdio};
 /// CLI process (runtime, SQLite and all), in KiB.
 pub const PEAK_RSS_BOUND_KIB: u64 = 300 * 1024;
 
-/// Runs `feedesk --data-dir <data> args...` and returns its output and peak RSS in KiB
-/// (0 where the platform does not say).
+/// Runs `feedesk --data-dir <data> args...` and returns its output and peak RSS in KiB.
+/// The CLI is started by `tests/peak_rss.py`, a small launcher, so the figure is the CLI's own
+/// and not the (large) test process's it would otherwise be forked from.
 pub fn run_measured(data_dir: &Path, args: &[&str]) -> (Output, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_feedesk"))
+    let report = tempfile::NamedTempFile::new().expect("a temp file for the peak");
+    let launcher = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peak_rss.py");
+    let output = Command::new("python3")
+        .arg(launcher)
+        .arg(env!("CARGO_BIN_EXE_feedesk"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
         .env_remove("FEEDESK_DATA_DIR")
+        .env("PEAK_RSS_OUT", report.path())
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run feedesk");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        out.read_to_end(&mut v).unwrap();
-        v
-    });
-    let err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        err.read_to_end(&mut v).unwrap();
-        v
-    });
-    // The child's own high-water mark, polled while it runs: wait4's figure also counts the
-    // test process's memory at spawn time (the child starts in its address space), so it is
-    // an upper bound, and that is what is asserted; this one is printed beside it.
-    let pid = child.id();
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let poller = {
-        let done = done.clone();
-        std::thread::spawn(move || {
-            let mut hwm = 0u64;
-            while !done.load(std::sync::atomic::Ordering::SeqCst) {
-                if let Some(kib) = std::fs::read_to_string(format!("/proc/{pid}/status"))
-                    .ok()
-                    .and_then(|s| {
-                        s.lines()
-                            .find_map(|l| l.strip_prefix("VmHWM:"))
-                            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                    })
-                {
-                    hwm = hwm.max(kib);
-                }
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            hwm
-        })
-    };
-    let (status, peak) = wait_measured(child);
-    done.store(true, std::sync::atomic::Ordering::SeqCst);
-    let own = poller.join().unwrap();
-    eprintln!(
-        "child peak RSS: {} MB (polled), at most {} MB (wait4)",
-        own / 1024,
-        peak / 1024
-    );
-    let output = Output {
-        status,
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-    };
+        .output()
+        .expect("run feedesk through tests/peak_rss.py (python3)");
+    let peak: u64 = std::fs::read_to_string(report.path())
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no peak reported; stderr: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    eprintln!("child peak RSS: {} MB", peak / 1024);
     (output, peak)
-}
-
-#[cfg(target_os = "linux")]
-fn wait_measured(child: std::process::Child) -> (std::process::ExitStatus, u64) {
-    use std::os::unix::process::ExitStatusExt;
-    let pid = child.id() as libc::pid_t;
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for the child we spawned and reaps it
-    // (std's Child does not wait on drop).
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
-    std::mem::forget(child);
-    // ru_maxrss is in KiB on Linux.
-    (
-        std::process::ExitStatus::from_raw(status),
-        usage.ru_maxrss as u64,
-    )
-}
-
-#[cfg(not(target_os = "linux"))]
-fn wait_measured(mut child: std::process::Child) -> (std::process::ExitStatus, u64) {
-    (child.wait().unwrap(), 0)
 }
 
 /// Asserts a refusal: a clean exit with a code (no crash, no signal), nothing on stdout, one
